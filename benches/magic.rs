@@ -1,0 +1,3 @@
+//! Benchmarks for the magic module (being built).
+
+fn main() {}

@@ -1,0 +1,2 @@
+//! PowerPC and ePAPR meaning of device-tree nodes: the `/hypervisor` node, complete
+//! guest machines, and patching a `/hypervisor` node into an existing blob.
