@@ -99,7 +99,10 @@ mod tests {
     fn round_trips_both_orders() {
         for e in [Endian::Big, Endian::Little] {
             assert_eq!(e.u32_from(e.u32_to(0x1234_5678)), 0x1234_5678);
-            assert_eq!(e.u64_from(e.u64_to(0x0102_0304_0506_0708)), 0x0102_0304_0506_0708);
+            assert_eq!(
+                e.u64_from(e.u64_to(0x0102_0304_0506_0708)),
+                0x0102_0304_0506_0708
+            );
         }
         assert_eq!(Endian::Big.u32_to(0x4400_0002), [0x44, 0, 0, 2]);
         assert_eq!(Endian::Little.u32_to(0x4400_0002), [2, 0, 0, 0x44]);
