@@ -1,0 +1,466 @@
+//! Guest RAM images: a raw file holding guest physical memory, from which one magic page
+//! is mapped at a time.
+//!
+//! A VMM or an emulator can dump guest RAM to a file (QEMU's `dump-guest-memory` without
+//! a format, `pmemsave`, a memory-backend file). [`GuestImage`] treats such a file as
+//! guest physical memory starting at a base GPA, optionally after a number of bytes of
+//! header in the file, and maps only the 4 KiB window holding the page asked for: a
+//! sparse 64 GiB image costs one page of address space, never a read of the whole file.
+//! Mapping is read-only unless the page is opened for writing.
+//!
+//! The page location comes from a GPA, or from the guest's `KVM_HC_PPC_MAP_MAGIC_PAGE`
+//! request (r3 = physical address, low 12 bits cleared, `kvm-ppc-pv.md` §6.2 step c).
+
+use super::layout::PAGE_SIZE;
+use super::view::{MagicPage, MagicPageMut};
+use crate::Endian;
+use crate::hcall::MagicFeatures;
+use memmap2::{Mmap, MmapMut, MmapOptions};
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Page size as a `u64`, for address arithmetic.
+const PAGE: u64 = PAGE_SIZE as u64;
+
+/// Errors from guest memory images.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The operating system refused to open, inspect, map or flush the file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The image.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// The file has no write permission, so it is not opened for writing.
+    #[error("{path}: the image is read-only (no write permission); nothing was written")]
+    ReadOnly {
+        /// The image.
+        path: PathBuf,
+    },
+    /// The file is not a regular file.
+    #[error("{path}: not a regular file")]
+    NotAFile {
+        /// The image.
+        path: PathBuf,
+    },
+    /// The image holds less than one page after the file offset.
+    #[error(
+        "{path}: the image holds {len} bytes after offset {offset:#x}, less than one {PAGE_SIZE}-byte page"
+    )]
+    TooSmall {
+        /// The image.
+        path: PathBuf,
+        /// Bytes available after `offset`.
+        len: u64,
+        /// The file offset of guest address `base`.
+        offset: u64,
+    },
+    /// The GPA is not 4 KiB aligned.
+    #[error("GPA {gpa:#x} is not 4 KiB aligned (the magic page starts on a page boundary)")]
+    Misaligned {
+        /// The address asked for.
+        gpa: u64,
+    },
+    /// The page at the GPA is not inside the image.
+    #[error("GPA {gpa:#x} is outside the image, which holds guest addresses {base:#x}..{end:#x}")]
+    Outside {
+        /// The address asked for.
+        gpa: u64,
+        /// The first guest address in the image.
+        base: u64,
+        /// One past the last guest address in the image.
+        end: u64,
+    },
+}
+
+/// How to open a [`GuestImage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImageOptions {
+    /// The guest physical address of the image's first byte (after `offset`).
+    pub base: u64,
+    /// Bytes to skip at the start of the file (a header before guest RAM).
+    pub offset: u64,
+    /// Open the file for writing (pages can then be mapped with [`GuestImage::page_mut`]).
+    pub writable: bool,
+}
+
+/// A raw guest RAM image, opened but not mapped.
+#[derive(Debug)]
+pub struct GuestImage {
+    file: File,
+    path: PathBuf,
+    /// Bytes of guest memory in the file after `offset`.
+    len: u64,
+    opts: ImageOptions,
+}
+
+impl GuestImage {
+    /// Opens `path` as guest RAM described by `opts`. Nothing is read or mapped yet.
+    ///
+    /// # Errors
+    /// [`ImageError::Io`] when the file cannot be opened, [`ImageError::ReadOnly`] when
+    /// writing is asked for but the file has no write permission (checked on the mode
+    /// bits, so it holds for root too), [`ImageError::NotAFile`], and
+    /// [`ImageError::TooSmall`] when less than one page follows `offset`.
+    pub fn open(path: &Path, opts: ImageOptions) -> Result<Self, ImageError> {
+        let io_err = |source| ImageError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io_err)?;
+        if !meta.is_file() {
+            return Err(ImageError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
+        if opts.writable && meta.permissions().readonly() {
+            return Err(ImageError::ReadOnly {
+                path: path.to_path_buf(),
+            });
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(opts.writable)
+            .open(path)
+            .map_err(io_err)?;
+        let total = file.metadata().map_err(io_err)?.len();
+        let len = total.saturating_sub(opts.offset);
+        if len < PAGE {
+            return Err(ImageError::TooSmall {
+                path: path.to_path_buf(),
+                len,
+                offset: opts.offset,
+            });
+        }
+        Ok(GuestImage {
+            file,
+            path: path.to_path_buf(),
+            len,
+            opts,
+        })
+    }
+
+    /// The image's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Bytes of guest memory in the image.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Always false: an opened image holds at least one page.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The first guest physical address in the image.
+    #[must_use]
+    pub fn base(&self) -> u64 {
+        self.opts.base
+    }
+
+    /// One past the last guest address in the image (saturating at `u64::MAX`).
+    #[must_use]
+    pub fn end(&self) -> u64 {
+        self.opts.base.saturating_add(self.len)
+    }
+
+    /// The file position of the page at `gpa`.
+    ///
+    /// # Errors
+    /// [`ImageError::Misaligned`] or [`ImageError::Outside`].
+    pub fn file_position(&self, gpa: u64) -> Result<u64, ImageError> {
+        if !gpa.is_multiple_of(PAGE) {
+            return Err(ImageError::Misaligned { gpa });
+        }
+        let outside = || ImageError::Outside {
+            gpa,
+            base: self.base(),
+            end: self.end(),
+        };
+        let rel = gpa.checked_sub(self.opts.base).ok_or_else(outside)?;
+        let last = rel.checked_add(PAGE).ok_or_else(outside)?;
+        if last > self.len {
+            return Err(outside());
+        }
+        self.opts.offset.checked_add(rel).ok_or_else(outside)
+    }
+
+    /// Maps the page at `gpa` read-only (only that page's window of the file).
+    ///
+    /// # Errors
+    /// As [`GuestImage::file_position`], or [`ImageError::Io`] when mapping fails.
+    pub fn page(&self, gpa: u64) -> Result<MappedPage, ImageError> {
+        let pos = self.file_position(gpa)?;
+        // SAFETY: a private read-only mapping of one page that this process never
+        // writes. If another process truncates the file meanwhile, touching the page
+        // raises SIGBUS (the documented cost of every mmap-based reader); if it writes
+        // the page, reads see either value. Neither can make safe code unsound here,
+        // because the bytes are only ever copied out as integers.
+        #[allow(unsafe_code)]
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(pos)
+                .len(PAGE_SIZE)
+                .map(&self.file)
+        }
+        .map_err(|source| self.io(source))?;
+        Ok(MappedPage { map, gpa })
+    }
+
+    /// Maps the page at `gpa` for writing: changes go to the file (shared mapping) and
+    /// are made durable by [`MappedPageMut::flush`].
+    ///
+    /// # Errors
+    /// [`ImageError::ReadOnly`] when the image was not opened writable, else as
+    /// [`GuestImage::page`].
+    pub fn page_mut(&self, gpa: u64) -> Result<MappedPageMut, ImageError> {
+        if !self.opts.writable {
+            return Err(ImageError::ReadOnly {
+                path: self.path.clone(),
+            });
+        }
+        let pos = self.file_position(gpa)?;
+        // SAFETY: a shared writable mapping of one page of a file opened read-write. The
+        // slice handed out aliases the file: another process writing the same bytes
+        // concurrently races with us at the byte level (values may mix, as for a guest
+        // and its VMM sharing the page), and a truncation raises SIGBUS. Only plain
+        // integers are stored there, so no invariant of safe Rust depends on the bytes.
+        #[allow(unsafe_code)]
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(pos)
+                .len(PAGE_SIZE)
+                .map_mut(&self.file)
+        }
+        .map_err(|source| self.io(source))?;
+        Ok(MappedPageMut {
+            map,
+            gpa,
+            path: self.path.clone(),
+        })
+    }
+
+    /// Maps the page a guest's MAP_MAGIC_PAGE call named: `r3` is the physical address,
+    /// its low 12 bits cleared as KVM does (`kvm-ppc-pv.md` §6.2 step c, D8).
+    ///
+    /// # Errors
+    /// As [`GuestImage::page`].
+    pub fn page_for_map(&self, r3: u64) -> Result<MappedPage, ImageError> {
+        self.page(r3 & !0xfff)
+    }
+
+    fn io(&self, source: io::Error) -> ImageError {
+        ImageError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+/// One page of an image, mapped read-only.
+#[derive(Debug)]
+pub struct MappedPage {
+    map: Mmap,
+    gpa: u64,
+}
+
+impl MappedPage {
+    /// The page's guest physical address.
+    #[must_use]
+    pub fn gpa(&self) -> u64 {
+        self.gpa
+    }
+
+    /// The page bytes.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8; PAGE_SIZE] {
+        // The mapping was made PAGE_SIZE long; a failed conversion would be a memmap2
+        // bug, answered with a page of zeroes rather than a panic.
+        static ZERO: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
+        (&self.map[..]).try_into().unwrap_or(&ZERO)
+    }
+
+    /// A typed view in `endian` with `features` in force.
+    #[must_use]
+    pub fn view(&self, endian: Endian, features: MagicFeatures) -> MagicPage<'_> {
+        MagicPage::from_array(self.bytes())
+            .with_endian(endian)
+            .with_features(features)
+    }
+}
+
+/// One page of an image, mapped for writing.
+#[derive(Debug)]
+pub struct MappedPageMut {
+    map: MmapMut,
+    gpa: u64,
+    path: PathBuf,
+}
+
+impl MappedPageMut {
+    /// The page's guest physical address.
+    #[must_use]
+    pub fn gpa(&self) -> u64 {
+        self.gpa
+    }
+
+    /// The page bytes.
+    ///
+    /// # Panics
+    /// Never: the mapping is exactly one page long.
+    #[must_use]
+    pub fn bytes_mut(&mut self) -> &mut [u8; PAGE_SIZE] {
+        let slice: &mut [u8] = &mut self.map[..];
+        match slice.try_into() {
+            Ok(a) => a,
+            Err(_) => unreachable!("memmap2 returned a mapping of the wrong length"),
+        }
+    }
+
+    /// A typed read-write view in `endian` with `features` in force.
+    #[must_use]
+    pub fn view_mut(&mut self, endian: Endian, features: MagicFeatures) -> MagicPageMut<'_> {
+        MagicPageMut::from_array(self.bytes_mut())
+            .with_endian(endian)
+            .with_features(features)
+    }
+
+    /// Writes the page back to the file and waits for it (`msync`).
+    ///
+    /// # Errors
+    /// [`ImageError::Io`] when the flush fails.
+    pub fn flush(&self) -> Result<(), ImageError> {
+        self.map.flush().map_err(|source| ImageError::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(len: u64) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("ram.img");
+        let f = File::create(&p).unwrap();
+        f.set_len(len).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn finds_pages_relative_to_base_and_offset() {
+        let (_d, p) = image(0x10000 + 0x200);
+        let opts = ImageOptions {
+            base: 0x4000_0000,
+            offset: 0x200,
+            writable: false,
+        };
+        let img = GuestImage::open(&p, opts).unwrap();
+        assert_eq!(img.len(), 0x10000);
+        assert_eq!(img.end(), 0x4001_0000);
+        assert_eq!(img.file_position(0x4000_f000).unwrap(), 0xf200);
+        assert!(matches!(
+            img.file_position(0x4001_0000),
+            Err(ImageError::Outside { .. })
+        ));
+        assert!(matches!(
+            img.file_position(0x3fff_f000),
+            Err(ImageError::Outside { .. })
+        ));
+        assert!(matches!(
+            img.file_position(0x4000_0800),
+            Err(ImageError::Misaligned { .. })
+        ));
+        assert!(matches!(
+            img.file_position(!0xfff),
+            Err(ImageError::Outside { .. })
+        ));
+        assert!(matches!(
+            img.page_mut(0x4000_0000),
+            Err(ImageError::ReadOnly { .. })
+        ));
+        assert_eq!(img.page_for_map(0x4000_1fff).unwrap().gpa(), 0x4000_1000);
+    }
+
+    #[test]
+    fn writes_reach_the_file_at_an_unaligned_offset() {
+        let (_d, p) = image(0x3000 + 0x10);
+        let opts = ImageOptions {
+            base: 0,
+            offset: 0x10,
+            writable: true,
+        };
+        let img = GuestImage::open(&p, opts).unwrap();
+        let mut page = img.page_mut(0x1000).unwrap();
+        page.view_mut(Endian::Big, MagicFeatures::MAINLINE)
+            .set_msr(0x1122_3344_5566_7788);
+        page.flush().unwrap();
+        drop(page);
+        let bytes = std::fs::read(&p).unwrap();
+        assert_eq!(
+            &bytes[0x1068..0x1070],
+            &0x1122_3344_5566_7788u64.to_be_bytes()
+        );
+        let ro = GuestImage::open(
+            &p,
+            ImageOptions {
+                writable: false,
+                ..opts
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            ro.page(0x1000)
+                .unwrap()
+                .view(Endian::Big, MagicFeatures::NONE)
+                .msr(),
+            0x1122_3344_5566_7788
+        );
+    }
+
+    #[test]
+    fn refuses_small_and_read_only_images() {
+        let (_d, p) = image(4095);
+        let err = GuestImage::open(&p, ImageOptions::default()).unwrap_err();
+        assert!(
+            err.to_string().contains("less than one 4096-byte page"),
+            "{err}"
+        );
+        let (_d2, p2) = image(4096);
+        assert!(
+            GuestImage::open(
+                &p2,
+                ImageOptions {
+                    offset: 1,
+                    ..Default::default()
+                }
+            )
+            .is_err()
+        );
+        let mut perm = std::fs::metadata(&p2).unwrap().permissions();
+        perm.set_readonly(true);
+        std::fs::set_permissions(&p2, perm).unwrap();
+        let err = GuestImage::open(
+            &p2,
+            ImageOptions {
+                writable: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, ImageError::ReadOnly { .. }));
+        assert!(GuestImage::open(_d2.path(), ImageOptions::default()).is_err());
+    }
+}

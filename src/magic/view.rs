@@ -1,0 +1,1131 @@
+//! Zero-copy typed views of a magic page in either byte order.
+//!
+//! [`MagicPage`] and [`MagicPageMut`] borrow exactly 4096 bytes from wherever they live
+//! (a `Vec`, an mmap, a VMM's guest memory) and decode fields on access with explicit
+//! big- or little-endian loads: the byte order is a run-time value because the guest
+//! decides it (`kvm-ppc-pv.md` §6.5, D11). Fields announced by a `KVM_MAGIC_FEAT_*` mask
+//! (D12) are only reachable when the features in force include that mask; otherwise the
+//! accessor returns [`MagicError::Gated`] rather than a silent zero.
+//!
+//! Byte-order switches come in two kinds: [`MagicPageMut::swab_kvm`] does exactly what
+//! `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)` does (only the
+//! fields in its list), [`MagicPageMut::convert`] swaps every field of the struct.
+
+use super::layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, SHARED_SIZE, Width};
+use crate::Endian;
+use crate::hcall::MagicFeatures;
+
+/// Errors from magic-page views.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MagicError {
+    /// The slice is not exactly one page.
+    #[error("a magic page is {PAGE_SIZE} bytes, got {len}")]
+    PageSize {
+        /// The length given.
+        len: usize,
+    },
+    /// The field needs a feature mask that the features in force lack.
+    #[error(
+        "{field} needs {feature} ({mask:#x}) but the features in force are {features:#x} (set them with --features)"
+    )]
+    Gated {
+        /// The field (C name).
+        field: &'static str,
+        /// The missing mask's C name.
+        feature: &'static str,
+        /// The missing mask.
+        mask: u64,
+        /// The features in force.
+        features: u64,
+    },
+    /// An array index past the end (`sr[16]`).
+    #[error("{field}[{index}] is out of range: {field} has {count} elements")]
+    Index {
+        /// The field (C name).
+        field: &'static str,
+        /// The index asked for.
+        index: usize,
+        /// The number of elements.
+        count: usize,
+    },
+    /// A value that does not fit the field.
+    #[error("value {value:#x} is too wide for {field} ({bits} bits)")]
+    TooWide {
+        /// The field as written (`msr`, `sr[3]`, `mas3`).
+        field: String,
+        /// The value.
+        value: u64,
+        /// The field's width.
+        bits: u32,
+    },
+    /// A name that is not a field.
+    #[error(
+        "unknown field '{0}' (see `ppcpv magic layout`; arrays as sr[0]..sr[15], halves as mas7/mas3)"
+    )]
+    UnknownField(String),
+    /// An array named without an index.
+    #[error("{0} is an array: name one element, e.g. {0}[0]")]
+    NeedsIndex(&'static str),
+}
+
+/// What one access names: a whole field, one array element, or a half of `mas7_3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Selector {
+    /// A scalar field.
+    Field(FieldId),
+    /// Element `n` of an array field (`sr[n]`).
+    Element(FieldId, usize),
+    /// MAS7: the high word of `mas7_3` (`mas7_3 >> 32`, `kvm-ppc-pv.md` §7).
+    Mas7,
+    /// MAS3: the low word of `mas7_3` (`(u32)mas7_3`).
+    Mas3,
+}
+
+impl Selector {
+    /// Parses `msr`, `sr[3]`, `mas7` or `mas3` (C member names, lower case).
+    ///
+    /// # Errors
+    /// [`MagicError::UnknownField`], [`MagicError::NeedsIndex`] for a bare `sr`,
+    /// [`MagicError::Index`] for an index past the end.
+    pub fn parse(text: &str) -> Result<Selector, MagicError> {
+        let t = text.trim();
+        match t {
+            "mas7" => return Ok(Selector::Mas7),
+            "mas3" => return Ok(Selector::Mas3),
+            _ => {}
+        }
+        if let Some((name, rest)) = t.split_once('[') {
+            let id = FieldId::from_name(name)
+                .ok_or_else(|| MagicError::UnknownField(text.to_string()))?;
+            let f = id.field();
+            let index = rest
+                .strip_suffix(']')
+                .and_then(|n| crate::num::parse_u64(n).ok())
+                .ok_or_else(|| MagicError::UnknownField(text.to_string()))?;
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
+            if f.count == 1 {
+                return Err(MagicError::UnknownField(text.to_string()));
+            }
+            return Selector::element(id, index);
+        }
+        let id = FieldId::from_name(t).ok_or_else(|| MagicError::UnknownField(text.to_string()))?;
+        if id.field().count > 1 {
+            return Err(MagicError::NeedsIndex(id.name()));
+        }
+        Ok(Selector::Field(id))
+    }
+
+    /// Element `index` of `id`, checked.
+    ///
+    /// # Errors
+    /// [`MagicError::Index`] when `index` is past the end.
+    pub fn element(id: FieldId, index: usize) -> Result<Selector, MagicError> {
+        let f = id.field();
+        if index >= f.count {
+            return Err(MagicError::Index {
+                field: f.name,
+                index,
+                count: f.count,
+            });
+        }
+        Ok(if f.count == 1 {
+            Selector::Field(id)
+        } else {
+            Selector::Element(id, index)
+        })
+    }
+
+    /// The field accessed.
+    #[must_use]
+    pub fn field(self) -> &'static Field {
+        match self {
+            Selector::Field(id) | Selector::Element(id, _) => id.field(),
+            Selector::Mas7 | Selector::Mas3 => FieldId::Mas7_3.field(),
+        }
+    }
+
+    /// Width of the value in bits: 32 for elements and MAS halves.
+    #[must_use]
+    pub fn bits(self) -> u32 {
+        match self {
+            Selector::Field(id) => id.field().width.bits(),
+            Selector::Element(id, _) => id.field().width.bits(),
+            Selector::Mas7 | Selector::Mas3 => 32,
+        }
+    }
+
+    /// The name as the command line writes it: `msr`, `sr[3]`, `mas7`.
+    #[must_use]
+    pub fn name(self) -> String {
+        match self {
+            Selector::Field(id) => id.name().to_string(),
+            Selector::Element(id, n) => format!("{}[{n}]", id.name()),
+            Selector::Mas7 => "mas7".to_string(),
+            Selector::Mas3 => "mas3".to_string(),
+        }
+    }
+
+    /// Byte offset of the first byte of the value in the page (for `Mas7`/`Mas3`, the
+    /// whole `mas7_3`, since which word holds which half depends on the byte order).
+    #[must_use]
+    pub fn offset(self) -> usize {
+        match self {
+            Selector::Element(id, n) => id.field().offset + n * id.field().width.bytes(),
+            other => other.field().offset,
+        }
+    }
+
+    /// Offset of the 32-bit word a 32-bit guest accesses (`lwz`/`stw`, D13): a u64's low
+    /// word at +4 except the scratch slots; MAS7 at +0 and MAS3 at +4 of `mas7_3`.
+    #[must_use]
+    pub fn offset32(self) -> usize {
+        match self {
+            Selector::Field(id) => id.field().offset32,
+            Selector::Element(..) => self.offset(),
+            Selector::Mas7 => FieldId::Mas7_3.field().offset,
+            Selector::Mas3 => FieldId::Mas7_3.field().offset + 4,
+        }
+    }
+
+    /// Every selector of the struct in order: scalars, then `sr[0]`..`sr[15]` in place.
+    pub fn all() -> impl Iterator<Item = Selector> {
+        FIELDS.iter().flat_map(|f| {
+            (0..f.count).map(move |n| {
+                if f.count == 1 {
+                    Selector::Field(f.id)
+                } else {
+                    Selector::Element(f.id, n)
+                }
+            })
+        })
+    }
+}
+
+impl std::fmt::Display for Selector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+#[inline(always)]
+fn rd32(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u32 {
+    let mut w = [0u8; 4];
+    if let Some(s) = b.get(off..off.saturating_add(4)) {
+        w.copy_from_slice(s);
+    }
+    e.u32_from(w)
+}
+
+#[inline(always)]
+fn rd64(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(s) = b.get(off..off.saturating_add(8)) {
+        w.copy_from_slice(s);
+    }
+    e.u64_from(w)
+}
+
+#[inline(always)]
+fn wr32(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u32) {
+    if let Some(s) = b.get_mut(off..off.saturating_add(4)) {
+        s.copy_from_slice(&e.u32_to(v));
+    }
+}
+
+#[inline(always)]
+fn wr64(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u64) {
+    if let Some(s) = b.get_mut(off..off.saturating_add(8)) {
+        s.copy_from_slice(&e.u64_to(v));
+    }
+}
+
+#[inline(always)]
+fn gate(f: &'static Field, features: MagicFeatures) -> Result<(), MagicError> {
+    match f.feature {
+        Some(mask) if !features.contains(mask) => Err(MagicError::Gated {
+            field: f.name,
+            feature: super::layout::feature_name(mask),
+            mask: mask.bits(),
+            features: features.bits(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn page_ref(bytes: &[u8]) -> Result<&[u8; PAGE_SIZE], MagicError> {
+    bytes
+        .try_into()
+        .map_err(|_| MagicError::PageSize { len: bytes.len() })
+}
+
+fn page_mut(bytes: &mut [u8]) -> Result<&mut [u8; PAGE_SIZE], MagicError> {
+    let len = bytes.len();
+    bytes.try_into().map_err(|_| MagicError::PageSize { len })
+}
+
+// Offsets used by the typed accessors, taken from the table so there is one source.
+const fn off(id: FieldId) -> usize {
+    id.field().offset
+}
+
+/// Read accessors shared by [`MagicPage`] and [`MagicPageMut`]; `$t` must have
+/// `bytes()`, `endian` and `features`.
+macro_rules! read_api {
+    () => {
+        /// The byte order values are decoded in.
+        #[must_use]
+        pub fn endian(&self) -> Endian {
+            self.endian
+        }
+
+        /// The `KVM_MAGIC_FEAT_*` masks in force (what the host's MAP call answered).
+        #[must_use]
+        pub fn features(&self) -> MagicFeatures {
+            self.features
+        }
+
+        /// The value of `sel`, zero-extended (gated fields need their mask).
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] when the features in force lack the field's mask.
+        pub fn get(&self, sel: Selector) -> Result<u64, MagicError> {
+            let f = sel.field();
+            gate(f, self.features)?;
+            let b = self.bytes();
+            Ok(match sel {
+                Selector::Mas7 => rd64(b, f.offset, self.endian) >> 32,
+                Selector::Mas3 => rd64(b, f.offset, self.endian) & 0xffff_ffff,
+                _ => match f.width {
+                    Width::U32 => u64::from(rd32(b, sel.offset(), self.endian)),
+                    Width::U64 => rd64(b, sel.offset(), self.endian),
+                },
+            })
+        }
+
+        /// What a 32-bit guest reads with `lwz` at [`Selector::offset32`]: the low word of
+        /// a u64 on a big-endian page (32-bit guests are always big-endian, §6.5).
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] when the features in force lack the field's mask.
+        pub fn get32(&self, sel: Selector) -> Result<u32, MagicError> {
+            gate(sel.field(), self.features)?;
+            Ok(rd32(self.bytes(), sel.offset32(), self.endian))
+        }
+
+        /// An owned copy of the whole struct in native integers, ignoring the gates (for
+        /// snapshots and diffs; the `#[repr(C)]` mirror).
+        #[must_use]
+        pub fn snapshot(&self) -> KvmVcpuArchShared {
+            let (b, e) = (self.bytes(), self.endian);
+            let mut sr = [0u32; 16];
+            for (n, v) in sr.iter_mut().enumerate() {
+                *v = rd32(b, off(FieldId::Sr) + 4 * n, e);
+            }
+            KvmVcpuArchShared {
+                scratch1: rd64(b, off(FieldId::Scratch1), e),
+                scratch2: rd64(b, off(FieldId::Scratch2), e),
+                scratch3: rd64(b, off(FieldId::Scratch3), e),
+                critical: rd64(b, off(FieldId::Critical), e),
+                sprg0: rd64(b, off(FieldId::Sprg0), e),
+                sprg1: rd64(b, off(FieldId::Sprg1), e),
+                sprg2: rd64(b, off(FieldId::Sprg2), e),
+                sprg3: rd64(b, off(FieldId::Sprg3), e),
+                srr0: rd64(b, off(FieldId::Srr0), e),
+                srr1: rd64(b, off(FieldId::Srr1), e),
+                dar: rd64(b, off(FieldId::Dar), e),
+                msr: rd64(b, off(FieldId::Msr), e),
+                dsisr: rd32(b, off(FieldId::Dsisr), e),
+                int_pending: rd32(b, off(FieldId::IntPending), e),
+                sr,
+                mas0: rd32(b, off(FieldId::Mas0), e),
+                mas1: rd32(b, off(FieldId::Mas1), e),
+                mas7_3: rd64(b, off(FieldId::Mas7_3), e),
+                mas2: rd64(b, off(FieldId::Mas2), e),
+                mas4: rd32(b, off(FieldId::Mas4), e),
+                mas6: rd32(b, off(FieldId::Mas6), e),
+                esr: rd32(b, off(FieldId::Esr), e),
+                pir: rd32(b, off(FieldId::Pir), e),
+                sprg4: rd64(b, off(FieldId::Sprg4), e),
+                sprg5: rd64(b, off(FieldId::Sprg5), e),
+                sprg6: rd64(b, off(FieldId::Sprg6), e),
+                sprg7: rd64(b, off(FieldId::Sprg7), e),
+            }
+        }
+
+        /// The page bytes after the struct (240..4096), kept raw: mainline KVM does not
+        /// use them (D12).
+        #[must_use]
+        pub fn tail(&self) -> &[u8] {
+            self.bytes().get(SHARED_SIZE..).unwrap_or_default()
+        }
+
+        /// `sr[n]` (needs `KVM_MAGIC_FEAT_SR`).
+        ///
+        /// # Errors
+        /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
+        #[inline]
+        pub fn sr(&self, n: usize) -> Result<u32, MagicError> {
+            let f = FieldId::Sr.field();
+            gate(f, self.features)?;
+            match f.element_offset(n) {
+                Some(o) => Ok(rd32(self.bytes(), o, self.endian)),
+                None => Err(MagicError::Index { field: f.name, index: n, count: f.count }),
+            }
+        }
+
+        /// MAS7, the high word of `mas7_3` (needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the mask.
+        #[inline]
+        pub fn mas7(&self) -> Result<u32, MagicError> {
+            Ok((self.mas7_3()? >> 32) as u32)
+        }
+
+        /// MAS3, the low word of `mas7_3` (needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the mask.
+        #[inline]
+        #[allow(clippy::cast_possible_truncation)] // the low word is wanted
+        pub fn mas3(&self) -> Result<u32, MagicError> {
+            Ok(self.mas7_3()? as u32)
+        }
+
+        read_api!(@base u64: scratch1 Scratch1, scratch2 Scratch2, scratch3 Scratch3,
+            critical Critical, sprg0 Sprg0, sprg1 Sprg1, sprg2 Sprg2, sprg3 Sprg3,
+            srr0 Srr0, srr1 Srr1, dar Dar, msr Msr);
+        read_api!(@base u32: dsisr Dsisr, int_pending IntPending);
+        read_api!(@gated u32: mas0 Mas0, mas1 Mas1, mas4 Mas4, mas6 Mas6, esr Esr, pir Pir);
+        read_api!(@gated u64: mas7_3 Mas7_3, mas2 Mas2, sprg4 Sprg4, sprg5 Sprg5,
+            sprg6 Sprg6, sprg7 Sprg7);
+    };
+    (@base u64: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` (u64, always present).")]
+        #[inline]
+        #[must_use]
+        pub fn $name(&self) -> u64 {
+            rd64(self.bytes(), off(FieldId::$id), self.endian)
+        }
+    )*};
+    (@base u32: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` (u32, always present).")]
+        #[inline]
+        #[must_use]
+        pub fn $name(&self) -> u32 {
+            rd32(self.bytes(), off(FieldId::$id), self.endian)
+        }
+    )*};
+    (@gated u32: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` (u32, needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).")]
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the mask.
+        #[inline]
+        pub fn $name(&self) -> Result<u32, MagicError> {
+            gate(FieldId::$id.field(), self.features)?;
+            Ok(rd32(self.bytes(), off(FieldId::$id), self.endian))
+        }
+    )*};
+    (@gated u64: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("`", stringify!($name), "` (u64, needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).")]
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the mask.
+        #[inline]
+        pub fn $name(&self) -> Result<u64, MagicError> {
+            gate(FieldId::$id.field(), self.features)?;
+            Ok(rd64(self.bytes(), off(FieldId::$id), self.endian))
+        }
+    )*};
+}
+
+/// Write accessors of [`MagicPageMut`].
+macro_rules! write_api {
+    (@base u64: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("Sets `", stringify!($name), "`.")]
+        #[inline]
+        pub fn $name(&mut self, v: u64) {
+            wr64(self.bytes, off(FieldId::$id), self.endian, v);
+        }
+    )*};
+    (@base u32: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("Sets `", stringify!($name), "`.")]
+        #[inline]
+        pub fn $name(&mut self, v: u32) {
+            wr32(self.bytes, off(FieldId::$id), self.endian, v);
+        }
+    )*};
+    (@gated u32: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("Sets `", stringify!($name), "` (needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).")]
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the mask; nothing is written.
+        #[inline]
+        pub fn $name(&mut self, v: u32) -> Result<(), MagicError> {
+            gate(FieldId::$id.field(), self.features)?;
+            wr32(self.bytes, off(FieldId::$id), self.endian, v);
+            Ok(())
+        }
+    )*};
+    (@gated u64: $($name:ident $id:ident),* $(,)?) => {$(
+        #[doc = concat!("Sets `", stringify!($name), "` (needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).")]
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the mask; nothing is written.
+        #[inline]
+        pub fn $name(&mut self, v: u64) -> Result<(), MagicError> {
+            gate(FieldId::$id.field(), self.features)?;
+            wr64(self.bytes, off(FieldId::$id), self.endian, v);
+            Ok(())
+        }
+    )*};
+}
+
+/// A read-only view of one magic page.
+///
+/// ```
+/// use ppcpv::magic::MagicPage;
+/// use ppcpv::Endian;
+///
+/// let mut page = vec![0u8; 4096];
+/// page[0x58..0x60].copy_from_slice(&0x8000_0000_0000_1032u64.to_be_bytes()); // msr
+/// let view = MagicPage::new(&page)?;
+/// assert_eq!(view.msr(), 0x8000_0000_0000_1032);
+/// assert_eq!(view.with_endian(Endian::Little).msr(), 0x3210_0000_0000_0080);
+/// # Ok::<(), ppcpv::magic::MagicError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MagicPage<'a> {
+    bytes: &'a [u8; PAGE_SIZE],
+    endian: Endian,
+    features: MagicFeatures,
+}
+
+impl<'a> MagicPage<'a> {
+    /// Views `bytes`, which must be exactly 4096 bytes long; big-endian, features 0x3
+    /// (what mainline KVM answers, D7).
+    ///
+    /// # Errors
+    /// [`MagicError::PageSize`] for any other length.
+    pub fn new(bytes: &'a [u8]) -> Result<Self, MagicError> {
+        page_ref(bytes).map(Self::from_array)
+    }
+
+    /// Views a page array (cannot fail).
+    #[must_use]
+    pub const fn from_array(bytes: &'a [u8; PAGE_SIZE]) -> Self {
+        MagicPage {
+            bytes,
+            endian: Endian::Big,
+            features: MagicFeatures::MAINLINE,
+        }
+    }
+
+    /// The same view, decoding in `endian`.
+    #[must_use]
+    pub const fn with_endian(self, endian: Endian) -> Self {
+        MagicPage { endian, ..self }
+    }
+
+    /// The same view, with `features` in force.
+    #[must_use]
+    pub const fn with_features(self, features: MagicFeatures) -> Self {
+        MagicPage { features, ..self }
+    }
+
+    /// The page bytes.
+    #[must_use]
+    pub const fn bytes(&self) -> &'a [u8; PAGE_SIZE] {
+        self.bytes
+    }
+
+    read_api!();
+}
+
+/// A read-write view of one magic page. All the getters of [`MagicPage`], plus
+/// `set_*` setters, generic [`set`](Self::set), and byte-order switches.
+///
+/// ```
+/// use ppcpv::magic::{MagicPageMut, Selector};
+/// use ppcpv::Endian;
+///
+/// let mut page = [0u8; 4096];
+/// let mut view = MagicPageMut::from_array(&mut page).with_endian(Endian::Little);
+/// view.set_srr0(0xc000_0000_0000_1234);
+/// view.set(Selector::parse("sr[2]")?, 0x2000_0002)?;
+/// assert_eq!(view.sr(2)?, 0x2000_0002);
+/// assert_eq!(page[0x40], 0x34); // little-endian in memory
+/// # Ok::<(), ppcpv::magic::MagicError>(())
+/// ```
+#[derive(Debug)]
+pub struct MagicPageMut<'a> {
+    bytes: &'a mut [u8; PAGE_SIZE],
+    endian: Endian,
+    features: MagicFeatures,
+}
+
+impl<'a> MagicPageMut<'a> {
+    /// Views `bytes` (exactly 4096) for writing; big-endian, features 0x3.
+    ///
+    /// # Errors
+    /// [`MagicError::PageSize`] for any other length.
+    pub fn new(bytes: &'a mut [u8]) -> Result<Self, MagicError> {
+        page_mut(bytes).map(Self::from_array)
+    }
+
+    /// Views a page array for writing (cannot fail).
+    #[must_use]
+    pub fn from_array(bytes: &'a mut [u8; PAGE_SIZE]) -> Self {
+        MagicPageMut {
+            bytes,
+            endian: Endian::Big,
+            features: MagicFeatures::MAINLINE,
+        }
+    }
+
+    /// The same view, decoding and encoding in `endian` (no bytes change).
+    #[must_use]
+    pub fn with_endian(self, endian: Endian) -> Self {
+        MagicPageMut { endian, ..self }
+    }
+
+    /// The same view, with `features` in force.
+    #[must_use]
+    pub fn with_features(self, features: MagicFeatures) -> Self {
+        MagicPageMut { features, ..self }
+    }
+
+    /// The page bytes.
+    #[must_use]
+    pub fn bytes(&self) -> &[u8; PAGE_SIZE] {
+        self.bytes
+    }
+
+    /// A read-only view of the same page with the same settings.
+    #[must_use]
+    pub fn as_page(&self) -> MagicPage<'_> {
+        MagicPage {
+            bytes: self.bytes,
+            endian: self.endian,
+            features: self.features,
+        }
+    }
+
+    read_api!();
+
+    /// Checks that `value` may be written to `sel` without writing it (used to validate
+    /// a batch before touching any byte).
+    ///
+    /// # Errors
+    /// [`MagicError::Gated`] or [`MagicError::TooWide`].
+    pub fn check(&self, sel: Selector, value: u64) -> Result<(), MagicError> {
+        check(sel, value, self.features)
+    }
+
+    /// Writes `value` to `sel`; for MAS7/MAS3 the other half of `mas7_3` is kept.
+    ///
+    /// # Errors
+    /// [`MagicError::Gated`] or [`MagicError::TooWide`]; nothing is written then.
+    pub fn set(&mut self, sel: Selector, value: u64) -> Result<(), MagicError> {
+        check(sel, value, self.features)?;
+        let f = sel.field();
+        let e = self.endian;
+        match sel {
+            Selector::Mas7 | Selector::Mas3 => {
+                let old = rd64(self.bytes, f.offset, e);
+                let new = if sel == Selector::Mas7 {
+                    (old & 0xffff_ffff) | (value << 32)
+                } else {
+                    (old & !0xffff_ffff) | value
+                };
+                wr64(self.bytes, f.offset, e, new);
+            }
+            _ => match f.width {
+                #[allow(clippy::cast_possible_truncation)] // checked by `check`
+                Width::U32 => wr32(self.bytes, sel.offset(), e, value as u32),
+                Width::U64 => wr64(self.bytes, sel.offset(), e, value),
+            },
+        }
+        Ok(())
+    }
+
+    /// What a 32-bit guest's `stw` at [`Selector::offset32`] does: writes one word,
+    /// leaving the rest of a u64 alone.
+    ///
+    /// # Errors
+    /// [`MagicError::Gated`] without the field's mask.
+    pub fn set32(&mut self, sel: Selector, value: u32) -> Result<(), MagicError> {
+        gate(sel.field(), self.features)?;
+        wr32(self.bytes, sel.offset32(), self.endian, value);
+        Ok(())
+    }
+
+    /// Sets `sr[n]` (needs `KVM_MAGIC_FEAT_SR`).
+    ///
+    /// # Errors
+    /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
+    #[inline]
+    pub fn set_sr(&mut self, n: usize, v: u32) -> Result<(), MagicError> {
+        let f = FieldId::Sr.field();
+        gate(f, self.features)?;
+        match f.element_offset(n) {
+            Some(o) => {
+                wr32(self.bytes, o, self.endian, v);
+                Ok(())
+            }
+            None => Err(MagicError::Index {
+                field: f.name,
+                index: n,
+                count: f.count,
+            }),
+        }
+    }
+
+    /// Sets MAS7, the high word of `mas7_3`, keeping MAS3.
+    ///
+    /// # Errors
+    /// [`MagicError::Gated`] without `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`.
+    pub fn set_mas7(&mut self, v: u32) -> Result<(), MagicError> {
+        self.set(Selector::Mas7, u64::from(v))
+    }
+
+    /// Sets MAS3, the low word of `mas7_3`, keeping MAS7.
+    ///
+    /// # Errors
+    /// [`MagicError::Gated`] without `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`.
+    pub fn set_mas3(&mut self, v: u32) -> Result<(), MagicError> {
+        self.set(Selector::Mas3, u64::from(v))
+    }
+
+    /// Writes every field of `s` (ignoring the gates: a snapshot restore).
+    pub fn restore(&mut self, s: &KvmVcpuArchShared) {
+        let e = self.endian;
+        let b = &mut *self.bytes;
+        for (n, v) in s.sr.iter().enumerate() {
+            wr32(b, off(FieldId::Sr) + 4 * n, e, *v);
+        }
+        for (id, v) in [
+            (FieldId::Scratch1, s.scratch1),
+            (FieldId::Scratch2, s.scratch2),
+            (FieldId::Scratch3, s.scratch3),
+            (FieldId::Critical, s.critical),
+            (FieldId::Sprg0, s.sprg0),
+            (FieldId::Sprg1, s.sprg1),
+            (FieldId::Sprg2, s.sprg2),
+            (FieldId::Sprg3, s.sprg3),
+            (FieldId::Srr0, s.srr0),
+            (FieldId::Srr1, s.srr1),
+            (FieldId::Dar, s.dar),
+            (FieldId::Msr, s.msr),
+            (FieldId::Mas7_3, s.mas7_3),
+            (FieldId::Mas2, s.mas2),
+            (FieldId::Sprg4, s.sprg4),
+            (FieldId::Sprg5, s.sprg5),
+            (FieldId::Sprg6, s.sprg6),
+            (FieldId::Sprg7, s.sprg7),
+        ] {
+            wr64(b, off(id), e, v);
+        }
+        for (id, v) in [
+            (FieldId::Dsisr, s.dsisr),
+            (FieldId::IntPending, s.int_pending),
+            (FieldId::Mas0, s.mas0),
+            (FieldId::Mas1, s.mas1),
+            (FieldId::Mas4, s.mas4),
+            (FieldId::Mas6, s.mas6),
+            (FieldId::Esr, s.esr),
+            (FieldId::Pir, s.pir),
+        ] {
+            wr32(b, off(id), e, v);
+        }
+    }
+
+    /// Switches the page to `to` the way KVM does at MAP time
+    /// (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)`, D11): only
+    /// the fields marked `swapped` in the layout are byte-reversed; scratch, critical,
+    /// the MAS registers, ESR, PIR and SPRG4–7 keep their bytes, exactly as in the
+    /// kernel. Returns whether anything changed (nothing when already in `to`).
+    pub fn swab_kvm(&mut self, to: Endian) -> bool {
+        self.switch(to, |f| f.swapped)
+    }
+
+    /// Converts every field of the struct to `to`, so all values read the same
+    /// afterwards; bytes 240..4096 are left alone. Returns whether anything changed.
+    pub fn convert(&mut self, to: Endian) -> bool {
+        self.switch(to, |_| true)
+    }
+
+    fn switch(&mut self, to: Endian, pick: impl Fn(&Field) -> bool) -> bool {
+        if to == self.endian {
+            return false;
+        }
+        for f in FIELDS.iter().filter(|f| pick(f)) {
+            let w = f.width.bytes();
+            for n in 0..f.count {
+                let o = f.offset + n * w;
+                if let Some(s) = self.bytes.get_mut(o..o + w) {
+                    s.reverse();
+                }
+            }
+        }
+        self.endian = to;
+        true
+    }
+
+    write_api!(@base u64: set_scratch1 Scratch1, set_scratch2 Scratch2, set_scratch3 Scratch3,
+        set_critical Critical, set_sprg0 Sprg0, set_sprg1 Sprg1, set_sprg2 Sprg2,
+        set_sprg3 Sprg3, set_srr0 Srr0, set_srr1 Srr1, set_dar Dar, set_msr Msr);
+    write_api!(@base u32: set_dsisr Dsisr, set_int_pending IntPending);
+    write_api!(@gated u32: set_mas0 Mas0, set_mas1 Mas1, set_mas4 Mas4, set_mas6 Mas6,
+        set_esr Esr, set_pir Pir);
+    write_api!(@gated u64: set_mas7_3 Mas7_3, set_mas2 Mas2, set_sprg4 Sprg4,
+        set_sprg5 Sprg5, set_sprg6 Sprg6, set_sprg7 Sprg7);
+}
+
+fn check(sel: Selector, value: u64, features: MagicFeatures) -> Result<(), MagicError> {
+    gate(sel.field(), features)?;
+    let bits = sel.bits();
+    if bits < 64 && value >> bits != 0 {
+        return Err(MagicError::TooWide {
+            field: sel.name(),
+            value,
+            bits,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDERS: [Endian; 2] = [Endian::Big, Endian::Little];
+
+    /// A distinct value per selector, filling its width.
+    fn pattern(sel: Selector) -> u64 {
+        let seed = (sel.offset() as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if sel.bits() == 32 { seed >> 32 } else { seed }
+    }
+
+    #[test]
+    fn every_field_round_trips_in_both_orders_and_lands_at_its_offset() {
+        for e in ORDERS {
+            let mut page = [0u8; PAGE_SIZE];
+            let mut v = MagicPageMut::from_array(&mut page).with_endian(e);
+            for sel in Selector::all() {
+                v.set(sel, pattern(sel)).unwrap();
+            }
+            for sel in Selector::all() {
+                assert_eq!(v.get(sel).unwrap(), pattern(sel), "{sel} {e}");
+            }
+            // Bytes are where the layout says, in the chosen order.
+            for sel in Selector::all() {
+                let o = sel.offset();
+                let want = pattern(sel);
+                if sel.bits() == 32 {
+                    let got: [u8; 4] = page[o..o + 4].try_into().unwrap();
+                    assert_eq!(u64::from(e.u32_from(got)), want, "{sel}");
+                } else {
+                    let got: [u8; 8] = page[o..o + 8].try_into().unwrap();
+                    assert_eq!(e.u64_from(got), want, "{sel}");
+                }
+            }
+            assert!(page[SHARED_SIZE..].iter().all(|&b| b == 0));
+        }
+    }
+
+    #[test]
+    fn typed_accessors_agree_with_generic_ones() {
+        for e in ORDERS {
+            let mut page = [0u8; PAGE_SIZE];
+            let mut v = MagicPageMut::from_array(&mut page).with_endian(e);
+            for sel in Selector::all() {
+                v.set(sel, pattern(sel)).unwrap();
+            }
+            let p = v.as_page();
+            let s = p.snapshot();
+            let g = |name: &str| p.get(Selector::parse(name).unwrap()).unwrap();
+            assert_eq!(p.scratch1(), g("scratch1"));
+            assert_eq!(p.scratch2(), g("scratch2"));
+            assert_eq!(p.scratch3(), g("scratch3"));
+            assert_eq!(p.critical(), g("critical"));
+            assert_eq!(p.sprg0(), g("sprg0"));
+            assert_eq!(p.sprg1(), g("sprg1"));
+            assert_eq!(p.sprg2(), g("sprg2"));
+            assert_eq!(p.sprg3(), g("sprg3"));
+            assert_eq!(p.srr0(), g("srr0"));
+            assert_eq!(p.srr1(), g("srr1"));
+            assert_eq!(p.dar(), g("dar"));
+            assert_eq!(p.msr(), g("msr"));
+            assert_eq!(u64::from(p.dsisr()), g("dsisr"));
+            assert_eq!(u64::from(p.int_pending()), g("int_pending"));
+            for n in 0..16 {
+                assert_eq!(u64::from(p.sr(n).unwrap()), g(&format!("sr[{n}]")));
+                assert_eq!(s.sr[n], p.sr(n).unwrap());
+            }
+            assert_eq!(u64::from(p.mas0().unwrap()), g("mas0"));
+            assert_eq!(u64::from(p.mas1().unwrap()), g("mas1"));
+            assert_eq!(p.mas7_3().unwrap(), g("mas7_3"));
+            assert_eq!(u64::from(p.mas7().unwrap()), g("mas7_3") >> 32);
+            assert_eq!(u64::from(p.mas3().unwrap()), g("mas7_3") & 0xffff_ffff);
+            assert_eq!(p.mas2().unwrap(), g("mas2"));
+            assert_eq!(u64::from(p.mas4().unwrap()), g("mas4"));
+            assert_eq!(u64::from(p.mas6().unwrap()), g("mas6"));
+            assert_eq!(u64::from(p.esr().unwrap()), g("esr"));
+            assert_eq!(u64::from(p.pir().unwrap()), g("pir"));
+            assert_eq!(p.sprg4().unwrap(), g("sprg4"));
+            assert_eq!(p.sprg5().unwrap(), g("sprg5"));
+            assert_eq!(p.sprg6().unwrap(), g("sprg6"));
+            assert_eq!(p.sprg7().unwrap(), g("sprg7"));
+            assert_eq!(
+                (s.msr, s.mas7_3, s.pir),
+                (p.msr(), p.mas7_3().unwrap(), p.pir().unwrap())
+            );
+
+            // Restoring the snapshot into a fresh page gives the same bytes.
+            let mut copy = [0u8; PAGE_SIZE];
+            MagicPageMut::from_array(&mut copy)
+                .with_endian(e)
+                .restore(&s);
+            assert_eq!(copy, page);
+        }
+    }
+
+    #[test]
+    fn typed_setters_write_the_right_bytes() {
+        for e in ORDERS {
+            let mut page = [0u8; PAGE_SIZE];
+            let mut v = MagicPageMut::from_array(&mut page).with_endian(e);
+            v.set_scratch1(1);
+            v.set_scratch2(2);
+            v.set_scratch3(3);
+            v.set_critical(4);
+            v.set_sprg0(5);
+            v.set_sprg1(6);
+            v.set_sprg2(7);
+            v.set_sprg3(8);
+            v.set_srr0(9);
+            v.set_srr1(10);
+            v.set_dar(11);
+            v.set_msr(12);
+            v.set_dsisr(13);
+            v.set_int_pending(14);
+            for n in 0..16 {
+                v.set_sr(n, 100 + n as u32).unwrap();
+            }
+            v.set_mas0(15).unwrap();
+            v.set_mas1(16).unwrap();
+            v.set_mas7_3(0x1111_0000_2222).unwrap();
+            v.set_mas7(0x77).unwrap();
+            v.set_mas3(0x33).unwrap();
+            v.set_mas2(17).unwrap();
+            v.set_mas4(18).unwrap();
+            v.set_mas6(19).unwrap();
+            v.set_esr(20).unwrap();
+            v.set_pir(21).unwrap();
+            v.set_sprg4(22).unwrap();
+            v.set_sprg5(23).unwrap();
+            v.set_sprg6(24).unwrap();
+            v.set_sprg7(25).unwrap();
+            let s = v.snapshot();
+            let want = KvmVcpuArchShared {
+                scratch1: 1,
+                scratch2: 2,
+                scratch3: 3,
+                critical: 4,
+                sprg0: 5,
+                sprg1: 6,
+                sprg2: 7,
+                sprg3: 8,
+                srr0: 9,
+                srr1: 10,
+                dar: 11,
+                msr: 12,
+                dsisr: 13,
+                int_pending: 14,
+                sr: std::array::from_fn(|n| 100 + n as u32),
+                mas0: 15,
+                mas1: 16,
+                mas7_3: 0x77_0000_0033,
+                mas2: 17,
+                mas4: 18,
+                mas6: 19,
+                esr: 20,
+                pir: 21,
+                sprg4: 22,
+                sprg5: 23,
+                sprg6: 24,
+                sprg7: 25,
+            };
+            assert_eq!(s, want, "{e}");
+            // mas7_3 bytes: MAS7 is the word at +0 only on a big-endian page (§7).
+            let word0 = e.u32_from(page[0xb0..0xb4].try_into().unwrap());
+            assert_eq!(word0, if e == Endian::Big { 0x77 } else { 0x33 });
+        }
+    }
+
+    #[test]
+    fn gated_fields_are_errors_not_zero() {
+        let mut page = [0xffu8; PAGE_SIZE];
+        let v = MagicPage::from_array(&page).with_features(MagicFeatures::SR);
+        let err = v.mas0().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "mas0 needs KVM_MAGIC_FEAT_MAS0_TO_SPRG7 (0x2) but the features in force are 0x1 (set them with --features)"
+        );
+        assert!(v.sr(3).is_ok());
+        let v = v.with_features(MagicFeatures::NONE);
+        assert!(matches!(
+            v.sr(0),
+            Err(MagicError::Gated { field: "sr", .. })
+        ));
+        assert!(v.get(Selector::Mas3).is_err());
+        assert!(v.get32(Selector::Field(FieldId::Sprg7)).is_err());
+        assert_eq!(v.msr(), u64::MAX);
+        let mut m = MagicPageMut::from_array(&mut page).with_features(MagicFeatures::NONE);
+        assert!(m.set_pir(0).is_err());
+        assert!(m.set_sr(0, 0).is_err());
+        assert!(m.set(Selector::Field(FieldId::Sprg4), 0).is_err());
+        assert!(m.set32(Selector::Field(FieldId::Sprg4), 0).is_err());
+        assert!(page.iter().all(|&b| b == 0xff), "gated write changed bytes");
+    }
+
+    #[test]
+    fn selectors_parse_and_reject() {
+        assert_eq!(Selector::parse("msr"), Ok(Selector::Field(FieldId::Msr)));
+        assert_eq!(
+            Selector::parse("sr[15]"),
+            Ok(Selector::Element(FieldId::Sr, 15))
+        );
+        assert_eq!(
+            Selector::parse("sr[0x2]"),
+            Ok(Selector::Element(FieldId::Sr, 2))
+        );
+        assert_eq!(Selector::parse("mas3"), Ok(Selector::Mas3));
+        assert_eq!(Selector::parse("sr"), Err(MagicError::NeedsIndex("sr")));
+        assert!(matches!(
+            Selector::parse("sr[16]"),
+            Err(MagicError::Index { index: 16, .. })
+        ));
+        assert!(matches!(
+            Selector::parse("sr[99999999999999999999]"),
+            Err(MagicError::UnknownField(_))
+        ));
+        assert!(matches!(
+            Selector::parse("msr[0]"),
+            Err(MagicError::UnknownField(_))
+        ));
+        assert!(matches!(
+            Selector::parse("sr[1"),
+            Err(MagicError::UnknownField(_))
+        ));
+        assert!(matches!(
+            Selector::parse("epr"),
+            Err(MagicError::UnknownField(_))
+        ));
+        assert_eq!(Selector::all().count(), 26 + 16);
+        assert_eq!(Selector::Element(FieldId::Sr, 3).to_string(), "sr[3]");
+    }
+
+    #[test]
+    fn too_wide_values_are_refused_before_writing() {
+        let mut page = [0u8; PAGE_SIZE];
+        let mut v = MagicPageMut::from_array(&mut page);
+        let err = v
+            .set(Selector::parse("dsisr").unwrap(), 0x1_0000_0000)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "value 0x100000000 is too wide for dsisr (32 bits)"
+        );
+        assert!(v.set(Selector::Mas7, 1 << 32).is_err());
+        assert!(v.set(Selector::parse("sr[1]").unwrap(), 1 << 32).is_err());
+        assert!(v.set(Selector::parse("msr").unwrap(), u64::MAX).is_ok());
+        assert!(v.set_sr(16, 0).is_err());
+        assert!(v.sr(16).is_err());
+        assert!(page[..0x58].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn page_size_is_checked() {
+        assert_eq!(
+            MagicPage::new(&[0u8; 4095]).unwrap_err(),
+            MagicError::PageSize { len: 4095 }
+        );
+        assert!(MagicPage::new(&[0u8; 4097]).is_err());
+        assert!(MagicPageMut::new(&mut [0u8; 240]).is_err());
+        assert_eq!(
+            MagicPage::new(&[7u8; 4096]).unwrap().tail().len(),
+            4096 - 240
+        );
+    }
+
+    #[test]
+    fn thirty_two_bit_view_reads_the_low_word_except_scratch() {
+        let mut page = [0u8; PAGE_SIZE];
+        let mut v = MagicPageMut::from_array(&mut page);
+        v.set_critical(0x1111_1111_2222_2222);
+        v.set_scratch1(0x3333_3333_4444_4444);
+        v.set_mas7_3(0x7777_7777_3333_3333).unwrap();
+        v.set_dsisr(0x4000_0000);
+        assert_eq!(
+            v.get32(Selector::Field(FieldId::Critical)).unwrap(),
+            0x2222_2222
+        );
+        assert_eq!(
+            v.get32(Selector::Field(FieldId::Scratch1)).unwrap(),
+            0x3333_3333
+        );
+        assert_eq!(v.get32(Selector::Mas7).unwrap(), 0x7777_7777);
+        assert_eq!(v.get32(Selector::Mas3).unwrap(), 0x3333_3333);
+        assert_eq!(
+            v.get32(Selector::Field(FieldId::Dsisr)).unwrap(),
+            0x4000_0000
+        );
+        // A 32-bit guest's stw to msr only changes the low word.
+        v.set_msr(0xaaaa_aaaa_0000_0000);
+        v.set32(Selector::Field(FieldId::Msr), 0x8000).unwrap();
+        assert_eq!(v.msr(), 0xaaaa_aaaa_0000_8000);
+    }
+
+    #[test]
+    fn kvm_swab_swaps_only_its_subset_and_convert_swaps_all() {
+        for from in ORDERS {
+            let to = from.swapped();
+            let mut page = [0u8; PAGE_SIZE];
+            page[SHARED_SIZE..].fill(0x5a);
+            let mut v = MagicPageMut::from_array(&mut page).with_endian(from);
+            for sel in Selector::all() {
+                v.set(sel, pattern(sel)).unwrap();
+            }
+            let before = *v.bytes();
+            assert!(!v.swab_kvm(from), "same order is a no-op");
+            assert!(v.swab_kvm(to));
+            assert_eq!(v.endian(), to);
+            for sel in Selector::all() {
+                let got = v.get(sel).unwrap();
+                if sel.field().swapped {
+                    assert_eq!(got, pattern(sel), "{sel} should read the same after swab");
+                } else {
+                    // Untouched bytes now decode byte-reversed, as in the kernel.
+                    let want = if sel.bits() == 32 {
+                        u64::from((pattern(sel) as u32).swap_bytes())
+                    } else {
+                        pattern(sel).swap_bytes()
+                    };
+                    assert_eq!(got, want, "{sel} must keep its bytes");
+                }
+            }
+            // Converting back fully restores the original values of the swapped subset
+            // only if we swab back: check swab is an involution on bytes.
+            assert!(v.swab_kvm(from));
+            assert_eq!(*v.bytes(), before);
+            assert!(v.convert(to));
+            for sel in Selector::all() {
+                assert_eq!(v.get(sel).unwrap(), pattern(sel), "{sel} after convert");
+            }
+            assert!(v.tail().iter().all(|&b| b == 0x5a));
+        }
+    }
+}
