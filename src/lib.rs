@@ -19,9 +19,17 @@
 //! answers hypercalls pulls in none of it.
 //!
 //! ```
-//! use ppcpv::num::parse_u64;
+//! use ppcpv::hcall::{HcallToken, HostProfile, HcallRegs, KvmFeatures};
 //!
-//! assert_eq!(parse_u64("0x002a_0003").unwrap(), 0x2a0003);
+//! // r11 = KVM_HCALL_TOKEN(KVM_HC_FEATURES) = 42 << 16 | 3.
+//! let token = HcallToken::kvm(3);
+//! assert_eq!(token.raw(), 0x002a_0003);
+//! assert_eq!(token.name(), Some("KVM_HC_FEATURES"));
+//!
+//! // What a Book3S PR host answers, and what a Linux guest makes of it.
+//! let out = HostProfile::Book3sPr.respond(&HcallRegs::new(token, true));
+//! assert_eq!((out.r3, out.r4), (0, 0x2));
+//! assert_eq!(KvmFeatures::from_hcall(out.r3, out.r4).to_string(), "KVM_FEATURE_MAGIC_PAGE");
 //! ```
 
 pub mod dt;
