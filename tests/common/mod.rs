@@ -36,7 +36,10 @@ pub fn corpus(test: &str) -> Option<PathBuf> {
     if dir.join("dtb").is_dir() {
         Some(dir)
     } else {
-        eprintln!("{test}: skipped (no corpus at {}; set PPCPV_CORPUS)", dir.display());
+        eprintln!(
+            "{test}: skipped (no corpus at {}; set PPCPV_CORPUS)",
+            dir.display()
+        );
         None
     }
 }
@@ -53,11 +56,16 @@ pub fn interop(test: &str, program: &str) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    assert!(found, "{test}: PPCPV_INTEROP=1 but `{program}` is not installed");
+    assert!(
+        found,
+        "{test}: PPCPV_INTEROP=1 but `{program}` is not installed"
+    );
     true
 }
 
 /// The fixtures directory of this repository (`tests/data`).
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
