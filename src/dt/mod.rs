@@ -1,2 +1,6 @@
 //! PowerPC and ePAPR meaning of device-tree nodes: the `/hypervisor` node, complete
 //! guest machines, and patching a `/hypervisor` node into an existing blob.
+
+pub mod checks;
+pub mod hypervisor;
+pub mod pvinfo;
