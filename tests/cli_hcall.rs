@@ -1,0 +1,368 @@
+//! `ppcpv hcall`: runs the binary and checks outputs and exit codes against
+//! kvm-ppc-pv.md §3–§6.
+
+mod common;
+
+use common::{run, run_ok};
+use serde_json::Value;
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&run_ok(args)).expect("valid JSON")
+}
+
+fn usage_error(args: &[&str]) -> String {
+    let out = run(args);
+    assert_eq!(out.status.code(), Some(2), "ppcpv {args:?} should exit 2");
+    assert!(out.stdout.is_empty(), "no stdout on a usage error");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn token_builds_and_decodes() {
+    // §3.2: KVM_HCALL_TOKEN(KVM_HC_FEATURES) = 0x002A0003.
+    assert_eq!(
+        run_ok(&["hcall", "token", "--vendor", "kvm", "3"]),
+        "0x002a0003\n"
+    );
+    assert_eq!(
+        run_ok(&["hcall", "token", "--vendor", "42", "0x4"]),
+        "0x002a0004\n"
+    );
+    assert_eq!(
+        run_ok(&["hcall", "token", "--vendor", "epapr", "16"]),
+        "0x00010010\n"
+    );
+    assert_eq!(run_ok(&["hcall", "token", "EV_IDLE"]), "0x00010010\n");
+    assert_eq!(
+        run_ok(&["hcall", "token", "--vendor", "fsl", "1"]),
+        "0x00020001\n"
+    );
+
+    let out = run_ok(&["hcall", "token", "--decode", "0x002a0003"]);
+    assert!(out.contains("vendor: 42 (KVM, EV_KVM_VENDOR_ID)"), "{out}");
+    assert!(out.contains("name:   KVM_HC_FEATURES"), "{out}");
+    let out = run_ok(&["hcall", "token", "--decode", "2752515"]); // decimal 0x2a0003
+    assert!(out.contains("KVM_HC_FEATURES"), "{out}");
+
+    let j = json(&["hcall", "token", "--decode", "0x00010010", "--json"]);
+    assert_eq!(j["token"], "0x00010010");
+    assert_eq!(j["vendor"], "epapr");
+    assert_eq!(j["vendor_id"], 1);
+    assert_eq!(j["number"], 16);
+    assert_eq!(j["name"], "EV_IDLE");
+}
+
+#[test]
+fn token_decode_follows_d9_and_topaz_on_request() {
+    // D9: KVM compares the whole token, so bit 31 makes it unknown; Topaz masks it.
+    let j = json(&[
+        "hcall",
+        "token",
+        "--decode",
+        "0x80010010",
+        "--topaz",
+        "--json",
+    ]);
+    assert_eq!(j["name"], Value::Null);
+    assert_eq!(j["topaz"]["vendor_id"], 1);
+    assert_eq!(j["topaz"]["table"], "epapr");
+    assert_eq!(j["topaz"]["name"], "EV_IDLE");
+    let out = run_ok(&["hcall", "token", "--decode", "0x00000010", "--topaz"]);
+    assert!(out.contains("name:   (not a known hypercall)"), "{out}");
+    assert!(out.contains("epapr table: EV_IDLE"), "{out}");
+}
+
+#[test]
+fn token_rejects_bad_input() {
+    assert!(usage_error(&["hcall", "token", "--vendor", "kvm", "0x10000"]).contains("16 bits"));
+    assert!(usage_error(&["hcall", "token", "--vendor", "acme", "3"]).contains("unknown vendor"));
+    assert!(usage_error(&["hcall", "token", "NOT_A_CALL"]).contains("neither a number"));
+    assert!(usage_error(&["hcall", "token", "--decode", "0x100000000"]).contains("32 bits"));
+    assert!(usage_error(&["hcall", "token", "--decode", "xyz"]).contains("not a number"));
+    usage_error(&["hcall", "token"]);
+}
+
+#[test]
+fn list_json_has_the_template_fields() {
+    let j = json(&["hcall", "list", "--json"]);
+    let rows = j.as_array().expect("array");
+    assert_eq!(
+        rows.len(),
+        12 + 15 + 20,
+        "KVM 1-12, ePAPR 1-16 minus 8, FH 1-20"
+    );
+    for r in rows {
+        for k in [
+            "name", "value", "vendor", "token", "arch", "status", "purpose",
+        ] {
+            assert!(!r[k].is_null(), "{k} missing in {r}");
+        }
+    }
+    let find = |name: &str| rows.iter().find(|r| r["name"] == name).expect(name);
+    let f = find("KVM_HC_FEATURES");
+    assert_eq!(f["value"], 3);
+    assert_eq!(f["token"], "0x002a0003");
+    assert_eq!(f["arch"][0], "ppc");
+    assert_eq!(f["status"], "active");
+    assert_eq!(find("KVM_HC_MMU_OP")["status"], "deprecated");
+    assert_eq!(find("KVM_HC_MAP_GPA_RANGE")["value"], 12);
+    assert_eq!(find("EV_IDLE")["token"], "0x00010010");
+    assert_eq!(find("FH_DMA_ATTR_GET")["value"], 20);
+    assert!(rows.iter().all(|r| r["name"] != "EV_8"));
+}
+
+#[test]
+fn list_filters_by_arch() {
+    let ppc = json(&["hcall", "list", "--arch", "ppc", "--json"]);
+    let ppc = ppc.as_array().expect("array");
+    assert_eq!(ppc.len(), 2 + 15 + 20);
+    assert!(
+        ppc.iter()
+            .all(|r| r["arch"].as_array().unwrap().contains(&"ppc".into()))
+    );
+    let mips = json(&["hcall", "list", "--arch", "mips", "--json"]);
+    let names: Vec<&str> = mips
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "KVM_HC_MIPS_GET_CLOCK_FREQ",
+            "KVM_HC_MIPS_EXIT_VM",
+            "KVM_HC_MIPS_CONSOLE_OUTPUT"
+        ]
+    );
+    let x86 = run_ok(&["hcall", "list", "--arch", "x86"]);
+    assert!(x86.starts_with("NAME"));
+    assert!(x86.contains("KVM_HC_KICK_CPU"));
+    assert!(!x86.contains("KVM_HC_FEATURES"));
+    usage_error(&["hcall", "list", "--arch", "arm"]);
+}
+
+#[test]
+fn abi_shows_each_architecture() {
+    let all = run_ok(&["hcall", "abi"]);
+    for a in ["x86 (x86)", "s390 (s390)", "PowerPC (ppc)", "MIPS (mips)"] {
+        assert!(all.contains(a), "{a} in {all}");
+    }
+    // The seed's vmrun/vmmrun are corrected to vmcall/vmmcall.
+    let x86 = json(&["hcall", "abi", "--arch", "x86", "--json"]);
+    assert_eq!(x86[0]["number"], "rax");
+    assert_eq!(
+        x86[0]["args"],
+        serde_json::json!(["rbx", "rcx", "rdx", "rsi"])
+    );
+    assert!(x86[0]["instruction"].as_str().unwrap().contains("vmcall"));
+    assert!(x86[0]["instruction"].as_str().unwrap().contains("vmmcall"));
+    let mips = json(&["hcall", "abi", "--arch", "mips", "--json"]);
+    assert_eq!(mips[0]["number"], "$2 (v0)");
+    assert_eq!(mips[0]["return"], "$2 (v0)");
+    let ppc = run_ok(&["hcall", "abi", "--arch", "ppc"]);
+    assert!(
+        ppc.contains("arguments:   r3, r4, r5, r6, r7, r8, r9, r10"),
+        "{ppc}"
+    );
+    assert!(
+        ppc.contains("outputs:     r4, r5, r6, r7, r8, r9, r10, r11"),
+        "{ppc}"
+    );
+}
+
+#[test]
+fn codes_lists_ev_and_kvm() {
+    let j = json(&["hcall", "codes", "--json"]);
+    let rows = j.as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r["name"] == "EV_UNIMPLEMENTED" && r["value"] == 12)
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r["name"] == "KVM_ENOSYS" && r["value"] == 1000)
+    );
+    assert!(run_ok(&["hcall", "codes"]).contains("EV_BUFFER_OVERFLOW"));
+}
+
+#[test]
+fn features_names_bits() {
+    let out = run_ok(&["hcall", "features", "0x2"]);
+    assert!(out.contains("bit 1"), "{out}");
+    assert!(out.contains("KVM_FEATURE_MAGIC_PAGE"), "{out}");
+    let out = run_ok(&["hcall", "features", "--magic", "0x3"]);
+    assert!(out.contains("KVM_MAGIC_FEAT_SR"), "{out}");
+    assert!(out.contains("KVM_MAGIC_FEAT_MAS0_TO_SPRG7"), "{out}");
+    assert!(!out.contains("MAS0_TO_SR1"), "D6: that name does not exist");
+    // Unknown bits are kept and listed.
+    let j = json(&["hcall", "features", "--magic", "12", "--json"]);
+    assert_eq!(j["unknown"], "0xc");
+    assert_eq!(j["bits"][0]["mask"], "0x4");
+    assert_eq!(j["bits"][0]["name"], Value::Null);
+    let j = json(&["hcall", "features", "0x22", "--json"]);
+    assert_eq!(j["bits"][0]["name"], "KVM_FEATURE_MAGIC_PAGE");
+    assert_eq!(j["bits"][1]["bit"], 5);
+    assert_eq!(j["unknown"], "0x20");
+    // §5.2: a nonzero r3 means no features.
+    let j = json(&["hcall", "features", "0x2", "--r3", "12", "--json"]);
+    assert_eq!(j["value"], "0x0");
+}
+
+#[test]
+fn features_of_a_host() {
+    // §5.1 / D7.
+    let j = json(&["hcall", "features", "--host", "book3s-pr", "--json"]);
+    assert_eq!(j["features"]["value"], "0x2");
+    assert_eq!(j["map_magic_page"]["value"], "0x3");
+    let j = json(&["hcall", "features", "--host", "booke-hv", "--json"]);
+    assert_eq!(j["features"]["value"], "0x0");
+    assert_eq!(j["map_magic_page"]["value"], "0x3");
+    assert_eq!(j["magic_page_supported"], false);
+    let out = run_ok(&["hcall", "features", "--host", "e500v2"]);
+    assert!(out.contains("legacy"), "D18: {out}");
+    assert!(out.contains("KVM_FEATURE_MAGIC_PAGE"), "{out}");
+    usage_error(&["hcall", "features"]);
+    usage_error(&["hcall", "features", "0x2", "--host", "book3s-pr"]);
+    usage_error(&["hcall", "features", "0xzz"]);
+}
+
+fn call(args: &[&str]) -> Value {
+    let mut full = vec!["hcall", "call"];
+    full.extend_from_slice(args);
+    full.push("--json");
+    json(&full)
+}
+
+#[test]
+fn call_features_per_host() {
+    // §5.1: r3 = 0; r4 = 0x2 (Book3S PR, e500v2) or 0 (BookE HV).
+    for (host, r4) in [("book3s-pr", "0x2"), ("e500v2", "0x2"), ("booke-hv", "0x0")] {
+        let j = call(&["--host", host, "--reg", "r11=0x2a0003"]);
+        assert_eq!(j["r3"], "0x0", "{host}");
+        assert_eq!(j["r4"], r4, "{host}");
+        assert_eq!(j["effect"]["kind"], "none");
+    }
+    let out = run_ok(&[
+        "hcall",
+        "call",
+        "--host",
+        "book3s-pr",
+        "--reg",
+        "r11=0x2a0003",
+    ]);
+    assert!(out.contains("r3 = 0x0  EV_SUCCESS"), "{out}");
+    assert!(out.contains("r4 = 0x2  KVM_FEATURE_MAGIC_PAGE"), "{out}");
+}
+
+#[test]
+fn call_map_magic_page() {
+    // §12 A: 64-bit Linux guest.
+    let j = call(&[
+        "--host",
+        "book3s-pr",
+        "--reg",
+        "r11=0x2a0004",
+        "--reg",
+        "r3=0xfffffffffffff000",
+        "--reg",
+        "r4=0xfffffffffffff001",
+    ]);
+    assert_eq!(
+        (j["r3"].as_str(), j["r4"].as_str()),
+        (Some("0x0"), Some("0x3"))
+    );
+    assert_eq!(j["effect"]["kind"], "magic-page-mapped");
+    assert_eq!(j["effect"]["pa"], "0xfffffffffffff000");
+    assert_eq!(j["effect"]["ea"], "0xfffffffffffff000");
+    assert_eq!(j["effect"]["nx_flag"], true);
+    assert_eq!(j["effect"]["legacy_nx_guest"], false);
+
+    // §5.1 step 2 + §6.2 c: 32-bit mode truncates, then the low 12 bits go.
+    let j = call(&[
+        "--host",
+        "booke-hv",
+        "--bits",
+        "32",
+        "--reg",
+        "r11=2752516",
+        "--reg",
+        "r3=0x123456789abcdef0",
+        "--reg",
+        "r4=0xfffff000",
+    ]);
+    assert_eq!(j["r4"], "0x3", "MAP answers 0x3 even on BookE HV (Q5)");
+    assert_eq!(j["effect"]["pa"], "0x9abcd000");
+    assert_eq!(j["effect"]["ea"], "0xfffff000");
+    assert_eq!(j["effect"]["legacy_nx_guest"], true);
+    assert_eq!(j["bits"], 32);
+
+    let out = run_ok(&[
+        "hcall",
+        "call",
+        "--host",
+        "e500v2",
+        "--bits",
+        "32",
+        "--reg",
+        "r11=0x2a0004",
+        "--reg",
+        "r3=0xfffff000",
+        "--reg",
+        "r4=0xfffff000",
+    ]);
+    assert!(out.contains("legacy guest"), "{out}");
+}
+
+#[test]
+fn call_idle_and_unimplemented() {
+    let j = call(&["--host", "booke-hv", "--reg", "r11=0x00010010"]);
+    assert_eq!(
+        (j["r3"].as_str(), j["r4"].as_str()),
+        (Some("0x0"), Some("0x0"))
+    );
+    assert_eq!(j["effect"]["kind"], "idle");
+    // D9: bit 31 set or vendor 0 is not EV_IDLE for KVM.
+    for t in ["r11=0x80010010", "r11=0x10", "r11=0x2a0001", "r11=0"] {
+        let j = call(&["--host", "book3s-pr", "--reg", t, "--reg", "r4=7"]);
+        assert_eq!(j["r3"], "0xc", "{t}");
+        assert_eq!(j["r3_name"], "EV_UNIMPLEMENTED");
+        assert_eq!(j["r4"], "0x0", "{t}");
+    }
+}
+
+#[test]
+fn call_rejects_bad_input() {
+    assert!(usage_error(&["hcall", "call", "--host", "book3s-pr"]).contains("r11"));
+    assert!(
+        usage_error(&["hcall", "call", "--host", "book3s-pr", "--reg", "r12=1"])
+            .contains("r3 to r11")
+    );
+    assert!(
+        usage_error(&[
+            "hcall",
+            "call",
+            "--host",
+            "book3s-pr",
+            "--reg",
+            "r11=1",
+            "--reg",
+            "r11=2"
+        ])
+        .contains("twice")
+    );
+    usage_error(&["hcall", "call", "--host", "power9", "--reg", "r11=1"]);
+    usage_error(&["hcall", "call", "--host", "book3s-pr", "--reg", "r11"]);
+    usage_error(&["hcall", "call", "--host", "book3s-pr", "--reg", "r11=0xzz"]);
+    usage_error(&[
+        "hcall",
+        "call",
+        "--host",
+        "book3s-pr",
+        "--reg",
+        "r11=1",
+        "--bits",
+        "16",
+    ]);
+    usage_error(&["hcall", "call", "--reg", "r11=1"]);
+}
