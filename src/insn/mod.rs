@@ -344,6 +344,46 @@ pub fn decode_as(words: &[u32], endian: Endian) -> Vec<Insn> {
         .collect()
 }
 
+/// Why [`parse_words`] refused a word list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("word {index} '{text}': {source}")]
+pub struct WordsError {
+    /// 1-based position of the bad word.
+    pub index: usize,
+    /// The word as written.
+    pub text: String,
+    /// Why it is not a 32-bit number.
+    #[source]
+    pub source: crate::num::NumError,
+}
+
+/// Parses a list of 32-bit words separated by whitespace or commas, decimal or `0x`
+/// hex, optionally wrapped in DTS cell brackets: `0x44000022,0x60000000` and
+/// `<0x44000022 0x60000000>` give the same two words. Empty text gives no words.
+///
+/// ```
+/// use ppcpv::insn::parse_words;
+/// assert_eq!(parse_words("<0x44000022 0x60000000>").unwrap(), [0x44000022, 0x60000000]);
+/// assert_eq!(parse_words("1, 2,3").unwrap(), [1, 2, 3]);
+/// assert!(parse_words("0x100000000").is_err());
+/// ```
+///
+/// # Errors
+/// [`WordsError`] naming the first word that is not a 32-bit number.
+pub fn parse_words(text: &str) -> Result<Vec<u32>, WordsError> {
+    text.split(|c: char| c.is_whitespace() || c == ',' || c == '<' || c == '>')
+        .filter(|t| !t.is_empty())
+        .enumerate()
+        .map(|(i, t)| {
+            crate::num::parse_u32(t).map_err(|source| WordsError {
+                index: i + 1,
+                text: t.to_string(),
+                source,
+            })
+        })
+        .collect()
+}
+
 impl Insn {
     /// Decodes one instruction word. Never fails: a word is a named form only when its
     /// opcode, extended opcode and reserved bits all match, otherwise [`Insn::Long`].

@@ -7,6 +7,14 @@
 //! [`GuestStub::run`] follows its control flow, so the QEMU fallback's trick — one
 //! sequence that returns -1 in both byte orders — can be shown slot by slot (§4.3).
 //!
+//! Which reading a little-endian guest runs depends on how it copies the property:
+//! Linux up to the 3.x series patched each raw `u32` of the (big-endian) property into
+//! its stub (`patch_instruction(epapr_hypercall_start + i, insts[i])` in
+//! `epapr_paravirt.c`), so a little-endian kernel ran every word byte-reversed — the
+//! case QEMU's fallback guards against and [`GuestStub::patch`] models for
+//! [`Endian::Little`]. Later kernels convert with `be32_to_cpu(insts[i])` first and run
+//! the big-endian reading in either byte order.
+//!
 //! Sources for the words: `torvalds/linux: arch/powerpc/kvm/powerpc.c
 //! (kvm_vm_ioctl_get_pvinfo)` for `kvm-pr` and `booke-hv` (§4.1); the Topaz hypervisor
 //! for `epapr` (§12 D); `qemu/qemu: target/ppc/kvm.c (kvmppc_get_hypercall)` for both
@@ -214,6 +222,39 @@ pub enum Status {
     Unknown,
 }
 
+impl std::fmt::Display for StubExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            StubExit::Return => f.write_str("returns"),
+            StubExit::BranchOut {
+                target,
+                absolute: true,
+            } => write!(f, "branches out of the stub to address {target:#x}"),
+            StubExit::BranchOut { target, .. } if target < 0 => {
+                write!(
+                    f,
+                    "branches out of the stub to start-{}",
+                    target.unsigned_abs()
+                )
+            }
+            StubExit::BranchOut { target, .. } => {
+                write!(f, "branches out of the stub to start+{target}")
+            }
+            StubExit::Loop { slot } => write!(f, "loops forever (slot {slot} reached again)"),
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Status::FromHypervisor => f.write_str("r3 = the hypervisor's answer"),
+            Status::Constant(n) => write!(f, "r3 = {n}"),
+            Status::Unknown => f.write_str("r3 unknown"),
+        }
+    }
+}
+
 /// A run through a [`GuestStub`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StubRun {
@@ -225,7 +266,27 @@ pub struct StubRun {
     pub status: Status,
 }
 
+impl std::fmt::Display for StubRun {
+    /// A one-line outcome: `returns, r3 = -1 (every hypercall fails)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.exit != StubExit::Return {
+            return write!(f, "{}", self.exit);
+        }
+        write!(f, "returns, {}", self.status)?;
+        if self.always_fails() {
+            f.write_str(" (every hypercall fails)")?;
+        }
+        Ok(())
+    }
+}
+
 impl StubRun {
+    /// The step that executed `slot`, if it ran.
+    #[must_use]
+    pub fn step_at(&self, slot: usize) -> Option<&Step> {
+        self.steps.iter().find(|s| s.slot == slot)
+    }
+
     /// True when every hypercall returns -1 without reaching the hypervisor.
     #[must_use]
     pub fn always_fails(&self) -> bool {
@@ -245,7 +306,8 @@ impl GuestStub {
     /// The stub of a guest of byte order `endian` after copying `words` (big-endian
     /// values from `hcall-instructions`) into it. A little-endian CPU fetches each
     /// property word byte-reversed, modelling a guest that copies the property's bytes
-    /// unchanged (§4.3); the stub's own instructions are native to the guest.
+    /// unchanged (§4.3; see the module docs for which kernels do); the stub's own
+    /// instructions are native to the guest.
     ///
     /// # Errors
     /// [`TooManyWords`] for more than four words.
@@ -428,6 +490,9 @@ mod tests {
             ["0: b .+8", "2: tdi 0,r0,72", "3: li r3,-1", "4: blr"]
         );
         assert!(be.always_fails() && le.always_fails());
+        assert_eq!(be.to_string(), "returns, r3 = -1 (every hypercall fails)");
+        assert_eq!(le.step_at(1), None);
+        assert_eq!(le.step_at(3).map(|s| s.word), Some(0x3860_ffff));
     }
 
     #[test]
@@ -436,6 +501,7 @@ mod tests {
         let kvm = run(KnownSequence::KvmPr, Endian::Big);
         assert_eq!(kvm.status, Status::FromHypervisor);
         assert_eq!(kvm.exit, StubExit::Return);
+        assert_eq!(kvm.to_string(), "returns, r3 = the hypervisor's answer");
         let topaz = run(KnownSequence::Epapr, Endian::Big);
         assert_eq!(
             texts(&topaz),
@@ -459,6 +525,10 @@ mod tests {
         assert_eq!(
             run_stub(&b0, Endian::Big).unwrap().exit,
             StubExit::Loop { slot: 0 }
+        );
+        assert_eq!(
+            StubExit::Loop { slot: 0 }.to_string(),
+            "loops forever (slot 0 reached again)"
         );
         let out = [0x4800_0100]; // b .+256
         assert_eq!(
