@@ -1,0 +1,878 @@
+//! `kvm_check_ins`: which words a Linux guest rewrites, and into what.
+//!
+//! A faithful model of `torvalds/linux: arch/powerpc/kernel/kvm.c (kvm_check_ins)`
+//! (kvm-ppc-pv.md §8). Linux compares each word of its text in three ways, in order:
+//!
+//! 1. `inst & ~KVM_MASK_RT` against `mfmsr`, `mfspr`/`mtspr` of the listed SPRs,
+//!    `tlbsync`, `mtmsr`, `mtmsrd L=0/1` and `wrtee`; the original RT/RS is kept;
+//! 2. `inst & ~(KVM_MASK_RT | KVM_MASK_RB)` against `mtsrin`;
+//! 3. the whole word against `wrteei 0` (0x7c000146) and `wrteei 1` (0x7c008146).
+//!
+//! Every case is one [`Pattern`] in [`PATTERNS`], in the order of kvm-ppc-pv.md §8.3.
+//! A pattern may be compiled out (`#ifdef CONFIG_BOOKE` …) or need a magic-page feature
+//! the host did not offer; [`check`] then says why the word stays as it is.
+
+use super::config::Config;
+use super::deps;
+use crate::hcall::MagicFeatures;
+use std::fmt;
+
+/// `KVM_MAGIC_PAGE`: the guest maps the shared page at effective address -4096.
+pub const KVM_MAGIC_PAGE: i64 = -4096;
+/// `KVM_INST_LWZ` (kvm-ppc-pv.md §8.1).
+pub const KVM_INST_LWZ: u32 = 0x8000_0000;
+/// `KVM_INST_STW`.
+pub const KVM_INST_STW: u32 = 0x9000_0000;
+/// `KVM_INST_LD`.
+pub const KVM_INST_LD: u32 = 0xe800_0000;
+/// `KVM_INST_STD`.
+pub const KVM_INST_STD: u32 = 0xf800_0000;
+/// `KVM_INST_NOP` (`ori 0,0,0`).
+pub const KVM_INST_NOP: u32 = 0x6000_0000;
+/// `KVM_INST_LI` (`addi rD,0,SI`), used for `wrteei 1`'s `li r30,MSR_EE`.
+pub const KVM_INST_LI: u32 = 0x3800_0000;
+/// `KVM_MASK_RT`: the RT/RS field, kept from the original instruction.
+pub const KVM_MASK_RT: u32 = 0x03e0_0000;
+/// `KVM_MASK_RB`: the RB field, ignored when matching `mtsrin`.
+pub const KVM_MASK_RB: u32 = 0x0000_f800;
+/// `KVM_INST_MFMSR`.
+pub const KVM_INST_MFMSR: u32 = 0x7c00_00a6;
+/// `KVM_INST_TLBSYNC`.
+pub const KVM_INST_TLBSYNC: u32 = 0x7c00_046c;
+/// `KVM_INST_MTMSRD_L0`.
+pub const KVM_INST_MTMSRD_L0: u32 = 0x7c00_0164;
+/// `KVM_INST_MTMSRD_L1`.
+pub const KVM_INST_MTMSRD_L1: u32 = 0x7c01_0164;
+/// `KVM_INST_MTMSR`.
+pub const KVM_INST_MTMSR: u32 = 0x7c00_0124;
+/// `KVM_INST_WRTEE`.
+pub const KVM_INST_WRTEE: u32 = 0x7c00_0106;
+/// `KVM_INST_WRTEEI_0`.
+pub const KVM_INST_WRTEEI_0: u32 = 0x7c00_0146;
+/// `KVM_INST_WRTEEI_1`.
+pub const KVM_INST_WRTEEI_1: u32 = 0x7c00_8146;
+/// `KVM_INST_MTSRIN`.
+pub const KVM_INST_MTSRIN: u32 = 0x7c00_01e4;
+/// `MSR_EE`, loaded into r30 by `li r30,MSR_EE` for `wrteei 1`.
+pub const MSR_EE: u32 = 0x8000;
+
+/// `SPR_FROM`: `mfspr`.
+const SPR_FROM: u32 = 0;
+/// `SPR_TO`: `mtspr` (XO 467 instead of 339).
+const SPR_TO: u32 = 0x100;
+
+/// `KVM_INST_SPR(sprn, moveto)`: the `mfspr`/`mtspr` word with RT = 0.
+#[must_use]
+pub const fn kvm_inst_spr(sprn: u16, moveto_bit: u32) -> u32 {
+    let sprn = sprn as u32;
+    0x7c00_02a6 | ((sprn & 0x1f) << 16) | ((sprn & 0x3e0) << 6) | moveto_bit
+}
+
+/// SPR numbers `kvm.c` matches (kvm-ppc-pv.md §8.2; `torvalds/linux:
+/// arch/powerpc/include/asm/reg.h`, `reg_booke.h`).
+mod sprn {
+    pub const SPRG0: u16 = 0x110;
+    pub const SPRG1: u16 = 0x111;
+    pub const SPRG2: u16 = 0x112;
+    pub const SPRG3: u16 = 0x113;
+    pub const SRR0: u16 = 0x01a;
+    pub const SRR1: u16 = 0x01b;
+    pub const DAR: u16 = 0x013;
+    pub const DEAR: u16 = 0x03d;
+    pub const DSISR: u16 = 0x012;
+    pub const ESR: u16 = 0x03e;
+    /// `SPRN_PIR` in `reg_booke.h` (a BookE kernel).
+    pub const PIR_BOOKE: u16 = 0x11e;
+    /// `SPRN_PIR` in `reg.h` (every other kernel).
+    pub const PIR: u16 = 0x3ff;
+    pub const MAS0: u16 = 0x270;
+    pub const MAS1: u16 = 0x271;
+    pub const MAS2: u16 = 0x272;
+    pub const MAS3: u16 = 0x273;
+    pub const MAS4: u16 = 0x274;
+    pub const MAS6: u16 = 0x276;
+    pub const MAS7: u16 = 0x3b0;
+    pub const SPRG4: u16 = 0x114;
+    pub const SPRG5: u16 = 0x115;
+    pub const SPRG6: u16 = 0x116;
+    pub const SPRG7: u16 = 0x117;
+    pub const SPRG4R: u16 = 0x104;
+    pub const SPRG5R: u16 = 0x105;
+    pub const SPRG6R: u16 = 0x106;
+    pub const SPRG7R: u16 = 0x107;
+}
+
+/// The `kvm_emul.S` templates a patched instruction branches to (kvm-ppc-pv.md §8.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Template {
+    /// `kvm_emulate_mtmsrd` (for `mtmsrd rX,1`).
+    Mtmsrd,
+    /// `kvm_emulate_mtmsr` (for `mtmsr rX` and `mtmsrd rX,0`).
+    Mtmsr,
+    /// `kvm_emulate_wrtee` (for `wrtee rX`, and `wrteei 1` with `li r30,MSR_EE`).
+    Wrtee,
+    /// `kvm_emulate_wrteei_0`.
+    Wrteei0,
+    /// `kvm_emulate_mtsrin`.
+    Mtsrin,
+}
+
+impl Template {
+    /// The template's symbol in `kvm_emul.S`.
+    #[must_use]
+    pub const fn symbol(self) -> &'static str {
+        match self {
+            Template::Mtmsrd => "kvm_emulate_mtmsrd",
+            Template::Mtmsr => "kvm_emulate_mtmsr",
+            Template::Wrtee => "kvm_emulate_wrtee",
+            Template::Wrteei0 => "kvm_emulate_wrteei_0",
+            Template::Mtsrin => "kvm_emulate_mtsrin",
+        }
+    }
+}
+
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.symbol())
+    }
+}
+
+/// What a `kvm.c` case does with a matching word, before the word-size rule applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `kvm_patch_ins_ld(magic_var(field))`: `ld`, or `lwz` at `+4` on 32-bit.
+    Ld(&'static str),
+    /// `kvm_patch_ins_lwz(magic_var(field) + extra)`: `lwz` on both word sizes.
+    Lwz(&'static str, u16),
+    /// `kvm_patch_ins_std(magic_var(field))`: `std`, or `stw` at `+4` on 32-bit.
+    Std(&'static str),
+    /// `kvm_patch_ins_stw(magic_var(field) + extra)`: `stw` on both word sizes.
+    Stw(&'static str, u16),
+    /// `kvm_patch_ins_nop`.
+    Nop,
+    /// `kvm_patch_ins_<template>`: a branch into a copy of a template.
+    Branch(Template),
+}
+
+/// The compile-time condition around a `kvm.c` case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConfigGate {
+    /// Compiled into every kernel.
+    Always,
+    /// `#ifdef CONFIG_BOOKE`.
+    BookE,
+    /// The `#else` of `CONFIG_BOOKE` (`SPRN_DAR`), or an SPR number that only a
+    /// non-BookE kernel uses (`SPRN_PIR` = 0x3FF).
+    NotBookE,
+    /// `#ifdef CONFIG_PPC_BOOK3E_MMU`.
+    Book3eMmu,
+    /// `#ifdef CONFIG_PPC_BOOK3S_32`.
+    Book3S32,
+}
+
+impl ConfigGate {
+    /// `Ok` when a kernel built with `cfg` contains the case, else why not.
+    const fn admit(self, cfg: Config) -> Result<(), Reason> {
+        let (ok, why) = match self {
+            ConfigGate::Always => (true, Reason::BookEOnly),
+            ConfigGate::BookE => (cfg.booke(), Reason::BookEOnly),
+            ConfigGate::NotBookE => (!cfg.booke(), Reason::NotOnBookE),
+            ConfigGate::Book3eMmu => (cfg.book3e_mmu(), Reason::Book3eMmuOnly),
+            ConfigGate::Book3S32 => (cfg.book3s_32(), Reason::Book3S32Only),
+        };
+        if ok { Ok(()) } else { Err(why) }
+    }
+}
+
+/// How a pattern compares a word (the three `switch` statements of `kvm_check_ins`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Match {
+    /// `inst & ~KVM_MASK_RT == opcode`.
+    NoRt,
+    /// `inst & ~KVM_MASK_RT & ~KVM_MASK_RB == opcode`.
+    NoRtRb,
+    /// `inst == opcode`.
+    Exact,
+}
+
+impl Match {
+    /// The bits compared.
+    #[must_use]
+    pub const fn mask(self) -> u32 {
+        match self {
+            Match::NoRt => !KVM_MASK_RT,
+            Match::NoRtRb => !(KVM_MASK_RT | KVM_MASK_RB),
+            Match::Exact => !0,
+        }
+    }
+}
+
+/// One case of `kvm_check_ins`: the instruction it matches, what it writes, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pattern {
+    /// A short name: `mfmsr`, `mfspr SPRG0`, `mtmsrd L=1`, `wrteei 0`.
+    pub name: &'static str,
+    /// The `KVM_INST_*` value compared with the masked word.
+    pub opcode: u32,
+    /// How the word is masked before comparing.
+    pub matching: Match,
+    /// The SPR number, for `mfspr`/`mtspr` cases.
+    pub spr: Option<u16>,
+    /// What Linux writes.
+    pub action: Action,
+    /// The `#ifdef` around the case.
+    pub config: ConfigGate,
+    /// The `features & KVM_MAGIC_FEAT_*` test inside the case ([`MagicFeatures::NONE`]
+    /// when there is none).
+    pub feature: MagicFeatures,
+}
+
+const ALWAYS: (ConfigGate, MagicFeatures) = (ConfigGate::Always, MagicFeatures::NONE);
+const MAS: MagicFeatures = MagicFeatures::MAS0_TO_SPRG7;
+
+const fn op(
+    name: &'static str,
+    opcode: u32,
+    matching: Match,
+    action: Action,
+    gate: (ConfigGate, MagicFeatures),
+) -> Pattern {
+    Pattern {
+        name,
+        opcode,
+        matching,
+        spr: None,
+        action,
+        config: gate.0,
+        feature: gate.1,
+    }
+}
+
+const fn mf(
+    name: &'static str,
+    spr: u16,
+    action: Action,
+    gate: (ConfigGate, MagicFeatures),
+) -> Pattern {
+    Pattern {
+        name,
+        opcode: kvm_inst_spr(spr, SPR_FROM),
+        matching: Match::NoRt,
+        spr: Some(spr),
+        action,
+        config: gate.0,
+        feature: gate.1,
+    }
+}
+
+const fn mt(
+    name: &'static str,
+    spr: u16,
+    action: Action,
+    gate: (ConfigGate, MagicFeatures),
+) -> Pattern {
+    Pattern {
+        opcode: kvm_inst_spr(spr, SPR_TO),
+        ..mf(name, spr, action, gate)
+    }
+}
+
+/// Every case of `kvm_check_ins`, in the order of kvm-ppc-pv.md §8.3 (loads, stores,
+/// nops, template branches). No two patterns match the same word.
+pub const PATTERNS: [Pattern; 57] = {
+    use Action::{Branch, Ld, Lwz, Nop, Std, Stw};
+    use ConfigGate::{Book3S32, Book3eMmu, BookE, NotBookE};
+    use sprn::*;
+    let mas_mmu = (Book3eMmu, MAS);
+    let mas = (ConfigGate::Always, MAS);
+    let mas_booke = (BookE, MAS);
+    [
+        // Loads.
+        op("mfmsr", KVM_INST_MFMSR, Match::NoRt, Ld("msr"), ALWAYS),
+        mf("mfspr SPRG0", SPRG0, Ld("sprg0"), ALWAYS),
+        mf("mfspr SPRG1", SPRG1, Ld("sprg1"), ALWAYS),
+        mf("mfspr SPRG2", SPRG2, Ld("sprg2"), ALWAYS),
+        mf("mfspr SPRG3", SPRG3, Ld("sprg3"), ALWAYS),
+        mf("mfspr SRR0", SRR0, Ld("srr0"), ALWAYS),
+        mf("mfspr SRR1", SRR1, Ld("srr1"), ALWAYS),
+        mf("mfspr DAR", DAR, Ld("dar"), (NotBookE, MagicFeatures::NONE)),
+        mf("mfspr DEAR", DEAR, Ld("dar"), (BookE, MagicFeatures::NONE)),
+        mf("mfspr DSISR", DSISR, Lwz("dsisr", 0), ALWAYS),
+        mf("mfspr MAS0", MAS0, Lwz("mas0", 0), mas_mmu),
+        mf("mfspr MAS1", MAS1, Lwz("mas1", 0), mas_mmu),
+        mf("mfspr MAS2", MAS2, Ld("mas2"), mas_mmu),
+        mf("mfspr MAS3", MAS3, Lwz("mas7_3", 4), mas_mmu),
+        mf("mfspr MAS4", MAS4, Lwz("mas4", 0), mas_mmu),
+        mf("mfspr MAS6", MAS6, Lwz("mas6", 0), mas_mmu),
+        mf("mfspr MAS7", MAS7, Lwz("mas7_3", 0), mas_mmu),
+        mf("mfspr SPRG4", SPRG4, Ld("sprg4"), mas),
+        mf("mfspr SPRG5", SPRG5, Ld("sprg5"), mas),
+        mf("mfspr SPRG6", SPRG6, Ld("sprg6"), mas),
+        mf("mfspr SPRG7", SPRG7, Ld("sprg7"), mas),
+        mf("mfspr SPRG4R", SPRG4R, Ld("sprg4"), mas_booke),
+        mf("mfspr SPRG5R", SPRG5R, Ld("sprg5"), mas_booke),
+        mf("mfspr SPRG6R", SPRG6R, Ld("sprg6"), mas_booke),
+        mf("mfspr SPRG7R", SPRG7R, Ld("sprg7"), mas_booke),
+        mf("mfspr ESR", ESR, Lwz("esr", 0), mas_booke),
+        mf("mfspr PIR (BookE)", PIR_BOOKE, Lwz("pir", 0), mas_booke),
+        mf("mfspr PIR", PIR, Lwz("pir", 0), (NotBookE, MAS)),
+        // Stores.
+        mt("mtspr SPRG0", SPRG0, Std("sprg0"), ALWAYS),
+        mt("mtspr SPRG1", SPRG1, Std("sprg1"), ALWAYS),
+        mt("mtspr SPRG2", SPRG2, Std("sprg2"), ALWAYS),
+        mt("mtspr SPRG3", SPRG3, Std("sprg3"), ALWAYS),
+        mt("mtspr SRR0", SRR0, Std("srr0"), ALWAYS),
+        mt("mtspr SRR1", SRR1, Std("srr1"), ALWAYS),
+        mt(
+            "mtspr DAR",
+            DAR,
+            Std("dar"),
+            (NotBookE, MagicFeatures::NONE),
+        ),
+        mt("mtspr DEAR", DEAR, Std("dar"), (BookE, MagicFeatures::NONE)),
+        mt("mtspr DSISR", DSISR, Stw("dsisr", 0), ALWAYS),
+        mt("mtspr MAS0", MAS0, Stw("mas0", 0), mas_mmu),
+        mt("mtspr MAS1", MAS1, Stw("mas1", 0), mas_mmu),
+        mt("mtspr MAS2", MAS2, Std("mas2"), mas_mmu),
+        mt("mtspr MAS3", MAS3, Stw("mas7_3", 4), mas_mmu),
+        mt("mtspr MAS4", MAS4, Stw("mas4", 0), mas_mmu),
+        mt("mtspr MAS6", MAS6, Stw("mas6", 0), mas_mmu),
+        mt("mtspr MAS7", MAS7, Stw("mas7_3", 0), mas_mmu),
+        mt("mtspr SPRG4", SPRG4, Std("sprg4"), mas),
+        mt("mtspr SPRG5", SPRG5, Std("sprg5"), mas),
+        mt("mtspr SPRG6", SPRG6, Std("sprg6"), mas),
+        mt("mtspr SPRG7", SPRG7, Std("sprg7"), mas),
+        mt("mtspr ESR", ESR, Stw("esr", 0), mas_booke),
+        // Nops.
+        op("tlbsync", KVM_INST_TLBSYNC, Match::NoRt, Nop, ALWAYS),
+        // Template branches. kvm.c matches mtmsrd on 32-bit kernels too (the case is
+        // not #ifdef'd), although only 64-bit code contains it.
+        op(
+            "mtmsrd L=1",
+            KVM_INST_MTMSRD_L1,
+            Match::NoRt,
+            Branch(Template::Mtmsrd),
+            ALWAYS,
+        ),
+        op(
+            "mtmsr",
+            KVM_INST_MTMSR,
+            Match::NoRt,
+            Branch(Template::Mtmsr),
+            ALWAYS,
+        ),
+        op(
+            "mtmsrd L=0",
+            KVM_INST_MTMSRD_L0,
+            Match::NoRt,
+            Branch(Template::Mtmsr),
+            ALWAYS,
+        ),
+        op(
+            "wrtee",
+            KVM_INST_WRTEE,
+            Match::NoRt,
+            Branch(Template::Wrtee),
+            (BookE, MagicFeatures::NONE),
+        ),
+        op(
+            "mtsrin",
+            KVM_INST_MTSRIN,
+            Match::NoRtRb,
+            Branch(Template::Mtsrin),
+            (Book3S32, MagicFeatures::SR),
+        ),
+        op(
+            "wrteei 0",
+            KVM_INST_WRTEEI_0,
+            Match::Exact,
+            Branch(Template::Wrteei0),
+            (BookE, MagicFeatures::NONE),
+        ),
+        op(
+            "wrteei 1",
+            KVM_INST_WRTEEI_1,
+            Match::Exact,
+            Branch(Template::Wrtee),
+            (BookE, MagicFeatures::NONE),
+        ),
+    ]
+};
+
+/// The number of patterns.
+pub const PATTERN_COUNT: usize = PATTERNS.len();
+
+/// A `ld`/`lwz`/`std`/`stw` written by Linux.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MemOp {
+    /// `ld rT,D(0)`: 8 bytes.
+    Ld,
+    /// `lwz rT,D(0)`: 4 bytes.
+    Lwz,
+    /// `std rS,D(0)`: 8 bytes.
+    Std,
+    /// `stw rS,D(0)`: 4 bytes.
+    Stw,
+}
+
+impl MemOp {
+    /// The mnemonic.
+    #[must_use]
+    pub const fn mnemonic(self) -> &'static str {
+        match self {
+            MemOp::Ld => "ld",
+            MemOp::Lwz => "lwz",
+            MemOp::Std => "std",
+            MemOp::Stw => "stw",
+        }
+    }
+
+    /// The `KVM_INST_*` opcode bits.
+    #[must_use]
+    pub const fn opcode(self) -> u32 {
+        match self {
+            MemOp::Ld => KVM_INST_LD,
+            MemOp::Lwz => KVM_INST_LWZ,
+            MemOp::Std => KVM_INST_STD,
+            MemOp::Stw => KVM_INST_STW,
+        }
+    }
+
+    /// Bytes accessed.
+    #[must_use]
+    pub const fn width(self) -> u16 {
+        match self {
+            MemOp::Ld | MemOp::Std => 8,
+            MemOp::Lwz | MemOp::Stw => 4,
+        }
+    }
+
+    /// True for `std`/`stw`.
+    #[must_use]
+    pub const fn is_store(self) -> bool {
+        matches!(self, MemOp::Std | MemOp::Stw)
+    }
+}
+
+/// A load or store on the magic page that replaces the original word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MagicAccess {
+    /// The instruction.
+    pub op: MemOp,
+    /// The `struct kvm_vcpu_arch_shared` field (`msr`, `mas7_3`, …).
+    pub field: &'static str,
+    /// The field's offset in the page (`offsetof`).
+    pub field_offset: u16,
+    /// The page offset actually accessed: the field's, `+4` for the low word of a u64
+    /// on 32-bit or for MAS3.
+    pub page_offset: u16,
+    /// The replacement word: `op | rt | D` with `RA = 0`.
+    pub word: u32,
+}
+
+impl MagicAccess {
+    /// The signed displacement `D` (the effective address, since `RA = 0`):
+    /// `-4096 + page_offset`.
+    #[must_use]
+    pub fn displacement(&self) -> i64 {
+        KVM_MAGIC_PAGE + i64::from(self.page_offset)
+    }
+}
+
+/// A branch into a copy of a `kvm_emul.S` template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TemplateBranch {
+    /// Which template.
+    pub template: Template,
+    /// The register ORed into the template's `ori r30,r0,0` slot(s) (the original RS);
+    /// r30 and r31 are reloaded from `scratch2`/`scratch1` instead. `None` for
+    /// `wrteei 0`/`wrteei 1`.
+    pub reg: Option<u8>,
+    /// `mtsrin`'s RB, shifted into the template's `rlwinm`.
+    pub rb: Option<u8>,
+    /// `wrteei 1`: the register slot is overwritten with `li r30,MSR_EE` (0x3bc08000).
+    pub imm_ee: bool,
+}
+
+/// What Linux writes over an instruction word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rewrite {
+    /// A load from or a store to the magic page.
+    Access(MagicAccess),
+    /// `nop` (0x60000000), for `tlbsync`.
+    Nop,
+    /// A `b` to a per-site copy of a template. The branch word depends on where
+    /// Linux's `kvm_tmp` area is, so it is not modelled as a word.
+    Branch(TemplateBranch),
+}
+
+impl Rewrite {
+    /// The replacement word for in-place rewrites; `None` for template branches.
+    #[must_use]
+    pub const fn word(&self) -> Option<u32> {
+        match self {
+            Rewrite::Access(a) => Some(a.word),
+            Rewrite::Nop => Some(KVM_INST_NOP),
+            Rewrite::Branch(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Rewrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rewrite::Access(a) => write!(
+                f,
+                "{} ({} {}+{})",
+                deps::disasm(a.word),
+                a.op.mnemonic(),
+                a.field,
+                a.page_offset.saturating_sub(a.field_offset)
+            ),
+            Rewrite::Nop => f.write_str("nop"),
+            Rewrite::Branch(b) => {
+                write!(f, "b {}", b.template)?;
+                if b.imm_ee {
+                    f.write_str(" (li r30,MSR_EE)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Why Linux leaves a matching word alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reason {
+    /// The host's `KVM_HC_PPC_MAP_MAGIC_PAGE` answer lacks this feature mask.
+    NeedsFeature(MagicFeatures),
+    /// The case is inside `#ifdef CONFIG_BOOKE`.
+    BookEOnly,
+    /// A BookE kernel does not match this SPR number (it matches DEAR 0x03D instead of
+    /// DAR 0x013, PIR 0x11E instead of 0x3FF).
+    NotOnBookE,
+    /// The case is inside `#ifdef CONFIG_PPC_BOOK3E_MMU`.
+    Book3eMmuOnly,
+    /// The case is inside `#ifdef CONFIG_PPC_BOOK3S_32`.
+    Book3S32Only,
+}
+
+impl Reason {
+    /// A stable kebab-case code for JSON output.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::NeedsFeature(f) if *f == MagicFeatures::SR => "needs-feat-sr",
+            Reason::NeedsFeature(_) => "needs-feat-mas0-to-sprg7",
+            Reason::BookEOnly => "booke-only",
+            Reason::NotOnBookE => "not-on-booke",
+            Reason::Book3eMmuOnly => "book3e-mmu-only",
+            Reason::Book3S32Only => "book3s-32-only",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::NeedsFeature(feat) => {
+                let name = if *feat == MagicFeatures::SR {
+                    "KVM_MAGIC_FEAT_SR"
+                } else {
+                    "KVM_MAGIC_FEAT_MAS0_TO_SPRG7"
+                };
+                write!(f, "needs {name} from the host")
+            }
+            Reason::BookEOnly => f.write_str("BookE only (CONFIG_BOOKE)"),
+            Reason::NotOnBookE => {
+                f.write_str("Book3S only (a BookE kernel matches a different SPR number)")
+            }
+            Reason::Book3eMmuOnly => f.write_str("needs CONFIG_PPC_BOOK3E_MMU"),
+            Reason::Book3S32Only => f.write_str("Book3S-32 only (CONFIG_PPC_BOOK3S_32)"),
+        }
+    }
+}
+
+/// The fate of one matching word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Linux rewrites it.
+    Patch(Rewrite),
+    /// Linux leaves it, for this reason.
+    Skip(Reason),
+}
+
+/// Which of the three kinds of outcome a pattern has under one configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutcomeClass {
+    /// Rewritten in place (load, store or nop).
+    Direct,
+    /// Branch to a template.
+    Template,
+    /// Left alone.
+    Skipped,
+}
+
+impl Outcome {
+    /// Direct, template or skipped.
+    #[must_use]
+    pub const fn class(&self) -> OutcomeClass {
+        match self {
+            Outcome::Patch(Rewrite::Branch(_)) => OutcomeClass::Template,
+            Outcome::Patch(_) => OutcomeClass::Direct,
+            Outcome::Skip(_) => OutcomeClass::Skipped,
+        }
+    }
+}
+
+/// A word that matched a pattern, and what Linux does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Index of the pattern in [`PATTERNS`].
+    pub index: usize,
+    /// The pattern.
+    pub pattern: &'static Pattern,
+    /// Rewrite or skip.
+    pub outcome: Outcome,
+}
+
+impl Pattern {
+    /// Whether `word` matches this case.
+    #[must_use]
+    pub const fn matches(&self, word: u32) -> bool {
+        word & self.matching.mask() == self.opcode
+    }
+
+    /// What `kvm_check_ins` does with `word` (which must match this pattern) under
+    /// `cfg` and `features`. Compile-time gates are checked before the feature test,
+    /// as in the C code.
+    #[must_use]
+    pub fn decide(&self, word: u32, cfg: Config, features: MagicFeatures) -> Outcome {
+        if let Err(why) = self.config.admit(cfg) {
+            return Outcome::Skip(why);
+        }
+        if !features.contains(self.feature) {
+            return Outcome::Skip(Reason::NeedsFeature(self.feature));
+        }
+        let rt_bits = word & KVM_MASK_RT;
+        let rt = u8::try_from(rt_bits >> 21).unwrap_or(0);
+        let wide = matches!(cfg.word_size(), super::WordSize::W64);
+        let access = |op: MemOp, field: &'static str, extra: u16, mask: u32| {
+            // magic_var(field) + extra, as a 16-bit displacement: 0xF000 is -4096.
+            let field_offset = deps::field_offset(field).unwrap_or(0);
+            let ea = 0xf000u32 + u32::from(field_offset) + u32::from(extra);
+            let d = ea & mask;
+            Outcome::Patch(Rewrite::Access(MagicAccess {
+                op,
+                field,
+                field_offset,
+                page_offset: u16::try_from(d - 0xf000).unwrap_or(0),
+                word: op.opcode() | rt_bits | d,
+            }))
+        };
+        match self.action {
+            // kvm_patch_ins_ld / _std: 64-bit `& 0xfffc`; 32-bit the low word at +4.
+            Action::Ld(f) if wide => access(MemOp::Ld, f, 0, 0xfffc),
+            Action::Ld(f) => access(MemOp::Lwz, f, 4, 0xfffc),
+            Action::Std(f) if wide => access(MemOp::Std, f, 0, 0xfffc),
+            Action::Std(f) => access(MemOp::Stw, f, 4, 0xfffc),
+            // kvm_patch_ins_lwz masks with 0xffff, kvm_patch_ins_stw with 0xfffc.
+            Action::Lwz(f, extra) => access(MemOp::Lwz, f, extra, 0xffff),
+            Action::Stw(f, extra) => access(MemOp::Stw, f, extra, 0xfffc),
+            Action::Nop => Outcome::Patch(Rewrite::Nop),
+            Action::Branch(template) => {
+                let (reg, rb, imm_ee) = match self.matching {
+                    Match::Exact => (None, None, self.opcode == KVM_INST_WRTEEI_1),
+                    Match::NoRtRb => (
+                        Some(rt),
+                        u8::try_from((word & KVM_MASK_RB) >> 11).ok(),
+                        false,
+                    ),
+                    Match::NoRt => (Some(rt), None, false),
+                };
+                Outcome::Patch(Rewrite::Branch(TemplateBranch {
+                    template,
+                    reg,
+                    rb,
+                    imm_ee,
+                }))
+            }
+        }
+    }
+}
+
+/// How the fast path sorts the low 11 bits (XO and Rc) of a primary-opcode-31 word.
+const XO_NONE: u8 = 0;
+const XO_MFSPR: u8 = 1;
+const XO_MTSPR: u8 = 2;
+const XO_OTHER: u8 = 3;
+
+/// Lookup tables built at compile time from [`PATTERNS`].
+struct Lookup {
+    /// By `word & 0x7ff` (XO and Rc) of an opcode-31 word: which table to consult.
+    xo: [u8; 2048],
+    /// By SPR number: pattern index + 1 for `mfspr`, 0 for none.
+    mfspr: [u8; 1024],
+    /// By SPR number: pattern index + 1 for `mtspr`, 0 for none.
+    mtspr: [u8; 1024],
+}
+
+const fn build_lookup() -> Lookup {
+    let mut t = Lookup {
+        xo: [XO_NONE; 2048],
+        mfspr: [0; 1024],
+        mtspr: [0; 1024],
+    };
+    let mut i = 0;
+    while i < PATTERNS.len() {
+        let p = &PATTERNS[i];
+        // Every kvm.c pattern has primary opcode 31.
+        assert!(p.opcode >> 26 == 31);
+        let key = (p.opcode & 0x7ff) as usize;
+        match p.spr {
+            Some(spr) => {
+                let idx = (i + 1) as u8;
+                if p.opcode & SPR_TO != 0 {
+                    assert!(t.mtspr[spr as usize] == 0);
+                    t.mtspr[spr as usize] = idx;
+                    t.xo[key] = XO_MTSPR;
+                } else {
+                    assert!(t.mfspr[spr as usize] == 0);
+                    t.mfspr[spr as usize] = idx;
+                    t.xo[key] = XO_MFSPR;
+                }
+            }
+            None => t.xo[key] = XO_OTHER,
+        }
+        i += 1;
+    }
+    t
+}
+
+static LOOKUP: Lookup = build_lookup();
+
+/// The pattern `word` matches, as an index into [`PATTERNS`], or `None` for the vast
+/// majority of words. Independent of configuration and features.
+#[inline]
+#[must_use]
+pub fn classify(word: u32) -> Option<usize> {
+    if word >> 26 != 31 {
+        return None;
+    }
+    // Indices are masked to the table sizes, so `get` always succeeds.
+    let class = LOOKUP.xo.get((word & 0x7ff) as usize).copied()?;
+    if class == XO_NONE {
+        return None;
+    }
+    classify_slow(word, class)
+}
+
+#[cold]
+fn classify_slow(word: u32, class: u8) -> Option<usize> {
+    let spr = (((word >> 16) & 0x1f) | (((word >> 11) & 0x1f) << 5)) as usize;
+    let table = match class {
+        XO_MFSPR => &LOOKUP.mfspr,
+        XO_MTSPR => &LOOKUP.mtspr,
+        _ => {
+            return PATTERNS
+                .iter()
+                .position(|p| p.spr.is_none() && p.matches(word));
+        }
+    };
+    // With opcode 31 and the XO checked, RA and RB are the SPR number, so a table hit
+    // means `word & ~KVM_MASK_RT == opcode`.
+    let idx = usize::from(table.get(spr).copied()?);
+    idx.checked_sub(1)
+}
+
+/// What Linux's `kvm_check_ins` does with one instruction word, for a kernel built
+/// with `cfg` and a host that answered `features` to `KVM_HC_PPC_MAP_MAGIC_PAGE`.
+/// `None` when the word is not one `kvm.c` looks at.
+///
+/// ```
+/// use ppcpv::hcall::MagicFeatures;
+/// use ppcpv::paravirt::{check, Config, Outcome};
+///
+/// // mfmsr r3 on a 64-bit Book3S guest: ld r3,-4008(0).
+/// let d = check(0x7c6000a6, Config::BOOK3S_64, MagicFeatures::MAINLINE).unwrap();
+/// let Outcome::Patch(r) = d.outcome else { panic!() };
+/// assert_eq!(r.word(), Some(0xe860f058));
+/// ```
+#[must_use]
+pub fn check(word: u32, cfg: Config, features: MagicFeatures) -> Option<Decision> {
+    let index = classify(word)?;
+    let pattern = PATTERNS.get(index)?;
+    Some(Decision {
+        index,
+        pattern,
+        outcome: pattern.decide(word, cfg, features),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fast_classify_agrees_with_linear_search() {
+        // Every pattern word with every RT/RB, and their neighbours.
+        for (i, p) in PATTERNS.iter().enumerate() {
+            for rt in 0..32u32 {
+                let w = p.opcode | rt << 21;
+                let want = (rt == 0 || p.matching != Match::Exact).then_some(i);
+                assert_eq!(classify(w), want, "{} rt={rt}", p.name);
+                for bit in 0..32 {
+                    let v = w ^ (1 << bit);
+                    let linear = PATTERNS.iter().position(|q| q.matches(v));
+                    assert_eq!(classify(v), linear, "{v:#010x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_are_distinct_and_fields_exist() {
+        for (i, p) in PATTERNS.iter().enumerate() {
+            for q in PATTERNS.iter().skip(i + 1) {
+                assert!(!p.matches(q.opcode), "{} overlaps {}", p.name, q.name);
+                assert!(!q.matches(p.opcode), "{} overlaps {}", q.name, p.name);
+            }
+            let field = match p.action {
+                Action::Ld(f) | Action::Lwz(f, _) | Action::Std(f) | Action::Stw(f, _) => f,
+                Action::Nop | Action::Branch(_) => continue,
+            };
+            assert!(deps::field_offset(field).is_some(), "{field}");
+        }
+    }
+
+    #[test]
+    fn kvm_inst_spr_matches_reference_table() {
+        // kvm-ppc-pv.md §8.2.
+        assert_eq!(kvm_inst_spr(sprn::SPRG0, SPR_FROM), 0x7c10_42a6);
+        assert_eq!(kvm_inst_spr(sprn::SPRG3, SPR_TO), 0x7c13_43a6);
+        assert_eq!(kvm_inst_spr(sprn::SRR1, SPR_FROM), 0x7c1b_02a6);
+        assert_eq!(kvm_inst_spr(sprn::DEAR, SPR_TO), 0x7c1d_0ba6);
+        assert_eq!(kvm_inst_spr(sprn::PIR_BOOKE, SPR_FROM), 0x7c1e_42a6);
+        assert_eq!(kvm_inst_spr(sprn::PIR, SPR_FROM), 0x7c1f_faa6);
+        assert_eq!(kvm_inst_spr(sprn::MAS6, SPR_FROM), 0x7c16_9aa6);
+        assert_eq!(kvm_inst_spr(sprn::MAS7, SPR_FROM), 0x7c10_eaa6);
+        assert_eq!(kvm_inst_spr(sprn::SPRG7R, SPR_FROM), 0x7c07_42a6);
+    }
+
+    #[test]
+    fn non_candidates() {
+        for w in [
+            0u32,
+            0xffff_ffff,
+            0x7c08_02a6, /* mflr r0 */
+            0x6000_0000,
+            0x4e80_0020,
+        ] {
+            assert_eq!(check(w, Config::BOOK3S_64, MagicFeatures::MAINLINE), None);
+        }
+        // wrteei with a stray RT bit is not the exact word kvm.c compares.
+        assert_eq!(classify(0x7c20_8146), None);
+        // mfmsr with Rc set.
+        assert_eq!(classify(0x7c60_00a7), None);
+    }
+}
