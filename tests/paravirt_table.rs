@@ -303,7 +303,7 @@ fn worked_examples() {
         panic!("direct")
     };
     assert_eq!(
-        (a.field, a.page_offset, a.displacement()),
+        (a.field.name(), a.page_offset, a.displacement()),
         ("mas7_3", 176, -3920)
     );
 }

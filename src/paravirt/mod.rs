@@ -20,7 +20,6 @@
 //! rewrites applied.
 
 pub mod config;
-mod deps;
 pub mod image;
 pub mod rules;
 pub mod scan;

@@ -13,8 +13,9 @@
 //! the host did not offer; [`check`] then says why the word stays as it is.
 
 use super::config::Config;
-use super::deps;
 use crate::hcall::MagicFeatures;
+use crate::insn::{Insn, spr};
+use crate::magic::{FieldId, layout::feature_name};
 use std::fmt;
 
 /// `KVM_MAGIC_PAGE`: the guest maps the shared page at effective address -4096.
@@ -68,40 +69,6 @@ pub const fn kvm_inst_spr(sprn: u16, moveto_bit: u32) -> u32 {
     0x7c00_02a6 | ((sprn & 0x1f) << 16) | ((sprn & 0x3e0) << 6) | moveto_bit
 }
 
-/// SPR numbers `kvm.c` matches (kvm-ppc-pv.md §8.2; `torvalds/linux:
-/// arch/powerpc/include/asm/reg.h`, `reg_booke.h`).
-mod sprn {
-    pub const SPRG0: u16 = 0x110;
-    pub const SPRG1: u16 = 0x111;
-    pub const SPRG2: u16 = 0x112;
-    pub const SPRG3: u16 = 0x113;
-    pub const SRR0: u16 = 0x01a;
-    pub const SRR1: u16 = 0x01b;
-    pub const DAR: u16 = 0x013;
-    pub const DEAR: u16 = 0x03d;
-    pub const DSISR: u16 = 0x012;
-    pub const ESR: u16 = 0x03e;
-    /// `SPRN_PIR` in `reg_booke.h` (a BookE kernel).
-    pub const PIR_BOOKE: u16 = 0x11e;
-    /// `SPRN_PIR` in `reg.h` (every other kernel).
-    pub const PIR: u16 = 0x3ff;
-    pub const MAS0: u16 = 0x270;
-    pub const MAS1: u16 = 0x271;
-    pub const MAS2: u16 = 0x272;
-    pub const MAS3: u16 = 0x273;
-    pub const MAS4: u16 = 0x274;
-    pub const MAS6: u16 = 0x276;
-    pub const MAS7: u16 = 0x3b0;
-    pub const SPRG4: u16 = 0x114;
-    pub const SPRG5: u16 = 0x115;
-    pub const SPRG6: u16 = 0x116;
-    pub const SPRG7: u16 = 0x117;
-    pub const SPRG4R: u16 = 0x104;
-    pub const SPRG5R: u16 = 0x105;
-    pub const SPRG6R: u16 = 0x106;
-    pub const SPRG7R: u16 = 0x107;
-}
-
 /// The `kvm_emul.S` templates a patched instruction branches to (kvm-ppc-pv.md §8.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Template {
@@ -140,14 +107,15 @@ impl fmt::Display for Template {
 /// What a `kvm.c` case does with a matching word, before the word-size rule applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// `kvm_patch_ins_ld(magic_var(field))`: `ld`, or `lwz` at `+4` on 32-bit.
-    Ld(&'static str),
+    /// `kvm_patch_ins_ld(magic_var(field))`: `ld`, or `lwz` of the low word
+    /// ([`Field::offset32`](crate::magic::Field::offset32)) on 32-bit.
+    Ld(FieldId),
     /// `kvm_patch_ins_lwz(magic_var(field) + extra)`: `lwz` on both word sizes.
-    Lwz(&'static str, u16),
-    /// `kvm_patch_ins_std(magic_var(field))`: `std`, or `stw` at `+4` on 32-bit.
-    Std(&'static str),
+    Lwz(FieldId, u16),
+    /// `kvm_patch_ins_std(magic_var(field))`: `std`, or `stw` of the low word on 32-bit.
+    Std(FieldId),
     /// `kvm_patch_ins_stw(magic_var(field) + extra)`: `stw` on both word sizes.
-    Stw(&'static str, u16),
+    Stw(FieldId, u16),
     /// `kvm_patch_ins_nop`.
     Nop,
     /// `kvm_patch_ins_<template>`: a branch into a copy of a template.
@@ -279,123 +247,80 @@ const fn mt(
 
 /// Every case of `kvm_check_ins`, in the order of kvm-ppc-pv.md §8.3 (loads, stores,
 /// nops, template branches). No two patterns match the same word.
+#[rustfmt::skip]
 pub const PATTERNS: [Pattern; 57] = {
     use Action::{Branch, Ld, Lwz, Nop, Std, Stw};
     use ConfigGate::{Book3S32, Book3eMmu, BookE, NotBookE};
-    use sprn::*;
+    use FieldId as F;
+    use spr::*;
     let mas_mmu = (Book3eMmu, MAS);
     let mas = (ConfigGate::Always, MAS);
     let mas_booke = (BookE, MAS);
+    let booke = (BookE, MagicFeatures::NONE);
+    let not_booke = (NotBookE, MagicFeatures::NONE);
     [
         // Loads.
-        op("mfmsr", KVM_INST_MFMSR, Match::NoRt, Ld("msr"), ALWAYS),
-        mf("mfspr SPRG0", SPRG0, Ld("sprg0"), ALWAYS),
-        mf("mfspr SPRG1", SPRG1, Ld("sprg1"), ALWAYS),
-        mf("mfspr SPRG2", SPRG2, Ld("sprg2"), ALWAYS),
-        mf("mfspr SPRG3", SPRG3, Ld("sprg3"), ALWAYS),
-        mf("mfspr SRR0", SRR0, Ld("srr0"), ALWAYS),
-        mf("mfspr SRR1", SRR1, Ld("srr1"), ALWAYS),
-        mf("mfspr DAR", DAR, Ld("dar"), (NotBookE, MagicFeatures::NONE)),
-        mf("mfspr DEAR", DEAR, Ld("dar"), (BookE, MagicFeatures::NONE)),
-        mf("mfspr DSISR", DSISR, Lwz("dsisr", 0), ALWAYS),
-        mf("mfspr MAS0", MAS0, Lwz("mas0", 0), mas_mmu),
-        mf("mfspr MAS1", MAS1, Lwz("mas1", 0), mas_mmu),
-        mf("mfspr MAS2", MAS2, Ld("mas2"), mas_mmu),
-        mf("mfspr MAS3", MAS3, Lwz("mas7_3", 4), mas_mmu),
-        mf("mfspr MAS4", MAS4, Lwz("mas4", 0), mas_mmu),
-        mf("mfspr MAS6", MAS6, Lwz("mas6", 0), mas_mmu),
-        mf("mfspr MAS7", MAS7, Lwz("mas7_3", 0), mas_mmu),
-        mf("mfspr SPRG4", SPRG4, Ld("sprg4"), mas),
-        mf("mfspr SPRG5", SPRG5, Ld("sprg5"), mas),
-        mf("mfspr SPRG6", SPRG6, Ld("sprg6"), mas),
-        mf("mfspr SPRG7", SPRG7, Ld("sprg7"), mas),
-        mf("mfspr SPRG4R", SPRG4R, Ld("sprg4"), mas_booke),
-        mf("mfspr SPRG5R", SPRG5R, Ld("sprg5"), mas_booke),
-        mf("mfspr SPRG6R", SPRG6R, Ld("sprg6"), mas_booke),
-        mf("mfspr SPRG7R", SPRG7R, Ld("sprg7"), mas_booke),
-        mf("mfspr ESR", ESR, Lwz("esr", 0), mas_booke),
-        mf("mfspr PIR (BookE)", PIR_BOOKE, Lwz("pir", 0), mas_booke),
-        mf("mfspr PIR", PIR, Lwz("pir", 0), (NotBookE, MAS)),
+        op("mfmsr", KVM_INST_MFMSR, Match::NoRt, Ld(F::Msr), ALWAYS),
+        mf("mfspr SPRG0", SPRN_SPRG0, Ld(F::Sprg0), ALWAYS),
+        mf("mfspr SPRG1", SPRN_SPRG1, Ld(F::Sprg1), ALWAYS),
+        mf("mfspr SPRG2", SPRN_SPRG2, Ld(F::Sprg2), ALWAYS),
+        mf("mfspr SPRG3", SPRN_SPRG3, Ld(F::Sprg3), ALWAYS),
+        mf("mfspr SRR0", SPRN_SRR0, Ld(F::Srr0), ALWAYS),
+        mf("mfspr SRR1", SPRN_SRR1, Ld(F::Srr1), ALWAYS),
+        mf("mfspr DAR", SPRN_DAR, Ld(F::Dar), not_booke),
+        mf("mfspr DEAR", SPRN_DEAR, Ld(F::Dar), booke),
+        mf("mfspr DSISR", SPRN_DSISR, Lwz(F::Dsisr, 0), ALWAYS),
+        mf("mfspr MAS0", SPRN_MAS0, Lwz(F::Mas0, 0), mas_mmu),
+        mf("mfspr MAS1", SPRN_MAS1, Lwz(F::Mas1, 0), mas_mmu),
+        mf("mfspr MAS2", SPRN_MAS2, Ld(F::Mas2), mas_mmu),
+        mf("mfspr MAS3", SPRN_MAS3, Lwz(F::Mas7_3, 4), mas_mmu),
+        mf("mfspr MAS4", SPRN_MAS4, Lwz(F::Mas4, 0), mas_mmu),
+        mf("mfspr MAS6", SPRN_MAS6, Lwz(F::Mas6, 0), mas_mmu),
+        mf("mfspr MAS7", SPRN_MAS7, Lwz(F::Mas7_3, 0), mas_mmu),
+        mf("mfspr SPRG4", SPRN_SPRG4, Ld(F::Sprg4), mas),
+        mf("mfspr SPRG5", SPRN_SPRG5, Ld(F::Sprg5), mas),
+        mf("mfspr SPRG6", SPRN_SPRG6, Ld(F::Sprg6), mas),
+        mf("mfspr SPRG7", SPRN_SPRG7, Ld(F::Sprg7), mas),
+        mf("mfspr SPRG4R", SPRN_SPRG4R, Ld(F::Sprg4), mas_booke),
+        mf("mfspr SPRG5R", SPRN_SPRG5R, Ld(F::Sprg5), mas_booke),
+        mf("mfspr SPRG6R", SPRN_SPRG6R, Ld(F::Sprg6), mas_booke),
+        mf("mfspr SPRG7R", SPRN_SPRG7R, Ld(F::Sprg7), mas_booke),
+        mf("mfspr ESR", SPRN_ESR, Lwz(F::Esr, 0), mas_booke),
+        mf("mfspr PIR (BookE)", SPRN_PIR, Lwz(F::Pir, 0), mas_booke),
+        mf("mfspr PIR", SPRN_PIR_BOOK3S, Lwz(F::Pir, 0), (NotBookE, MAS)),
         // Stores.
-        mt("mtspr SPRG0", SPRG0, Std("sprg0"), ALWAYS),
-        mt("mtspr SPRG1", SPRG1, Std("sprg1"), ALWAYS),
-        mt("mtspr SPRG2", SPRG2, Std("sprg2"), ALWAYS),
-        mt("mtspr SPRG3", SPRG3, Std("sprg3"), ALWAYS),
-        mt("mtspr SRR0", SRR0, Std("srr0"), ALWAYS),
-        mt("mtspr SRR1", SRR1, Std("srr1"), ALWAYS),
-        mt(
-            "mtspr DAR",
-            DAR,
-            Std("dar"),
-            (NotBookE, MagicFeatures::NONE),
-        ),
-        mt("mtspr DEAR", DEAR, Std("dar"), (BookE, MagicFeatures::NONE)),
-        mt("mtspr DSISR", DSISR, Stw("dsisr", 0), ALWAYS),
-        mt("mtspr MAS0", MAS0, Stw("mas0", 0), mas_mmu),
-        mt("mtspr MAS1", MAS1, Stw("mas1", 0), mas_mmu),
-        mt("mtspr MAS2", MAS2, Std("mas2"), mas_mmu),
-        mt("mtspr MAS3", MAS3, Stw("mas7_3", 4), mas_mmu),
-        mt("mtspr MAS4", MAS4, Stw("mas4", 0), mas_mmu),
-        mt("mtspr MAS6", MAS6, Stw("mas6", 0), mas_mmu),
-        mt("mtspr MAS7", MAS7, Stw("mas7_3", 0), mas_mmu),
-        mt("mtspr SPRG4", SPRG4, Std("sprg4"), mas),
-        mt("mtspr SPRG5", SPRG5, Std("sprg5"), mas),
-        mt("mtspr SPRG6", SPRG6, Std("sprg6"), mas),
-        mt("mtspr SPRG7", SPRG7, Std("sprg7"), mas),
-        mt("mtspr ESR", ESR, Stw("esr", 0), mas_booke),
+        mt("mtspr SPRG0", SPRN_SPRG0, Std(F::Sprg0), ALWAYS),
+        mt("mtspr SPRG1", SPRN_SPRG1, Std(F::Sprg1), ALWAYS),
+        mt("mtspr SPRG2", SPRN_SPRG2, Std(F::Sprg2), ALWAYS),
+        mt("mtspr SPRG3", SPRN_SPRG3, Std(F::Sprg3), ALWAYS),
+        mt("mtspr SRR0", SPRN_SRR0, Std(F::Srr0), ALWAYS),
+        mt("mtspr SRR1", SPRN_SRR1, Std(F::Srr1), ALWAYS),
+        mt("mtspr DAR", SPRN_DAR, Std(F::Dar), not_booke),
+        mt("mtspr DEAR", SPRN_DEAR, Std(F::Dar), booke),
+        mt("mtspr DSISR", SPRN_DSISR, Stw(F::Dsisr, 0), ALWAYS),
+        mt("mtspr MAS0", SPRN_MAS0, Stw(F::Mas0, 0), mas_mmu),
+        mt("mtspr MAS1", SPRN_MAS1, Stw(F::Mas1, 0), mas_mmu),
+        mt("mtspr MAS2", SPRN_MAS2, Std(F::Mas2), mas_mmu),
+        mt("mtspr MAS3", SPRN_MAS3, Stw(F::Mas7_3, 4), mas_mmu),
+        mt("mtspr MAS4", SPRN_MAS4, Stw(F::Mas4, 0), mas_mmu),
+        mt("mtspr MAS6", SPRN_MAS6, Stw(F::Mas6, 0), mas_mmu),
+        mt("mtspr MAS7", SPRN_MAS7, Stw(F::Mas7_3, 0), mas_mmu),
+        mt("mtspr SPRG4", SPRN_SPRG4, Std(F::Sprg4), mas),
+        mt("mtspr SPRG5", SPRN_SPRG5, Std(F::Sprg5), mas),
+        mt("mtspr SPRG6", SPRN_SPRG6, Std(F::Sprg6), mas),
+        mt("mtspr SPRG7", SPRN_SPRG7, Std(F::Sprg7), mas),
+        mt("mtspr ESR", SPRN_ESR, Stw(F::Esr, 0), mas_booke),
         // Nops.
         op("tlbsync", KVM_INST_TLBSYNC, Match::NoRt, Nop, ALWAYS),
         // Template branches. kvm.c matches mtmsrd on 32-bit kernels too (the case is
         // not #ifdef'd), although only 64-bit code contains it.
-        op(
-            "mtmsrd L=1",
-            KVM_INST_MTMSRD_L1,
-            Match::NoRt,
-            Branch(Template::Mtmsrd),
-            ALWAYS,
-        ),
-        op(
-            "mtmsr",
-            KVM_INST_MTMSR,
-            Match::NoRt,
-            Branch(Template::Mtmsr),
-            ALWAYS,
-        ),
-        op(
-            "mtmsrd L=0",
-            KVM_INST_MTMSRD_L0,
-            Match::NoRt,
-            Branch(Template::Mtmsr),
-            ALWAYS,
-        ),
-        op(
-            "wrtee",
-            KVM_INST_WRTEE,
-            Match::NoRt,
-            Branch(Template::Wrtee),
-            (BookE, MagicFeatures::NONE),
-        ),
-        op(
-            "mtsrin",
-            KVM_INST_MTSRIN,
-            Match::NoRtRb,
-            Branch(Template::Mtsrin),
-            (Book3S32, MagicFeatures::SR),
-        ),
-        op(
-            "wrteei 0",
-            KVM_INST_WRTEEI_0,
-            Match::Exact,
-            Branch(Template::Wrteei0),
-            (BookE, MagicFeatures::NONE),
-        ),
-        op(
-            "wrteei 1",
-            KVM_INST_WRTEEI_1,
-            Match::Exact,
-            Branch(Template::Wrtee),
-            (BookE, MagicFeatures::NONE),
-        ),
+        op("mtmsrd L=1", KVM_INST_MTMSRD_L1, Match::NoRt, Branch(Template::Mtmsrd), ALWAYS),
+        op("mtmsr", KVM_INST_MTMSR, Match::NoRt, Branch(Template::Mtmsr), ALWAYS),
+        op("mtmsrd L=0", KVM_INST_MTMSRD_L0, Match::NoRt, Branch(Template::Mtmsr), ALWAYS),
+        op("wrtee", KVM_INST_WRTEE, Match::NoRt, Branch(Template::Wrtee), booke),
+        op("mtsrin", KVM_INST_MTSRIN, Match::NoRtRb, Branch(Template::Mtsrin), (Book3S32, MagicFeatures::SR)),
+        op("wrteei 0", KVM_INST_WRTEEI_0, Match::Exact, Branch(Template::Wrteei0), booke),
+        op("wrteei 1", KVM_INST_WRTEEI_1, Match::Exact, Branch(Template::Wrtee), booke),
     ]
 };
 
@@ -460,11 +385,10 @@ pub struct MagicAccess {
     /// The instruction.
     pub op: MemOp,
     /// The `struct kvm_vcpu_arch_shared` field (`msr`, `mas7_3`, …).
-    pub field: &'static str,
-    /// The field's offset in the page (`offsetof`).
-    pub field_offset: u16,
-    /// The page offset actually accessed: the field's, `+4` for the low word of a u64
-    /// on 32-bit or for MAS3.
+    pub field: FieldId,
+    /// The page offset actually accessed: the field's `offsetof`, its
+    /// [`offset32`](crate::magic::Field::offset32) for the low word of a u64 on 32-bit,
+    /// `+4` for MAS3 (the low word of `mas7_3`).
     pub page_offset: u16,
     /// The replacement word: `op | rt | D` with `RA = 0`.
     pub word: u32,
@@ -521,14 +445,14 @@ impl Rewrite {
 impl fmt::Display for Rewrite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rewrite::Access(a) => write!(
-                f,
-                "{} ({} {}+{})",
-                deps::disasm(a.word),
-                a.op.mnemonic(),
-                a.field,
-                a.page_offset.saturating_sub(a.field_offset)
-            ),
+            Rewrite::Access(a) => {
+                write!(f, "{}  # {}", Insn::decode(a.word), a.field.name())?;
+                let within = usize::from(a.page_offset).saturating_sub(a.field.field().offset);
+                if within != 0 {
+                    write!(f, "+{within}")?;
+                }
+                Ok(())
+            }
             Rewrite::Nop => f.write_str("nop"),
             Rewrite::Branch(b) => {
                 write!(f, "b {}", b.template)?;
@@ -576,12 +500,7 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::NeedsFeature(feat) => {
-                let name = if *feat == MagicFeatures::SR {
-                    "KVM_MAGIC_FEAT_SR"
-                } else {
-                    "KVM_MAGIC_FEAT_MAS0_TO_SPRG7"
-                };
-                write!(f, "needs {name} from the host")
+                write!(f, "needs {} from the host", feature_name(*feat))
             }
             Reason::BookEOnly => f.write_str("BookE only (CONFIG_BOOKE)"),
             Reason::NotOnBookE => {
@@ -657,28 +576,30 @@ impl Pattern {
         let rt_bits = word & KVM_MASK_RT;
         let rt = u8::try_from(rt_bits >> 21).unwrap_or(0);
         let wide = matches!(cfg.word_size(), super::WordSize::W64);
-        let access = |op: MemOp, field: &'static str, extra: u16, mask: u32| {
-            // magic_var(field) + extra, as a 16-bit displacement: 0xF000 is -4096.
-            let field_offset = deps::field_offset(field).unwrap_or(0);
-            let ea = 0xf000u32 + u32::from(field_offset) + u32::from(extra);
+        // magic_var(field) + extra as a 16-bit displacement (0xF000 is -4096), masked as
+        // kvm_patch_ins_* masks it. Offsets come from the layout table (< 4096).
+        let access = |op: MemOp, field: FieldId, offset: usize, mask: u32| {
+            let ea = 0xf000u32.saturating_add(u32::try_from(offset).unwrap_or(0));
             let d = ea & mask;
             Outcome::Patch(Rewrite::Access(MagicAccess {
                 op,
                 field,
-                field_offset,
-                page_offset: u16::try_from(d - 0xf000).unwrap_or(0),
+                page_offset: u16::try_from(d & 0x0fff).unwrap_or(0),
                 word: op.opcode() | rt_bits | d,
             }))
         };
+        let at = |field: FieldId, extra: u16| field.field().offset + usize::from(extra);
+        // 32-bit ld/std: (magic_var(field) + 4) & 0xfffc, the layout's low-word offset.
+        let low = |field: FieldId| field.field().offset32;
         match self.action {
             // kvm_patch_ins_ld / _std: 64-bit `& 0xfffc`; 32-bit the low word at +4.
-            Action::Ld(f) if wide => access(MemOp::Ld, f, 0, 0xfffc),
-            Action::Ld(f) => access(MemOp::Lwz, f, 4, 0xfffc),
-            Action::Std(f) if wide => access(MemOp::Std, f, 0, 0xfffc),
-            Action::Std(f) => access(MemOp::Stw, f, 4, 0xfffc),
+            Action::Ld(f) if wide => access(MemOp::Ld, f, at(f, 0), 0xfffc),
+            Action::Ld(f) => access(MemOp::Lwz, f, low(f), 0xfffc),
+            Action::Std(f) if wide => access(MemOp::Std, f, at(f, 0), 0xfffc),
+            Action::Std(f) => access(MemOp::Stw, f, low(f), 0xfffc),
             // kvm_patch_ins_lwz masks with 0xffff, kvm_patch_ins_stw with 0xfffc.
-            Action::Lwz(f, extra) => access(MemOp::Lwz, f, extra, 0xffff),
-            Action::Stw(f, extra) => access(MemOp::Stw, f, extra, 0xfffc),
+            Action::Lwz(f, extra) => access(MemOp::Lwz, f, at(f, extra), 0xffff),
+            Action::Stw(f, extra) => access(MemOp::Stw, f, at(f, extra), 0xfffc),
             Action::Nop => Outcome::Patch(Rewrite::Nop),
             Action::Branch(template) => {
                 let (reg, rb, imm_ee) = match self.matching {
@@ -837,26 +758,27 @@ mod tests {
                 assert!(!p.matches(q.opcode), "{} overlaps {}", p.name, q.name);
                 assert!(!q.matches(p.opcode), "{} overlaps {}", q.name, p.name);
             }
-            let field = match p.action {
-                Action::Ld(f) | Action::Lwz(f, _) | Action::Std(f) | Action::Stw(f, _) => f,
-                Action::Nop | Action::Branch(_) => continue,
-            };
-            assert!(deps::field_offset(field).is_some(), "{field}");
+            // kvm.c's 32-bit rule for ld/std is "+4"; the layout table must agree.
+            if let Action::Ld(f) | Action::Std(f) = p.action {
+                let field = f.field();
+                assert_eq!(field.offset32, field.offset + 4, "{}", field.name);
+            }
         }
     }
 
     #[test]
     fn kvm_inst_spr_matches_reference_table() {
         // kvm-ppc-pv.md §8.2.
-        assert_eq!(kvm_inst_spr(sprn::SPRG0, SPR_FROM), 0x7c10_42a6);
-        assert_eq!(kvm_inst_spr(sprn::SPRG3, SPR_TO), 0x7c13_43a6);
-        assert_eq!(kvm_inst_spr(sprn::SRR1, SPR_FROM), 0x7c1b_02a6);
-        assert_eq!(kvm_inst_spr(sprn::DEAR, SPR_TO), 0x7c1d_0ba6);
-        assert_eq!(kvm_inst_spr(sprn::PIR_BOOKE, SPR_FROM), 0x7c1e_42a6);
-        assert_eq!(kvm_inst_spr(sprn::PIR, SPR_FROM), 0x7c1f_faa6);
-        assert_eq!(kvm_inst_spr(sprn::MAS6, SPR_FROM), 0x7c16_9aa6);
-        assert_eq!(kvm_inst_spr(sprn::MAS7, SPR_FROM), 0x7c10_eaa6);
-        assert_eq!(kvm_inst_spr(sprn::SPRG7R, SPR_FROM), 0x7c07_42a6);
+        use spr::*;
+        assert_eq!(kvm_inst_spr(SPRN_SPRG0, SPR_FROM), 0x7c10_42a6);
+        assert_eq!(kvm_inst_spr(SPRN_SPRG3, SPR_TO), 0x7c13_43a6);
+        assert_eq!(kvm_inst_spr(SPRN_SRR1, SPR_FROM), 0x7c1b_02a6);
+        assert_eq!(kvm_inst_spr(SPRN_DEAR, SPR_TO), 0x7c1d_0ba6);
+        assert_eq!(kvm_inst_spr(SPRN_PIR, SPR_FROM), 0x7c1e_42a6);
+        assert_eq!(kvm_inst_spr(SPRN_PIR_BOOK3S, SPR_FROM), 0x7c1f_faa6);
+        assert_eq!(kvm_inst_spr(SPRN_MAS6, SPR_FROM), 0x7c16_9aa6);
+        assert_eq!(kvm_inst_spr(SPRN_MAS7, SPR_FROM), 0x7c10_eaa6);
+        assert_eq!(kvm_inst_spr(SPRN_SPRG7R, SPR_FROM), 0x7c07_42a6);
     }
 
     #[test]
