@@ -178,7 +178,9 @@ impl FromStr for HcallInstructions {
     type Err = HcallError;
 
     /// A sequence name (`kvm-pr`, `booke-hv`, `epapr`, `qemu-fallback`,
-    /// `qemu-fallback-old`) or 1–4 comma-separated words (`0x44000022,0x60000000`).
+    /// `qemu-fallback-old`) or 1–4 words separated by commas or spaces, decimal or 0x
+    /// hex, optionally in DTS brackets (`0x44000022,0x60000000`, `<0x44000022 0x0>`),
+    /// parsed by [`crate::insn::parse_words`].
     fn from_str(s: &str) -> Result<Self, HcallError> {
         let s = s.trim();
         if let Some(seq) = KnownSequence::from_name(s) {
@@ -187,17 +189,12 @@ impl FromStr for HcallInstructions {
         if s.is_empty() {
             return Err(HcallError::Empty);
         }
-        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-        if parts.len() > Self::MAX_WORDS {
-            return Err(HcallError::TooManyWords(parts.len()));
-        }
-        let mut words = Vec::with_capacity(parts.len());
-        for p in parts {
-            let w = crate::num::parse_u32(p).map_err(|e| HcallError::BadWord {
-                word: p.to_owned(),
-                reason: e.to_string(),
-            })?;
-            words.push(w);
+        let words = crate::insn::parse_words(s).map_err(|e| HcallError::BadWord {
+            word: e.text.clone(),
+            reason: e.source.to_string(),
+        })?;
+        if words.len() > Self::MAX_WORDS {
+            return Err(HcallError::TooManyWords(words.len()));
         }
         Self::new(&words)
     }
@@ -290,6 +287,31 @@ pub enum NodeError {
 }
 
 /// The `/hypervisor` node as data: what ppcpv writes and what it reads back.
+///
+/// ```
+/// use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
+/// use ppcpv::fdt::writer::{FdtBuilder, Padding};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // A BookE-HV KVM host: sc 1 and three nops, EV_IDLE available.
+/// let mut node = HypervisorNode::preset(Flavour::Kvm);
+/// node.hcall = Some("booke-hv".parse::<HcallInstructions>()?);
+/// node.has_idle = true;
+///
+/// // Inside a tree under construction (what a guest generator does)...
+/// let mut w = FdtBuilder::new()?;
+/// let root = w.begin_node("")?;
+/// node.write_root_properties(&mut w)?;
+/// node.write(&mut w)?;
+/// w.end_node(root)?;
+/// let blob = w.finish(&Padding::NONE)?;
+///
+/// // ...or as a minimal tree on its own.
+/// let minimal = node.to_minimal_dtb(&Padding::NONE)?; // adds #address-cells, #size-cells
+/// assert_eq!(minimal.len(), blob.len() + 59);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct HypervisorNode {
     /// `compatible`, in order.
@@ -596,6 +618,9 @@ mod tests {
         assert_eq!(h.sequence(), Some(KnownSequence::KvmPr));
         let h: HcallInstructions = "0x44000022, 0x60000000".parse().unwrap();
         assert_eq!(h.words(), &[0x4400_0022, 0x6000_0000]);
+        let d: HcallInstructions = "<0x44000022 0x60000000>".parse().unwrap();
+        assert_eq!(d, h);
+        assert_eq!("<>".parse::<HcallInstructions>(), Err(HcallError::Empty));
         assert_eq!(
             "1,2,3,4,5".parse::<HcallInstructions>(),
             Err(HcallError::TooManyWords(5))

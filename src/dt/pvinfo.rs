@@ -152,6 +152,27 @@ impl KvmPpcPvinfo {
 
     /// The node QEMU's ppce500 writes for this answer: `"linux,kvm"`, the four words,
     /// and `has-idle` when the EV_IDLE flag is set.
+    ///
+    /// ```
+    /// use ppcpv::dt::pvinfo::{KvmPpcPvinfo, PvinfoOrder};
+    /// use ppcpv::fdt::writer::Padding;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // The 128 bytes a VMM got from the KVM_PPC_GET_PVINFO ioctl on a ppc64le host.
+    /// let mut answer = [0u8; 128];
+    /// answer[0] = 1; // flags = KVM_PPC_PVINFO_FLAGS_EV_IDLE, host order
+    /// for (i, w) in [0x44000022u32, 0x60000000, 0x60000000, 0x60000000].iter().enumerate() {
+    ///     answer[4 + 4 * i..8 + 4 * i].copy_from_slice(&w.to_be_bytes());
+    /// }
+    /// let info = KvmPpcPvinfo::from_bytes(&answer, PvinfoOrder::current(ppcpv::Endian::Little))?;
+    /// let node = info.to_node();
+    /// assert!(node.has_idle);
+    /// assert_eq!(node.hcall.unwrap().sequence().unwrap().name(), "booke-hv");
+    /// let dtb = node.to_minimal_dtb(&Padding::NONE)?;
+    /// # assert_eq!(&dtb[..4], &[0xd0, 0x0d, 0xfe, 0xed]);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn to_node(&self) -> HypervisorNode {
         HypervisorNode {
