@@ -1,0 +1,240 @@
+//! Why a blob was refused. Every variant names the problem and the byte offset (from
+//! the start of the blob) where it was found, so a user can open the blob in a hex
+//! editor at that spot. Messages are modelled on dtc's own FATAL messages
+//! (`dgibson/dtc: flattree.c`, `dt_from_blob`; fdt-ecosystem.md §6.5).
+
+/// A malformed or unsupported flattened device tree.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FdtError {
+    /// The input ends before the header does.
+    #[error("blob truncated at byte {len}: the header needs {need} bytes")]
+    TruncatedHeader {
+        /// Bytes available.
+        len: usize,
+        /// Header bytes needed.
+        need: usize,
+    },
+    /// The first word is not `0xd00dfeed`.
+    #[error("bad magic 0x{found:08x} at offset 0x0 (a DTB starts with 0xd00dfeed)")]
+    BadMagic {
+        /// The word found.
+        found: u32,
+    },
+    /// `version` / `last_comp_version` describe a format this reader does not know.
+    #[error(
+        "unsupported blob version {version} (last compatible {last_comp_version}) at offset 0x14: \
+         this reader understands versions 1-3, 16 and 17 (last compatible <= 17)"
+    )]
+    UnsupportedVersion {
+        /// The `version` field.
+        version: u32,
+        /// The `last_comp_version` field.
+        last_comp_version: u32,
+    },
+    /// `totalsize` is larger than the input.
+    #[error("totalsize {totalsize} (header offset 0x4) is larger than the input ({len} bytes): blob truncated")]
+    TotalSizeBeyondInput {
+        /// The `totalsize` field.
+        totalsize: u32,
+        /// Input length.
+        len: usize,
+    },
+    /// `totalsize` is smaller than the header itself.
+    #[error("totalsize {totalsize} (header offset 0x4) is smaller than the {header_size}-byte header")]
+    TotalSizeTooSmall {
+        /// The `totalsize` field.
+        totalsize: u32,
+        /// Header size for this version.
+        header_size: u32,
+    },
+    /// A block lies (partly) outside `totalsize` or inside the header.
+    #[error("{block} block [0x{offset:x}, 0x{end:x}) lies outside the blob's {header_size}..{totalsize} bytes")]
+    BlockOutOfBounds {
+        /// Which block: "structure", "strings" or "memory reservation".
+        block: &'static str,
+        /// Its start offset.
+        offset: u64,
+        /// Its end offset (start + size).
+        end: u64,
+        /// Header size for this version.
+        header_size: u32,
+        /// The `totalsize` field.
+        totalsize: u32,
+    },
+    /// A block offset is not aligned as the format requires.
+    #[error("{block} block offset 0x{offset:x} is not {align}-byte aligned")]
+    Misaligned {
+        /// Which block.
+        block: &'static str,
+        /// Its offset.
+        offset: u32,
+        /// Required alignment.
+        align: u32,
+    },
+    /// Two blocks share bytes.
+    #[error("{a} block [0x{a_start:x}, 0x{a_end:x}) overlaps {b} block [0x{b_start:x}, 0x{b_end:x})")]
+    BlocksOverlap {
+        /// First block.
+        a: &'static str,
+        /// Its start.
+        a_start: u64,
+        /// Its end.
+        a_end: u64,
+        /// Second block.
+        b: &'static str,
+        /// Its start.
+        b_start: u64,
+        /// Its end.
+        b_end: u64,
+    },
+    /// No `size == 0` terminator before the end of the blob.
+    #[error("memory reservation map starting at 0x{offset:x} has no terminating entry before the end of the blob")]
+    RsvmapUnterminated {
+        /// Where the map starts.
+        offset: usize,
+    },
+    /// The structure block ends in the middle of a token or its data.
+    #[error("structure block ends inside the {what} at offset 0x{offset:x}")]
+    TruncatedStruct {
+        /// What was being read ("token", "property header", "property value"...).
+        what: &'static str,
+        /// Offset of the item.
+        offset: usize,
+    },
+    /// The structure block does not start with `FDT_BEGIN_NODE`.
+    #[error("structure block doesn't begin with FDT_BEGIN_NODE (begins with 0x{token:08x} at offset 0x{offset:x})")]
+    NoRootNode {
+        /// The first word.
+        token: u32,
+        /// Offset of that word.
+        offset: usize,
+    },
+    /// A word that is not one of the five tokens.
+    #[error("invalid token 0x{token:08x} at offset 0x{offset:x}")]
+    BadToken {
+        /// The word.
+        token: u32,
+        /// Its offset.
+        offset: usize,
+    },
+    /// A node name runs to the end of the structure block without a NUL.
+    #[error("node name at offset 0x{offset:x} has no terminating NUL inside the structure block")]
+    UnterminatedNodeName {
+        /// Offset of the name's first byte.
+        offset: usize,
+    },
+    /// A node or property name is not UTF-8 text.
+    #[error("{what} name at offset 0x{offset:x} is not valid UTF-8")]
+    NameNotUtf8 {
+        /// "node" or "property".
+        what: &'static str,
+        /// Offset of the name.
+        offset: usize,
+    },
+    /// In a version 1-3 blob, a node's full path does not extend its parent's.
+    #[error("node at offset 0x{offset:x}: path \"{path}\" is not valid as a child of \"{parent}\" (version < 16 blobs carry full paths)")]
+    BadOldPath {
+        /// Offset of the FDT_BEGIN_NODE token.
+        offset: usize,
+        /// The full path found.
+        path: String,
+        /// The parent's full path.
+        parent: String,
+    },
+    /// A property's value runs past the end of the structure block (or its length
+    /// overflows the offset arithmetic).
+    #[error("property at offset 0x{offset:x}: value of {len} bytes runs past the end of the structure block (0x{struct_end:x})")]
+    PropertyTooLong {
+        /// Offset of the FDT_PROP token.
+        offset: usize,
+        /// The length field.
+        len: u32,
+        /// End of the structure block.
+        struct_end: usize,
+    },
+    /// A property's name offset lies outside the strings block.
+    #[error("property at offset 0x{offset:x}: name offset {nameoff} is outside the {size}-byte strings block")]
+    NameOffsetOutOfRange {
+        /// Offset of the FDT_PROP token.
+        offset: usize,
+        /// The nameoff field.
+        nameoff: u32,
+        /// Size of the strings block.
+        size: usize,
+    },
+    /// A property's name has no NUL before the end of the strings block.
+    #[error("property at offset 0x{offset:x}: name at strings offset {nameoff} has no terminating NUL inside the strings block")]
+    UnterminatedPropertyName {
+        /// Offset of the FDT_PROP token.
+        offset: usize,
+        /// The nameoff field.
+        nameoff: u32,
+    },
+    /// A property outside any node (before the root or after it closed).
+    #[error("property at offset 0x{offset:x} is outside any node")]
+    PropertyOutsideNode {
+        /// Offset of the FDT_PROP token.
+        offset: usize,
+    },
+    /// `FDT_END` while nodes are still open.
+    #[error("premature FDT_END at offset 0x{offset:x}: {open} node(s) still open")]
+    PrematureEnd {
+        /// Offset of the FDT_END token.
+        offset: usize,
+        /// How many nodes were open.
+        open: usize,
+    },
+    /// `FDT_END_NODE` with no node open.
+    #[error("FDT_END_NODE at offset 0x{offset:x} closes no node")]
+    ExtraEndNode {
+        /// Offset of the token.
+        offset: usize,
+    },
+    /// A second top-level node after the root closed.
+    #[error("second top-level node at offset 0x{offset:x}: the root is already closed (expected FDT_END)")]
+    SecondRoot {
+        /// Offset of the FDT_BEGIN_NODE token.
+        offset: usize,
+    },
+    /// The structure block ends without `FDT_END`.
+    #[error("structure block ends at 0x{offset:x} without FDT_END")]
+    MissingEnd {
+        /// Where the block ended.
+        offset: usize,
+    },
+    /// Nodes nest deeper than [`MAX_DEPTH`](super::MAX_DEPTH).
+    #[error("node at offset 0x{offset:x} nests deeper than {max} levels")]
+    TooDeep {
+        /// Offset of the FDT_BEGIN_NODE token.
+        offset: usize,
+        /// The cap.
+        max: usize,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_offset() {
+        let e = FdtError::BadToken {
+            token: 7,
+            offset: 0x48,
+        };
+        assert_eq!(e.to_string(), "invalid token 0x00000007 at offset 0x48");
+        let e = FdtError::BadMagic { found: 0xd00dfeee };
+        assert_eq!(
+            e.to_string(),
+            "bad magic 0xd00dfeee at offset 0x0 (a DTB starts with 0xd00dfeed)"
+        );
+        let e = FdtError::PrematureEnd {
+            offset: 0x100,
+            open: 1,
+        };
+        assert_eq!(
+            e.to_string(),
+            "premature FDT_END at offset 0x100: 1 node(s) still open"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! The reader and the DTS printer against every blob of the shared corpus: each
+//! readable tree must print byte-identical to dtc 1.6.1's recorded output
+//! (`ref/NAME.dts`, or `ref/NAME.forced.dts` where dtc needed `-f`), each count must
+//! match the corpus manifest, and each refused blob must be refused for its own reason.
+
+mod common;
+
+use ppcpv::fdt::dts::{DtsOptions, to_dts_string};
+use ppcpv::fdt::{Fdt, FdtError};
+use std::path::Path;
+
+/// Blobs refused on purpose, with the error each must produce (see the decision table
+/// in `ppcpv::fdt::reader`'s module docs).
+fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
+    use FdtError as E;
+    let f: fn(&FdtError) -> bool = match name {
+        "synthetic-corrupt-bad-magic" => |e| matches!(e, E::BadMagic { .. }),
+        "synthetic-corrupt-bad-token-ffffffff" => |e| matches!(e, E::BadToken { token: 0xffff_ffff, .. }),
+        "synthetic-corrupt-bad-token" => |e| matches!(e, E::BadToken { token: 7, .. }),
+        "synthetic-corrupt-data-after-root" => |e| matches!(e, E::SecondRoot { .. }),
+        "synthetic-corrupt-early-end-node" => |e| matches!(e, E::SecondRoot { .. }),
+        "synthetic-corrupt-empty-file" => |e| matches!(e, E::TruncatedHeader { len: 0, .. }),
+        "synthetic-corrupt-extra-end-node" => |e| matches!(e, E::ExtraEndNode { .. }),
+        "synthetic-corrupt-last-comp-version-gt-version" => |e| matches!(e, E::UnsupportedVersion { .. }),
+        "synthetic-corrupt-len-beyond-struct" => |e| matches!(e, E::PropertyTooLong { .. }),
+        "synthetic-corrupt-len-overflow" => |e| matches!(e, E::PropertyTooLong { .. }),
+        "synthetic-corrupt-magic-only" => |e| matches!(e, E::TruncatedHeader { len: 4, .. }),
+        "synthetic-corrupt-missing-end-node" => |e| matches!(e, E::PrematureEnd { .. }),
+        "synthetic-corrupt-missing-fdt-end" => |e| matches!(e, E::MissingEnd { .. }),
+        "synthetic-corrupt-nameoff-beyond-strings" => |e| matches!(e, E::NameOffsetOutOfRange { .. }),
+        "synthetic-corrupt-nodename-unterminated" => |e| matches!(e, E::UnterminatedNodeName { .. }),
+        "synthetic-corrupt-off-dt-strings-out-of-range" => |e| matches!(e, E::BlockOutOfBounds { block: "strings", .. }),
+        "synthetic-corrupt-off-dt-struct-misaligned" => |e| matches!(e, E::Misaligned { block: "structure", .. }),
+        "synthetic-corrupt-off-dt-struct-out-of-range" => |e| matches!(e, E::BlockOutOfBounds { block: "structure", .. }),
+        "synthetic-corrupt-off-mem-rsvmap-misaligned" => |e| matches!(e, E::Misaligned { block: "memory reservation", .. }),
+        "synthetic-corrupt-off-mem-rsvmap-out-of-range" => |e| matches!(e, E::BlockOutOfBounds { block: "memory reservation", .. }),
+        "synthetic-corrupt-prop-before-root" => |e| matches!(e, E::NoRootNode { token: 3, .. }),
+        "synthetic-corrupt-rsvmap-unterminated" => |e| matches!(e, E::BlocksOverlap { a: "memory reservation", b: "structure", .. }),
+        "synthetic-corrupt-size-dt-strings-beyond-totalsize" => |e| matches!(e, E::BlockOutOfBounds { block: "strings", .. }),
+        "synthetic-corrupt-size-dt-struct-beyond-totalsize" => |e| matches!(e, E::BlockOutOfBounds { block: "structure", .. }),
+        "synthetic-corrupt-strings-overlap-struct" => |e| matches!(e, E::BlocksOverlap { .. }),
+        "synthetic-corrupt-strings-unterminated" => |e| matches!(e, E::UnterminatedPropertyName { .. }),
+        "synthetic-corrupt-totalsize-beyond-file" => |e| matches!(e, E::TotalSizeBeyondInput { .. }),
+        "synthetic-corrupt-totalsize-too-small" => |e| matches!(e, E::BlockOutOfBounds { block: "strings", .. }),
+        "synthetic-corrupt-truncated-half" => |e| matches!(e, E::TotalSizeBeyondInput { .. }),
+        "synthetic-corrupt-truncated-header-39" => |e| matches!(e, E::TruncatedHeader { len: 39, need: 40 }),
+        "synthetic-corrupt-truncated-header" => |e| matches!(e, E::TruncatedHeader { len: 20, .. }),
+        "synthetic-corrupt-version-too-new" => |e| matches!(e, E::UnsupportedVersion { version: 32, .. }),
+        "synthetic-corrupt-version-zero" => |e| matches!(e, E::UnsupportedVersion { version: 0, .. }),
+        _ => return None,
+    };
+    Some(f)
+}
+
+/// nodes and properties per blob from the corpus manifest.
+fn manifest_counts(corpus: &Path) -> Vec<(String, Option<usize>, Option<usize>)> {
+    let text = std::fs::read_to_string(corpus.join("manifest.tsv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Some((f.first()?.to_string(), f.get(3)?.parse().ok(), f.get(4)?.parse().ok()))
+        })
+        .collect()
+}
+
+fn stem(file: &str) -> &str {
+    file.strip_suffix(".dtb").unwrap_or(file)
+}
+
+fn reference(corpus: &Path, stem: &str) -> Option<String> {
+    let r = corpus.join("ref");
+    std::fs::read_to_string(r.join(format!("{stem}.dts")))
+        .or_else(|_| std::fs::read_to_string(r.join(format!("{stem}.forced.dts"))))
+        .ok()
+}
+
+#[test]
+fn every_corpus_blob_dumps_like_dtc_or_is_refused_for_its_reason() {
+    let Some(corpus) = common::corpus("every_corpus_blob") else { return };
+    let counts = manifest_counts(&corpus);
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (file, nodes, props) in &counts {
+        if file.ends_with(".xz") {
+            continue;
+        }
+        let blob = std::fs::read(corpus.join("dtb").join(file)).unwrap();
+        let stem = stem(file);
+        let result = Fdt::new(&blob);
+        match (expected_refusal(stem), result) {
+            (Some(check), Err(e)) => {
+                if !check(&e) {
+                    failures.push(format!("{file}: refused with the wrong error: {e}"));
+                }
+            }
+            (Some(_), Ok(_)) => failures.push(format!("{file}: should be refused")),
+            (None, Err(e)) => failures.push(format!("{file}: refused: {e}")),
+            (None, Ok(fdt)) => {
+                if let (Some(n), Some(p)) = (nodes, props) {
+                    if (fdt.node_count(), fdt.property_count()) != (*n, *p) {
+                        failures.push(format!(
+                            "{file}: {} nodes / {} props, manifest says {n} / {p}",
+                            fdt.node_count(),
+                            fdt.property_count()
+                        ));
+                    }
+                }
+                let Some(want) = reference(&corpus, stem) else {
+                    failures.push(format!("{file}: no dtc reference"));
+                    continue;
+                };
+                let got = to_dts_string(&fdt, &DtsOptions::default());
+                if got != want {
+                    let line = got
+                        .lines()
+                        .zip(want.lines())
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(0);
+                    failures.push(format!(
+                        "{file}: DTS differs from dtc at line {}: got {:?} want {:?}",
+                        line + 1,
+                        got.lines().nth(line),
+                        want.lines().nth(line)
+                    ));
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(failures.is_empty(), "{} of {checked}:\n{}", failures.len(), failures.join("\n"));
+    assert!(checked >= 110, "only {checked} blobs checked");
+}
