@@ -15,38 +15,135 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
     use FdtError as E;
     let f: fn(&FdtError) -> bool = match name {
         "synthetic-corrupt-bad-magic" => |e| matches!(e, E::BadMagic { .. }),
-        "synthetic-corrupt-bad-token-ffffffff" => |e| matches!(e, E::BadToken { token: 0xffff_ffff, .. }),
+        "synthetic-corrupt-bad-token-ffffffff" => |e| {
+            matches!(
+                e,
+                E::BadToken {
+                    token: 0xffff_ffff,
+                    ..
+                }
+            )
+        },
         "synthetic-corrupt-bad-token" => |e| matches!(e, E::BadToken { token: 7, .. }),
         "synthetic-corrupt-data-after-root" => |e| matches!(e, E::SecondRoot { .. }),
         "synthetic-corrupt-early-end-node" => |e| matches!(e, E::SecondRoot { .. }),
         "synthetic-corrupt-empty-file" => |e| matches!(e, E::TruncatedHeader { len: 0, .. }),
         "synthetic-corrupt-extra-end-node" => |e| matches!(e, E::ExtraEndNode { .. }),
-        "synthetic-corrupt-last-comp-version-gt-version" => |e| matches!(e, E::UnsupportedVersion { .. }),
+        "synthetic-corrupt-last-comp-version-gt-version" => {
+            |e| matches!(e, E::UnsupportedVersion { .. })
+        }
         "synthetic-corrupt-len-beyond-struct" => |e| matches!(e, E::PropertyTooLong { .. }),
         "synthetic-corrupt-len-overflow" => |e| matches!(e, E::PropertyTooLong { .. }),
         "synthetic-corrupt-magic-only" => |e| matches!(e, E::TruncatedHeader { len: 4, .. }),
         "synthetic-corrupt-missing-end-node" => |e| matches!(e, E::PrematureEnd { .. }),
         "synthetic-corrupt-missing-fdt-end" => |e| matches!(e, E::MissingEnd { .. }),
-        "synthetic-corrupt-nameoff-beyond-strings" => |e| matches!(e, E::NameOffsetOutOfRange { .. }),
-        "synthetic-corrupt-nodename-unterminated" => |e| matches!(e, E::UnterminatedNodeName { .. }),
-        "synthetic-corrupt-off-dt-strings-out-of-range" => |e| matches!(e, E::BlockOutOfBounds { block: "strings", .. }),
-        "synthetic-corrupt-off-dt-struct-misaligned" => |e| matches!(e, E::Misaligned { block: "structure", .. }),
-        "synthetic-corrupt-off-dt-struct-out-of-range" => |e| matches!(e, E::BlockOutOfBounds { block: "structure", .. }),
-        "synthetic-corrupt-off-mem-rsvmap-misaligned" => |e| matches!(e, E::Misaligned { block: "memory reservation", .. }),
-        "synthetic-corrupt-off-mem-rsvmap-out-of-range" => |e| matches!(e, E::BlockOutOfBounds { block: "memory reservation", .. }),
+        "synthetic-corrupt-nameoff-beyond-strings" => {
+            |e| matches!(e, E::NameOffsetOutOfRange { .. })
+        }
+        "synthetic-corrupt-nodename-unterminated" => {
+            |e| matches!(e, E::UnterminatedNodeName { .. })
+        }
+        "synthetic-corrupt-off-dt-strings-out-of-range" => |e| {
+            matches!(
+                e,
+                E::BlockOutOfBounds {
+                    block: "strings",
+                    ..
+                }
+            )
+        },
+        "synthetic-corrupt-off-dt-struct-misaligned" => |e| {
+            matches!(
+                e,
+                E::Misaligned {
+                    block: "structure",
+                    ..
+                }
+            )
+        },
+        "synthetic-corrupt-off-dt-struct-out-of-range" => |e| {
+            matches!(
+                e,
+                E::BlockOutOfBounds {
+                    block: "structure",
+                    ..
+                }
+            )
+        },
+        "synthetic-corrupt-off-mem-rsvmap-misaligned" => |e| {
+            matches!(
+                e,
+                E::Misaligned {
+                    block: "memory reservation",
+                    ..
+                }
+            )
+        },
+        "synthetic-corrupt-off-mem-rsvmap-out-of-range" => |e| {
+            matches!(
+                e,
+                E::BlockOutOfBounds {
+                    block: "memory reservation",
+                    ..
+                }
+            )
+        },
         "synthetic-corrupt-prop-before-root" => |e| matches!(e, E::NoRootNode { token: 3, .. }),
-        "synthetic-corrupt-rsvmap-unterminated" => |e| matches!(e, E::BlocksOverlap { a: "memory reservation", b: "structure", .. }),
-        "synthetic-corrupt-size-dt-strings-beyond-totalsize" => |e| matches!(e, E::BlockOutOfBounds { block: "strings", .. }),
-        "synthetic-corrupt-size-dt-struct-beyond-totalsize" => |e| matches!(e, E::BlockOutOfBounds { block: "structure", .. }),
+        "synthetic-corrupt-rsvmap-unterminated" => |e| {
+            matches!(
+                e,
+                E::BlocksOverlap {
+                    a: "memory reservation",
+                    b: "structure",
+                    ..
+                }
+            )
+        },
+        "synthetic-corrupt-size-dt-strings-beyond-totalsize" => |e| {
+            matches!(
+                e,
+                E::BlockOutOfBounds {
+                    block: "strings",
+                    ..
+                }
+            )
+        },
+        "synthetic-corrupt-size-dt-struct-beyond-totalsize" => |e| {
+            matches!(
+                e,
+                E::BlockOutOfBounds {
+                    block: "structure",
+                    ..
+                }
+            )
+        },
         "synthetic-corrupt-strings-overlap-struct" => |e| matches!(e, E::BlocksOverlap { .. }),
-        "synthetic-corrupt-strings-unterminated" => |e| matches!(e, E::UnterminatedPropertyName { .. }),
-        "synthetic-corrupt-totalsize-beyond-file" => |e| matches!(e, E::TotalSizeBeyondInput { .. }),
-        "synthetic-corrupt-totalsize-too-small" => |e| matches!(e, E::BlockOutOfBounds { block: "strings", .. }),
+        "synthetic-corrupt-strings-unterminated" => {
+            |e| matches!(e, E::UnterminatedPropertyName { .. })
+        }
+        "synthetic-corrupt-totalsize-beyond-file" => {
+            |e| matches!(e, E::TotalSizeBeyondInput { .. })
+        }
+        "synthetic-corrupt-totalsize-too-small" => |e| {
+            matches!(
+                e,
+                E::BlockOutOfBounds {
+                    block: "strings",
+                    ..
+                }
+            )
+        },
         "synthetic-corrupt-truncated-half" => |e| matches!(e, E::TotalSizeBeyondInput { .. }),
-        "synthetic-corrupt-truncated-header-39" => |e| matches!(e, E::TruncatedHeader { len: 39, need: 40 }),
+        "synthetic-corrupt-truncated-header-39" => {
+            |e| matches!(e, E::TruncatedHeader { len: 39, need: 40 })
+        }
         "synthetic-corrupt-truncated-header" => |e| matches!(e, E::TruncatedHeader { len: 20, .. }),
-        "synthetic-corrupt-version-too-new" => |e| matches!(e, E::UnsupportedVersion { version: 32, .. }),
-        "synthetic-corrupt-version-zero" => |e| matches!(e, E::UnsupportedVersion { version: 0, .. }),
+        "synthetic-corrupt-version-too-new" => {
+            |e| matches!(e, E::UnsupportedVersion { version: 32, .. })
+        }
+        "synthetic-corrupt-version-zero" => {
+            |e| matches!(e, E::UnsupportedVersion { version: 0, .. })
+        }
         _ => return None,
     };
     Some(f)
@@ -59,7 +156,11 @@ fn manifest_counts(corpus: &Path) -> Vec<(String, Option<usize>, Option<usize>)>
         .skip(1)
         .filter_map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            Some((f.first()?.to_string(), f.get(3)?.parse().ok(), f.get(4)?.parse().ok()))
+            Some((
+                f.first()?.to_string(),
+                f.get(3)?.parse().ok(),
+                f.get(4)?.parse().ok(),
+            ))
         })
         .collect()
 }
@@ -77,7 +178,9 @@ fn reference(corpus: &Path, stem: &str) -> Option<String> {
 
 #[test]
 fn every_corpus_blob_dumps_like_dtc_or_is_refused_for_its_reason() {
-    let Some(corpus) = common::corpus("every_corpus_blob") else { return };
+    let Some(corpus) = common::corpus("every_corpus_blob") else {
+        return;
+    };
     let counts = manifest_counts(&corpus);
     let mut checked = 0;
     let mut failures = Vec::new();
@@ -128,6 +231,11 @@ fn every_corpus_blob_dumps_like_dtc_or_is_refused_for_its_reason() {
         }
         checked += 1;
     }
-    assert!(failures.is_empty(), "{} of {checked}:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked}:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked >= 110, "only {checked} blobs checked");
 }

@@ -1,31 +1,340 @@
-//! `ppcpv inspect`, `ppcpv dump` and `ppcpv get` (being built).
+//! `ppcpv inspect`, `ppcpv dump` and `ppcpv get`: reading any DTB. Argument parsing
+//! and printing only; the work is in `ppcpv::fdt`.
 
-use super::CliError;
-use clap::Args;
+use super::{CliError, print_json};
+use clap::{Args, ValueEnum};
+use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
+use ppcpv::fdt::get::{GetError, ValueType, format_value};
+use ppcpv::fdt::input::read_dtb;
+use ppcpv::fdt::summary::{Summary, summarize};
+use ppcpv::fdt::{Fdt, Node};
+use ppcpv::fileio::Output;
+use ppcpv::num::format_size;
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
 
 /// Arguments of `ppcpv inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {}
+#[command(
+    after_help = "Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb   # exit 1 on an error finding (CI)"
+)]
+pub struct InspectArgs {
+    /// The DTB to read (`-` for standard input).
+    pub file: PathBuf,
+    /// Print the report as JSON (64-bit values as "0x…" strings).
+    #[arg(long)]
+    pub json: bool,
+    /// Exit with status 1 when a finding has severity `error` (the report is still printed).
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// How `dump` prints string lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum StringListArg {
+    /// dtc 1.6.1 (Debian 12): `"a\0b"`.
+    #[default]
+    Dtc16,
+    /// dtc 1.7.1 and later: `"a", "b"`.
+    Dtc17,
+}
 
 /// Arguments of `ppcpv dump`.
 #[derive(Debug, Args)]
-pub struct DumpArgs {}
+#[command(
+    after_help = "Examples:\n  ppcpv dump guest.dtb                 # same text as `dtc -I dtb -O dts guest.dtb`\n  ppcpv dump guest.dtb -o guest.dts\n  ppcpv dump --stringlist-style dtc17 guest.dtb"
+)]
+pub struct DumpArgs {
+    /// The DTB to print (`-` for standard input).
+    pub file: PathBuf,
+    /// Where to write the DTS (`-` = standard output; files are replaced atomically).
+    #[arg(short, long, default_value = "-")]
+    pub output: PathBuf,
+    /// How values holding several strings print: like dtc 1.6.1 or like dtc >= 1.7.1.
+    #[arg(long, value_enum, default_value_t = StringListArg::Dtc16)]
+    pub stringlist_style: StringListArg,
+}
 
 /// Arguments of `ppcpv get`.
 #[derive(Debug, Args)]
-pub struct GetArgs {}
+#[command(
+    after_help = "PATH is a node path (`/cpus/cpu@0`); the unit address may be left out when \
+only one child has that name (`/soc/serial`), and a path may start with an alias (`serial0`).\n\n\
+Without PROP (and without -p/-l) the node's property names are listed, then its children with a \
+trailing `/`.\n\n\
+Examples:\n  ppcpv get guest.dtb / model\n  ppcpv get -t x guest.dtb /hypervisor hcall-instructions\n  \
+ppcpv get -l guest.dtb /cpus\n  ppcpv get guest.dtb /hypervisor"
+)]
+pub struct GetArgs {
+    /// The DTB to read (`-` for standard input).
+    pub file: PathBuf,
+    /// The node path.
+    pub path: String,
+    /// The property to print; without it the node is listed.
+    pub prop: Option<String>,
+    /// fdtget's type: [hh|b|h|l] then s (strings), i (signed), u (unsigned), x (hex) or
+    /// r (raw bytes). Without it the type is guessed as fdtget does.
+    #[arg(short = 't', long = "type", value_parser = parse_type)]
+    pub ty: Option<ValueType>,
+    /// List the node's property names, one per line (like fdtget -p).
+    #[arg(short = 'p', long = "properties", conflicts_with_all = ["list", "prop"])]
+    pub properties: bool,
+    /// List the node's child names, one per line (like fdtget -l).
+    #[arg(short = 'l', long = "list", conflicts_with = "prop")]
+    pub list: bool,
+    /// Print this instead of failing when the node or property does not exist.
+    #[arg(short = 'd', long = "default")]
+    pub default: Option<String>,
+}
+
+fn parse_type(s: &str) -> Result<ValueType, String> {
+    s.parse().map_err(|e: GetError| e.to_string())
+}
+
+/// A finding in the `inspect` report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Stable identifier.
+    pub id: String,
+    /// `info`, `warning` or `error`.
+    pub severity: String,
+    /// What was found.
+    pub message: String,
+}
+
+/// The `inspect --json` document.
+#[derive(Debug, Serialize)]
+struct InspectReport {
+    file: String,
+    #[serde(flatten)]
+    summary: Summary,
+    hypervisor: Option<serde_json::Value>,
+    findings: Vec<Finding>,
+}
+
+/// The `/hypervisor` verdict and the findings for `inspect`.
+///
+/// Plug-in point for `ppcpv::dt::hypervisor`: until it is available this reports the
+/// first node named `hypervisor` directly under the root, with its path and
+/// `compatible`, and no findings.
+fn hypervisor_verdict(fdt: &Fdt<'_>) -> (Option<serde_json::Value>, Vec<Finding>) {
+    let node = fdt.root().children().find(|n| n.name() == "hypervisor");
+    let value = node.map(|n: Node<'_>| {
+        let compatible = n
+            .property("compatible")
+            .and_then(|p| ppcpv::fdt::summary::string_list(p.value))
+            .unwrap_or_default();
+        serde_json::json!({
+            "path": fdt.path_of(&n),
+            "compatible": compatible,
+        })
+    });
+    (value, Vec::new())
+}
 
 /// Runs `ppcpv inspect`.
-pub fn run_inspect(_a: InspectArgs) -> Result<(), CliError> {
-    Err(CliError::failed("ppcpv inspect is not built yet"))
+pub fn run_inspect(a: InspectArgs) -> Result<(), CliError> {
+    let input = read_dtb(&a.file)?;
+    let fdt =
+        Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
+    let (hypervisor, findings) = hypervisor_verdict(&fdt);
+    let report = InspectReport {
+        file: a.file.display().to_string(),
+        summary: summarize(&fdt),
+        hypervisor,
+        findings,
+    };
+    if a.json {
+        print_json(&report)?;
+    } else {
+        print_inspect(&report)?;
+    }
+    if a.check && report.findings.iter().any(|f| f.severity == "error") {
+        return Err(CliError::Silent);
+    }
+    Ok(())
+}
+
+fn size_text(bytes: u64) -> String {
+    let s = format_size(bytes);
+    if s.chars().all(|c| c.is_ascii_digit()) {
+        format!("{bytes} bytes")
+    } else {
+        format!("{s}iB")
+    }
+}
+
+fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
+    let mut o = std::io::stdout().lock();
+    let s = &r.summary;
+    let h = &s.header;
+    writeln!(o, "file:         {}", r.file)?;
+    writeln!(
+        o,
+        "header:       version {} (last compatible {}), {} bytes, {}-byte header",
+        h.version, h.last_comp_version, h.totalsize, s.header_size
+    )?;
+    match h.boot_cpuid_phys {
+        Some(c) => writeln!(o, "boot cpu:     {c}")?,
+        None => writeln!(o, "boot cpu:     (not in a version 1 header)")?,
+    }
+    let opt = |v: Option<u32>| v.map_or_else(|| "-".to_string(), |v| format!("0x{v:x}"));
+    writeln!(
+        o,
+        "blocks:       rsvmap @0x{:x}, struct @0x{:x} size {}, strings @0x{:x} size {}",
+        h.off_mem_rsvmap,
+        h.off_dt_struct,
+        opt(h.size_dt_struct),
+        h.off_dt_strings,
+        opt(h.size_dt_strings)
+    )?;
+    if s.reservations.is_empty() {
+        writeln!(o, "reservations: none")?;
+    }
+    for (i, rv) in s.reservations.iter().enumerate() {
+        let label = if i == 0 { "reservations:" } else { "" };
+        writeln!(
+            o,
+            "{label:<13} {} + {} ({})",
+            rv.address,
+            rv.size,
+            size_text(rv.size.0)
+        )?;
+    }
+    writeln!(
+        o,
+        "tree:         {} nodes, {} properties, depth {}",
+        s.nodes, s.properties, s.max_depth
+    )?;
+    writeln!(o, "model:        {}", s.model.as_deref().unwrap_or("-"))?;
+    writeln!(
+        o,
+        "compatible:   {}",
+        if s.compatible.is_empty() {
+            "-".to_string()
+        } else {
+            s.compatible.join(", ")
+        }
+    )?;
+    if s.memory.is_empty() {
+        writeln!(o, "memory:       none")?;
+    }
+    for (i, m) in s.memory.iter().enumerate() {
+        let label = if i == 0 { "memory:" } else { "" };
+        let regs: Vec<String> = m
+            .reg
+            .iter()
+            .map(|r| format!("{} + {}", r.address, r.size))
+            .collect();
+        let detail = m.problem.clone().unwrap_or_else(|| regs.join(", "));
+        writeln!(
+            o,
+            "{label:<13} {} {} ({})",
+            m.path,
+            detail,
+            size_text(m.total.0)
+        )?;
+    }
+    writeln!(o, "cpus:         {}", s.cpus.len())?;
+    for c in &s.cpus {
+        let reg: Vec<String> = c.reg.iter().map(|v| format!("{v:#x}")).collect();
+        let threads = c
+            .threads
+            .map(|t| format!(", {t} threads"))
+            .unwrap_or_default();
+        writeln!(
+            o,
+            "              {} reg <{}>{threads}",
+            c.path,
+            reg.join(" ")
+        )?;
+    }
+    match &r.hypervisor {
+        None => writeln!(o, "hypervisor:   none")?,
+        Some(v) => {
+            let path = v.get("path").and_then(|p| p.as_str()).unwrap_or("?");
+            let compat = v
+                .get("compatible")
+                .map(std::string::ToString::to_string)
+                .unwrap_or_default();
+            writeln!(o, "hypervisor:   {path} compatible {compat}")?;
+        }
+    }
+    if r.findings.is_empty() {
+        writeln!(o, "findings:     none")?;
+    }
+    for f in &r.findings {
+        writeln!(o, "  {} [{}] {}", f.severity, f.id, f.message)?;
+    }
+    Ok(())
 }
 
 /// Runs `ppcpv dump`.
-pub fn run_dump(_a: DumpArgs) -> Result<(), CliError> {
-    Err(CliError::failed("ppcpv dump is not built yet"))
+pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
+    let input = read_dtb(&a.file)?;
+    let fdt =
+        Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
+    let opts = DtsOptions {
+        string_lists: match a.stringlist_style {
+            StringListArg::Dtc16 => StringListStyle::Dtc16,
+            StringListArg::Dtc17 => StringListStyle::Dtc17,
+        },
+    };
+    let mut out = Output::create(&a.output)?;
+    write_dts(&fdt, &mut out, &opts)?;
+    out.finish()?;
+    Ok(())
 }
 
 /// Runs `ppcpv get`.
-pub fn run_get(_a: GetArgs) -> Result<(), CliError> {
-    Err(CliError::failed("ppcpv get is not built yet"))
+pub fn run_get(a: GetArgs) -> Result<(), CliError> {
+    let input = read_dtb(&a.file)?;
+    let fdt =
+        Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
+    let mut o = std::io::stdout().lock();
+    let Some(node) = fdt.find(&a.path) else {
+        if let Some(d) = &a.default {
+            writeln!(o, "{d}")?;
+            return Ok(());
+        }
+        return Err(CliError::failed(format!(
+            "node {} not found (or ambiguous: give the unit address)",
+            a.path
+        )));
+    };
+    if let Some(name) = &a.prop {
+        let Some(prop) = node.property(name) else {
+            if let Some(d) = &a.default {
+                writeln!(o, "{d}")?;
+                return Ok(());
+            }
+            return Err(CliError::failed(format!(
+                "property {name} not found in {}",
+                fdt.path_of(&node)
+            )));
+        };
+        let text = format_value(prop.value, a.ty)
+            .map_err(|e| CliError::failed(format!("{}:{name}: {e}", fdt.path_of(&node))))?;
+        o.write_all(&text)?;
+        writeln!(o)?;
+        return Ok(());
+    }
+    let both = !a.properties && !a.list;
+    if a.properties || both {
+        for p in node.properties() {
+            writeln!(o, "{}", p.name)?;
+        }
+    }
+    if a.list || both {
+        for c in node.children() {
+            let name = if c.name().is_empty() { "/" } else { c.name() };
+            if both {
+                writeln!(o, "{name}/")?;
+            } else {
+                writeln!(o, "{name}")?;
+            }
+        }
+    }
+    Ok(())
 }

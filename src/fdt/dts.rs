@@ -67,7 +67,7 @@ pub fn value_kind(value: &[u8]) -> ValueKind {
     let nul = value.iter().filter(|&&b| b == 0).count();
     if last == 0 && value.iter().all(|&b| is_string_byte(b)) && nul <= value.len() - nul {
         ValueKind::String
-    } else if value.len() % 4 == 0 {
+    } else if value.len().is_multiple_of(4) {
         ValueKind::Cells
     } else {
         ValueKind::Bytes
@@ -79,7 +79,12 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 fn push_hex_u32(out: &mut Vec<u8>, v: u32) {
     // "0x%02x"
     out.extend_from_slice(b"0x");
-    let digits = if v == 0 { 1 } else { 8 - (v.leading_zeros() as usize / 4) }.max(2);
+    let digits = if v == 0 {
+        1
+    } else {
+        8 - (v.leading_zeros() as usize / 4)
+    }
+    .max(2);
     for i in (0..digits).rev() {
         out.push(HEX[((v >> (i * 4)) & 0xf) as usize]);
     }
@@ -211,7 +216,11 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
 fn write_node_head(buf: &mut Vec<u8>, node: &Node<'_>, depth: usize, opts: &DtsOptions) {
     indent(buf, depth);
     let name = node.name();
-    buf.extend_from_slice(if name.is_empty() { b"/" } else { name.as_bytes() });
+    buf.extend_from_slice(if name.is_empty() {
+        b"/"
+    } else {
+        name.as_bytes()
+    });
     buf.extend_from_slice(b" {\n");
     for p in node.properties() {
         indent(buf, depth + 1);

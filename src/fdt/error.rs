@@ -32,7 +32,9 @@ pub enum FdtError {
         last_comp_version: u32,
     },
     /// `totalsize` is larger than the input.
-    #[error("totalsize {totalsize} (header offset 0x4) is larger than the input ({len} bytes): blob truncated")]
+    #[error(
+        "totalsize {totalsize} (header offset 0x4) is larger than the input ({len} bytes): blob truncated"
+    )]
     TotalSizeBeyondInput {
         /// The `totalsize` field.
         totalsize: u32,
@@ -40,7 +42,9 @@ pub enum FdtError {
         len: usize,
     },
     /// `totalsize` is smaller than the header itself.
-    #[error("totalsize {totalsize} (header offset 0x4) is smaller than the {header_size}-byte header")]
+    #[error(
+        "totalsize {totalsize} (header offset 0x4) is smaller than the {header_size}-byte header"
+    )]
     TotalSizeTooSmall {
         /// The `totalsize` field.
         totalsize: u32,
@@ -48,7 +52,9 @@ pub enum FdtError {
         header_size: u32,
     },
     /// A block lies (partly) outside `totalsize` or inside the header.
-    #[error("{block} block [0x{offset:x}, 0x{end:x}) lies outside the blob's {header_size}..{totalsize} bytes")]
+    #[error(
+        "{block} block [0x{offset:x}, 0x{end:x}) lies outside the blob's {header_size}..{totalsize} bytes"
+    )]
     BlockOutOfBounds {
         /// Which block: "structure", "strings" or "memory reservation".
         block: &'static str,
@@ -72,7 +78,9 @@ pub enum FdtError {
         align: u32,
     },
     /// Two blocks share bytes.
-    #[error("{a} block [0x{a_start:x}, 0x{a_end:x}) overlaps {b} block [0x{b_start:x}, 0x{b_end:x})")]
+    #[error(
+        "{a} block [0x{a_start:x}, 0x{a_end:x}) overlaps {b} block [0x{b_start:x}, 0x{b_end:x})"
+    )]
     BlocksOverlap {
         /// First block.
         a: &'static str,
@@ -88,7 +96,9 @@ pub enum FdtError {
         b_end: u64,
     },
     /// No `size == 0` terminator before the end of the blob.
-    #[error("memory reservation map starting at 0x{offset:x} has no terminating entry before the end of the blob")]
+    #[error(
+        "memory reservation map starting at 0x{offset:x} has no terminating entry before the end of the blob"
+    )]
     RsvmapUnterminated {
         /// Where the map starts.
         offset: usize,
@@ -102,7 +112,9 @@ pub enum FdtError {
         offset: usize,
     },
     /// The structure block does not start with `FDT_BEGIN_NODE`.
-    #[error("structure block doesn't begin with FDT_BEGIN_NODE (begins with 0x{token:08x} at offset 0x{offset:x})")]
+    #[error(
+        "structure block doesn't begin with FDT_BEGIN_NODE (begins with 0x{token:08x} at offset 0x{offset:x})"
+    )]
     NoRootNode {
         /// The first word.
         token: u32,
@@ -132,7 +144,9 @@ pub enum FdtError {
         offset: usize,
     },
     /// In a version 1-3 blob, a node's full path does not extend its parent's.
-    #[error("node at offset 0x{offset:x}: path \"{path}\" is not valid as a child of \"{parent}\" (version < 16 blobs carry full paths)")]
+    #[error(
+        "node at offset 0x{offset:x}: path \"{path}\" is not valid as a child of \"{parent}\" (version < 16 blobs carry full paths)"
+    )]
     BadOldPath {
         /// Offset of the FDT_BEGIN_NODE token.
         offset: usize,
@@ -143,7 +157,9 @@ pub enum FdtError {
     },
     /// A property's value runs past the end of the structure block (or its length
     /// overflows the offset arithmetic).
-    #[error("property at offset 0x{offset:x}: value of {len} bytes runs past the end of the structure block (0x{struct_end:x})")]
+    #[error(
+        "property at offset 0x{offset:x}: value of {len} bytes runs past the end of the structure block (0x{struct_end:x})"
+    )]
     PropertyTooLong {
         /// Offset of the FDT_PROP token.
         offset: usize,
@@ -153,7 +169,9 @@ pub enum FdtError {
         struct_end: usize,
     },
     /// A property's name offset lies outside the strings block.
-    #[error("property at offset 0x{offset:x}: name offset {nameoff} is outside the {size}-byte strings block")]
+    #[error(
+        "property at offset 0x{offset:x}: name offset {nameoff} is outside the {size}-byte strings block"
+    )]
     NameOffsetOutOfRange {
         /// Offset of the FDT_PROP token.
         offset: usize,
@@ -163,7 +181,9 @@ pub enum FdtError {
         size: usize,
     },
     /// A property's name has no NUL before the end of the strings block.
-    #[error("property at offset 0x{offset:x}: name at strings offset {nameoff} has no terminating NUL inside the strings block")]
+    #[error(
+        "property at offset 0x{offset:x}: name at strings offset {nameoff} has no terminating NUL inside the strings block"
+    )]
     UnterminatedPropertyName {
         /// Offset of the FDT_PROP token.
         offset: usize,
@@ -191,7 +211,9 @@ pub enum FdtError {
         offset: usize,
     },
     /// A second top-level node after the root closed.
-    #[error("second top-level node at offset 0x{offset:x}: the root is already closed (expected FDT_END)")]
+    #[error(
+        "second top-level node at offset 0x{offset:x}: the root is already closed (expected FDT_END)"
+    )]
     SecondRoot {
         /// Offset of the FDT_BEGIN_NODE token.
         offset: usize,

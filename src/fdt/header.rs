@@ -90,11 +90,13 @@ impl Header {
             return Err(FdtError::BadMagic { found: magic });
         }
         let word = |i: usize| be32(blob, i * 4);
-        let (Some(totalsize), Some(off_dt_struct), Some(off_dt_strings)) = (word(1), word(2), word(3))
+        let (Some(totalsize), Some(off_dt_struct), Some(off_dt_strings)) =
+            (word(1), word(2), word(3))
         else {
             return Err(truncated(40));
         };
-        let (Some(off_mem_rsvmap), Some(version), Some(last_comp_version)) = (word(4), word(5), word(6))
+        let (Some(off_mem_rsvmap), Some(version), Some(last_comp_version)) =
+            (word(4), word(5), word(6))
         else {
             return Err(truncated(40));
         };
@@ -163,7 +165,9 @@ mod tests {
 
     fn hdr(version: u32, last: u32, totalsize: u32) -> Vec<u8> {
         let mut v = Vec::new();
-        for w in [FDT_MAGIC, totalsize, 0x38, 0x48, 0x28, version, last, 0, 0, 0] {
+        for w in [
+            FDT_MAGIC, totalsize, 0x38, 0x48, 0x28, version, last, 0, 0, 0,
+        ] {
             v.extend_from_slice(&w.to_be_bytes());
         }
         v

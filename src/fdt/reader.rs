@@ -42,8 +42,8 @@
 //! | `strings-overlap-struct` | prints struct bytes as names | refused: [`FdtError::BlocksOverlap`] |
 //! | `len-overflow` | segfaults | refused: [`FdtError::PropertyTooLong`] |
 
-use super::header::Header;
 use super::FdtError;
+use super::header::Header;
 use std::ops::Range;
 
 /// Deepest nesting accepted, counting the root as level 1. Real trees stay below 20,
@@ -108,11 +108,25 @@ pub struct Property<'a> {
 /// A decoded token, as the walk sees it.
 #[derive(Debug, Clone, Copy)]
 enum Tok<'a> {
-    Begin { name: &'a [u8], next: usize },
-    EndNode { next: usize },
-    Prop { len: u32, nameoff: u32, value: usize, next: usize },
-    Nop { next: usize },
-    End { next: usize },
+    Begin {
+        name: &'a [u8],
+        next: usize,
+    },
+    EndNode {
+        next: usize,
+    },
+    Prop {
+        len: u32,
+        nameoff: u32,
+        value: usize,
+        next: usize,
+    },
+    Nop {
+        next: usize,
+    },
+    End {
+        next: usize,
+    },
 }
 
 /// Where the blocks are; shared by every node and iterator (cheap to copy).
@@ -164,7 +178,8 @@ impl<'a> Ctx<'a> {
                     // dtc flattree.c flat_read_property: FTF_VARALIGN realigns to 8
                     // relative to the start of the structure block.
                     let rel = value - self.struct_start;
-                    value = self.struct_start + align_up(rel, 8).ok_or(truncated("property value"))?;
+                    value =
+                        self.struct_start + align_up(rel, 8).ok_or(truncated("property value"))?;
                 }
                 let too_long = FdtError::PropertyTooLong {
                     offset: pos,
@@ -207,13 +222,22 @@ impl<'a> Ctx<'a> {
             offset: pos,
             nameoff,
         })?;
-        std::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| FdtError::NameNotUtf8 {
-            what: "property",
-            offset: start,
+        std::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| {
+            FdtError::NameNotUtf8 {
+                what: "property",
+                offset: start,
+            }
         })
     }
 
-    fn property(&self, pos: usize, len: u32, nameoff: u32, value: usize, next: usize) -> Property<'a> {
+    fn property(
+        &self,
+        pos: usize,
+        len: u32,
+        nameoff: u32,
+        value: usize,
+        next: usize,
+    ) -> Property<'a> {
         let value = self
             .blob
             .get(value..value.saturating_add(len as usize))
@@ -308,7 +332,7 @@ impl<'a> Fdt<'a> {
         if rsv < hsize || rsv + 16 > total as u64 {
             return Err(out_of_bounds(BLOCK_RSVMAP, rsv, rsv + 16));
         }
-        if rsv % 8 != 0 {
+        if !rsv.is_multiple_of(8) {
             return Err(FdtError::Misaligned {
                 block: BLOCK_RSVMAP,
                 offset: header.off_mem_rsvmap,
@@ -324,7 +348,11 @@ impl<'a> Fdt<'a> {
             match be64(blob, at + 8) {
                 Some(0) => break,
                 Some(_) => rsvmap_count += 1,
-                None => return Err(FdtError::RsvmapUnterminated { offset: rsvmap_start }),
+                None => {
+                    return Err(FdtError::RsvmapUnterminated {
+                        offset: rsvmap_start,
+                    });
+                }
             }
         }
         let rsvmap_end = rsvmap_start + (rsvmap_count + 1) * 16;
@@ -338,7 +366,7 @@ impl<'a> Fdt<'a> {
         if st < hsize || st_end > total as u64 || st >= total as u64 {
             return Err(out_of_bounds(BLOCK_STRUCT, st, st_end));
         }
-        if st % 4 != 0 {
+        if !st.is_multiple_of(4) {
             return Err(FdtError::Misaligned {
                 block: BLOCK_STRUCT,
                 offset: header.off_dt_struct,
@@ -588,7 +616,17 @@ impl<'a> Fdt<'a> {
     /// blob (the crate's constructor panics on some headers, fdt-ecosystem.md §2.2).
     /// Remember that its `all_nodes`/`find_node` stop at depth 15.
     #[must_use]
-    pub fn fdt_crate(&self) -> Option<fdt::Fdt<'a, (fdt::parsing::unaligned::UnalignedParser<'a>, fdt::parsing::NoPanic)>> {
+    pub fn fdt_crate(
+        &self,
+    ) -> Option<
+        fdt::Fdt<
+            'a,
+            (
+                fdt::parsing::unaligned::UnalignedParser<'a>,
+                fdt::parsing::NoPanic,
+            ),
+        >,
+    > {
         if self.header.is_old_format() {
             return None;
         }
@@ -663,9 +701,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                 after_child = true;
                 pos = next;
             }
-            Tok::Prop {
-                nameoff, next, ..
-            } => {
+            Tok::Prop { nameoff, next, .. } => {
                 if depth == 0 {
                     return Err(FdtError::PropertyOutsideNode { offset: pos });
                 }

@@ -1,0 +1,65 @@
+//! Opening a DTB: regular files are memory-mapped through [`crate::fileio::read_input`]
+//! (only the pages touched are read); standard input (`-`) is read as far as the
+//! header's `totalsize` says and no further, so a stream of garbage cannot make ppcpv
+//! buffer more than [`STREAM_LIMIT`] bytes, and a real blob costs exactly its size.
+
+use crate::fileio::{self, FileError, Input};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// The most bytes read from a stream: `totalsize` is a `u32`, so no DTB is larger.
+pub const STREAM_LIMIT: u64 = u32::MAX as u64;
+
+/// Opens the DTB at `path` (`-` for standard input).
+///
+/// # Errors
+/// [`FileError`] when the file cannot be opened, mapped or read.
+pub fn read_dtb(path: &Path) -> Result<Input, FileError> {
+    if path.as_os_str() != fileio::STDIO {
+        return fileio::read_input(path, STREAM_LIMIT);
+    }
+    read_dtb_stream(io::stdin().lock()).map_err(|source| FileError::Io {
+        path: fileio::STDIO.to_string(),
+        source,
+    })
+}
+
+/// Reads one blob from a stream: the first 8 bytes (magic and `totalsize`), then up to
+/// `totalsize` bytes in all. A stream that does not start with the magic is returned
+/// as read so far, for the parser to name the problem.
+///
+/// # Errors
+/// I/O errors from the stream.
+pub fn read_dtb_stream<R: Read>(reader: R) -> io::Result<Input> {
+    let mut buf = Vec::new();
+    let mut reader = reader;
+    (&mut reader).take(8).read_to_end(&mut buf)?;
+    let total = match buf.get(..8) {
+        Some(h) if h[..4] == super::FDT_MAGIC.to_be_bytes() => {
+            u64::from(u32::from_be_bytes([h[4], h[5], h[6], h[7]]))
+        }
+        _ => return Ok(Input::Owned(buf)),
+    };
+    // Grows only as bytes actually arrive; never more than totalsize.
+    reader
+        .take(total.saturating_sub(8).min(STREAM_LIMIT))
+        .read_to_end(&mut buf)?;
+    Ok(Input::Owned(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_stops_at_totalsize() {
+        let mut blob = super::super::FDT_MAGIC.to_be_bytes().to_vec();
+        blob.extend_from_slice(&12u32.to_be_bytes());
+        blob.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        let got = read_dtb_stream(&blob[..]).unwrap();
+        assert_eq!(got.len(), 12);
+        let junk = [0u8; 100];
+        assert_eq!(read_dtb_stream(&junk[..]).unwrap().len(), 8);
+        assert_eq!(read_dtb_stream(&[][..]).unwrap().len(), 0);
+    }
+}

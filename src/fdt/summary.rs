@@ -1,0 +1,277 @@
+//! What a person wants to know first about a tree: its header, reservations, size,
+//! the root's `model`/`compatible`, the memory it describes and its CPUs. Generic
+//! device-tree meaning only (DT spec §3.2 root, §3.4 `/memory`, §3.7/§3.8 `/cpus`);
+//! the PowerPC `/hypervisor` verdict is `ppcpv::dt`'s business.
+//!
+//! `reg` is decoded with the parent's `#address-cells`/`#size-cells` (defaults 2 and
+//! 1, DT spec §2.3.5); a `reg` whose length is not a whole number of entries is
+//! reported as undecodable instead of guessed at.
+
+use super::header::Header;
+use super::reader::{Fdt, Node, Reservation};
+use crate::num::Hex64;
+use serde::Serialize;
+
+/// One `(address, size)` entry of a `reg` property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RegEntry {
+    /// Start address.
+    pub address: Hex64,
+    /// Size in bytes.
+    pub size: Hex64,
+}
+
+/// A node with `device_type = "memory"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemoryNode {
+    /// Full path.
+    pub path: String,
+    /// Decoded `reg` entries (empty when `reg` is missing or malformed).
+    pub reg: Vec<RegEntry>,
+    /// Sum of the sizes (saturating).
+    pub total: Hex64,
+    /// Why `reg` could not be decoded, if it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// A node with `device_type = "cpu"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CpuNode {
+    /// Full path.
+    pub path: String,
+    /// The `reg` cells (CPU/thread ids), as numbers.
+    pub reg: Vec<u64>,
+    /// `compatible`, if present.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub compatible: Vec<String>,
+    /// Threads from `ibm,ppc-interrupt-server#s` (PAPR), if present.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+}
+
+/// Reservation as JSON-friendly hex strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ReservationJson {
+    /// Start address.
+    pub address: Hex64,
+    /// Size in bytes.
+    pub size: Hex64,
+}
+
+impl From<Reservation> for ReservationJson {
+    fn from(r: Reservation) -> Self {
+        ReservationJson {
+            address: Hex64(r.address),
+            size: Hex64(r.size),
+        }
+    }
+}
+
+/// Everything [`summarize`] finds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// The header words.
+    pub header: Header,
+    /// Header size for this version.
+    pub header_size: u32,
+    /// The memory reservation map.
+    pub reservations: Vec<ReservationJson>,
+    /// Node count, the root included.
+    pub nodes: usize,
+    /// Property count over all nodes.
+    pub properties: usize,
+    /// Deepest nesting (1 = only the root).
+    pub max_depth: usize,
+    /// Root `model`.
+    pub model: Option<String>,
+    /// Root `compatible` list.
+    pub compatible: Vec<String>,
+    /// Memory nodes.
+    pub memory: Vec<MemoryNode>,
+    /// Total memory over all memory nodes (saturating).
+    pub memory_total: Hex64,
+    /// CPU nodes.
+    pub cpus: Vec<CpuNode>,
+}
+
+/// Splits a NUL-separated string list; `None` if it is not one (no final NUL, or not
+/// UTF-8).
+#[must_use]
+pub fn string_list(value: &[u8]) -> Option<Vec<String>> {
+    let body = value.strip_suffix(&[0])?;
+    body.split(|&b| b == 0)
+        .map(|s| std::str::from_utf8(s).ok().map(str::to_string))
+        .collect()
+}
+
+/// A single `u32` cell value, if the property is exactly 4 bytes.
+#[must_use]
+pub fn cell_u32(value: &[u8]) -> Option<u32> {
+    let b: [u8; 4] = value.try_into().ok()?;
+    Some(u32::from_be_bytes(b))
+}
+
+/// Reads `cells` big-endian 32-bit cells from `chunk` as one number (1 or 2 cells).
+fn read_cells(chunk: &[u8]) -> Option<u64> {
+    match chunk.len() {
+        0 => Some(0),
+        4 => Some(u64::from(cell_u32(chunk)?)),
+        8 => {
+            let b: [u8; 8] = chunk.try_into().ok()?;
+            Some(u64::from_be_bytes(b))
+        }
+        _ => None,
+    }
+}
+
+/// Decodes a `reg` value with `ac` address cells and `sc` size cells.
+///
+/// # Errors
+/// A message when the cell counts are unusable (more than 2 cells per number) or the
+/// length is not a whole number of entries.
+pub fn decode_reg(value: &[u8], ac: u32, sc: u32) -> Result<Vec<RegEntry>, String> {
+    if ac > 2 || sc > 2 {
+        return Err(format!(
+            "#address-cells {ac} / #size-cells {sc}: only 1 or 2 cells per number are decoded"
+        ));
+    }
+    let entry = (ac as usize + sc as usize) * 4;
+    if entry == 0 || !value.len().is_multiple_of(entry) {
+        return Err(format!(
+            "reg of {} bytes is not a whole number of {entry}-byte entries",
+            value.len()
+        ));
+    }
+    value
+        .chunks_exact(entry)
+        .map(|c| {
+            let (a, s) = c.split_at(ac as usize * 4);
+            Ok(RegEntry {
+                address: Hex64(read_cells(a).ok_or("bad cells")?),
+                size: Hex64(read_cells(s).ok_or("bad cells")?),
+            })
+        })
+        .collect()
+}
+
+fn prop_str(node: &Node<'_>, name: &str) -> Option<String> {
+    let v = node.property(name)?.value;
+    let s = v.strip_suffix(&[0]).unwrap_or(v);
+    Some(String::from_utf8_lossy(s).into_owned())
+}
+
+fn is_device_type(node: &Node<'_>, t: &str) -> bool {
+    node.property("device_type")
+        .is_some_and(|p| p.value.strip_suffix(&[0]) == Some(t.as_bytes()))
+}
+
+/// Summarizes a validated tree in one pass over its nodes.
+#[must_use]
+pub fn summarize(fdt: &Fdt<'_>) -> Summary {
+    let root = fdt.root();
+    // (#address-cells, #size-cells) declared by each open node, for its children.
+    let mut cells: Vec<(u32, u32)> = Vec::new();
+    let mut memory = Vec::new();
+    let mut cpus = Vec::new();
+    for ((depth, node), (path, _)) in fdt.nodes().zip(fdt.nodes_with_paths()) {
+        cells.truncate(depth);
+        let (pac, psc) = cells.last().copied().unwrap_or((2, 1));
+        let ac = node
+            .property("#address-cells")
+            .and_then(|p| cell_u32(p.value))
+            .unwrap_or(2);
+        let sc = node
+            .property("#size-cells")
+            .and_then(|p| cell_u32(p.value))
+            .unwrap_or(1);
+        cells.push((ac, sc));
+        if is_device_type(&node, "memory") {
+            let (reg, problem) = match node.property("reg") {
+                None => (Vec::new(), Some("no reg property".to_string())),
+                Some(p) => match decode_reg(p.value, pac, psc) {
+                    Ok(r) => (r, None),
+                    Err(e) => (Vec::new(), Some(e)),
+                },
+            };
+            let total = reg.iter().fold(0u64, |t, r| t.saturating_add(r.size.0));
+            memory.push(MemoryNode {
+                path: path.clone(),
+                reg,
+                total: Hex64(total),
+                problem,
+            });
+        } else if is_device_type(&node, "cpu") {
+            let reg = node
+                .property("reg")
+                .map(|p| {
+                    p.value
+                        .chunks_exact(4)
+                        .filter_map(|c| cell_u32(c).map(u64::from))
+                        .collect()
+                })
+                .unwrap_or_default();
+            cpus.push(CpuNode {
+                path: path.clone(),
+                reg,
+                compatible: node
+                    .property("compatible")
+                    .and_then(|p| string_list(p.value))
+                    .unwrap_or_default(),
+                threads: node
+                    .property("ibm,ppc-interrupt-server#s")
+                    .map(|p| p.value.len() / 4),
+            });
+        }
+    }
+    let memory_total = memory.iter().fold(0u64, |t, m| t.saturating_add(m.total.0));
+    let header = fdt.header();
+    Summary {
+        header,
+        header_size: header.size(),
+        reservations: fdt.reservations().map(ReservationJson::from).collect(),
+        nodes: fdt.node_count(),
+        properties: fdt.property_count(),
+        max_depth: fdt.max_depth(),
+        model: prop_str(&root, "model"),
+        compatible: root
+            .property("compatible")
+            .and_then(|p| string_list(p.value))
+            .unwrap_or_default(),
+        memory,
+        memory_total: Hex64(memory_total),
+        cpus,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reg_decoding() {
+        let v = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];
+        assert_eq!(
+            decode_reg(&v, 2, 2).unwrap(),
+            vec![RegEntry {
+                address: Hex64(0),
+                size: Hex64(0x4000_0000)
+            }]
+        );
+        assert_eq!(decode_reg(&v, 1, 1).unwrap().len(), 2);
+        assert!(decode_reg(&v[..12], 2, 2).is_err());
+        assert!(decode_reg(&v, 3, 1).is_err());
+        assert!(decode_reg(&v, 0, 0).is_err());
+    }
+
+    #[test]
+    fn string_lists() {
+        assert_eq!(
+            string_list(b"a\0bc\0"),
+            Some(vec!["a".to_string(), "bc".to_string()])
+        );
+        assert_eq!(string_list(b"abc"), None);
+        assert_eq!(cell_u32(&[0, 0, 1, 0]), Some(256));
+        assert_eq!(cell_u32(&[0, 1, 0]), None);
+    }
+}
