@@ -150,17 +150,19 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
 }
 
 /// nodes and properties per blob from the corpus manifest.
+/// Counts are compared only where libfdt walked the blob itself (`count_by` =
+/// `libfdt`): libfdt stops listing a node's properties at its first child, so it
+/// misses `prop-after-subnode`'s trailing property, and the v1-3 counts come from
+/// dtc's re-encoding, which dropped the redundant `name` properties.
 fn manifest_counts(corpus: &Path) -> Vec<(String, Option<usize>, Option<usize>)> {
     let text = std::fs::read_to_string(corpus.join("manifest.tsv")).unwrap();
     text.lines()
         .skip(1)
         .filter_map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            Some((
-                f.first()?.to_string(),
-                f.get(3)?.parse().ok(),
-                f.get(4)?.parse().ok(),
-            ))
+            let exact = f.get(12) == Some(&"libfdt") && !f.first()?.contains("prop-after-subnode");
+            let num = |i: usize| f.get(i).and_then(|v| v.parse().ok()).filter(|_| exact);
+            Some((f.first()?.to_string(), num(3), num(4)))
         })
         .collect()
 }

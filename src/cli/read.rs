@@ -54,6 +54,9 @@ pub struct DumpArgs {
     /// How values holding several strings print: like dtc 1.6.1 or like dtc >= 1.7.1.
     #[arg(long, value_enum, default_value_t = StringListArg::Dtc16)]
     pub stringlist_style: StringListArg,
+    /// Keep `name` properties that only repeat the node's name (dtc drops them).
+    #[arg(long)]
+    pub keep_name_properties: bool,
 }
 
 /// Arguments of `ppcpv get`.
@@ -280,6 +283,7 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
             StringListArg::Dtc16 => StringListStyle::Dtc16,
             StringListArg::Dtc17 => StringListStyle::Dtc17,
         },
+        keep_name_properties: a.keep_name_properties,
     };
     let mut out = Output::create(&a.output)?;
     write_dts(&fdt, &mut out, &opts)?;

@@ -15,6 +15,13 @@
 //!   `\0` (`"a\0b"`), dtc 1.7.1 and later split the value into a list (`"a", "b"`,
 //!   commit 95c74d7): [`StringListStyle`] picks one.
 //!
+//! * Like dtc, a node's first `name` property is left out when it merely repeats the
+//!   node's name before `@` (`dgibson/dtc: checks.c`, `check_name_properties`, which
+//!   deletes it as redundant) — unless some node's first `name` property is not a
+//!   single string, in which case dtc's prerequisite check `name_is_string` fails and
+//!   no `name` property is dropped anywhere. Version 1-3 blobs and QEMU's powernv
+//!   trees carry such properties. [`DtsOptions::keep_name_properties`] turns this off.
+//!
 //! Output goes through a 64 KiB buffer straight to the writer: memory does not grow
 //! with the size of the text, and the walk is iterative, so any depth prints.
 
@@ -36,6 +43,8 @@ pub enum StringListStyle {
 pub struct DtsOptions {
     /// How string lists print.
     pub string_lists: StringListStyle,
+    /// Print redundant `name` properties that dtc drops.
+    pub keep_name_properties: bool,
 }
 
 const FLUSH_AT: usize = 1 << 16;
@@ -185,6 +194,8 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
         push_hex_u64_16(&mut buf, r.size);
         buf.extend_from_slice(b";\n");
     }
+    let drop_names =
+        !opts.keep_name_properties && fdt.has_name_properties() && names_are_strings(fdt);
     // Depth of the nodes still open; nodes() yields depth-first order, so a node at
     // depth d closes every open node at depth >= d.
     let mut open = 0usize;
@@ -197,7 +208,7 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
         if depth > 0 {
             buf.push(b'\n');
         }
-        write_node_head(&mut buf, &node, depth, opts);
+        write_node_head(&mut buf, &node, depth, opts, drop_names);
         open = depth + 1;
         if buf.len() >= FLUSH_AT {
             out.write_all(&buf)?;
@@ -213,7 +224,34 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
     out.flush()
 }
 
-fn write_node_head(buf: &mut Vec<u8>, node: &Node<'_>, depth: usize, opts: &DtsOptions) {
+/// dtc's `name_is_string` check over the whole tree: every node's first `name`
+/// property is exactly one NUL-terminated string (`data_is_one_string`).
+fn names_are_strings(fdt: &Fdt<'_>) -> bool {
+    fdt.nodes().all(|(_, n)| {
+        n.property("name").is_none_or(|p| {
+            p.value
+                .split_last()
+                .is_some_and(|(&last, body)| last == 0 && !body.contains(&0))
+        })
+    })
+}
+
+/// The offset of the `name` property dtc would drop from `node`, if any.
+fn redundant_name(node: &Node<'_>) -> Option<usize> {
+    let p = node.property("name")?;
+    let base = node.base_name().as_bytes();
+    // check_name_properties: len == basenamelen + 1 and the first basenamelen bytes
+    // equal the node's base name (the last byte is not compared).
+    (p.value.len() == base.len() + 1 && p.value.starts_with(base)).then_some(p.offset)
+}
+
+fn write_node_head(
+    buf: &mut Vec<u8>,
+    node: &Node<'_>,
+    depth: usize,
+    opts: &DtsOptions,
+    drop_names: bool,
+) {
     indent(buf, depth);
     let name = node.name();
     buf.extend_from_slice(if name.is_empty() {
@@ -222,7 +260,15 @@ fn write_node_head(buf: &mut Vec<u8>, node: &Node<'_>, depth: usize, opts: &DtsO
         name.as_bytes()
     });
     buf.extend_from_slice(b" {\n");
+    let skip = if drop_names {
+        redundant_name(node)
+    } else {
+        None
+    };
     for p in node.properties() {
+        if Some(p.offset) == skip {
+            continue;
+        }
         indent(buf, depth + 1);
         buf.extend_from_slice(p.name.as_bytes());
         push_value(buf, p.value, opts.string_lists);

@@ -306,6 +306,26 @@ pub struct Fdt<'a> {
     node_count: usize,
     property_count: usize,
     max_depth: usize,
+    name_props: bool,
+}
+
+fn check_overlaps(blocks: &[(&'static str, u64, u64)]) -> Result<(), FdtError> {
+    for (i, a) in blocks.iter().enumerate() {
+        for b in blocks.iter().skip(i + 1) {
+            let nonempty = a.1 < a.2 && b.1 < b.2;
+            if nonempty && a.1 < b.2 && b.1 < a.2 {
+                return Err(FdtError::BlocksOverlap {
+                    a: a.0,
+                    a_start: a.1,
+                    a_end: a.2,
+                    b: b.0,
+                    b_start: b.1,
+                    b_end: b.2,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 impl<'a> Fdt<'a> {
@@ -397,37 +417,24 @@ impl<'a> Fdt<'a> {
             old: header.is_old_format(),
             props_after_children: false,
         };
-        let walk = walk(&mut ctx)?;
-
-        // No two blocks may share bytes (the structure block counted as far as it is
-        // used before v17).
-        let struct_extent_end = if header.size_dt_struct.is_some() {
-            ctx.struct_end
-        } else {
-            walk.used_end
-        };
-        let blocks = [
+        // No two blocks may share bytes. Checked before the walk where the structure
+        // block's size is known (v17), so overlapping blocks are named as such rather
+        // than as whatever garbage the overlap produces; before v17 the structure
+        // block's extent is known only after the walk.
+        let mut blocks = [
             (BLOCK_HEADER, 0u64, hsize),
             (BLOCK_RSVMAP, rsv, rsvmap_end as u64),
-            (BLOCK_STRUCT, st, struct_extent_end as u64),
+            (BLOCK_STRUCT, st, st),
             (BLOCK_STRINGS, sr, sr_end),
         ];
-        for (i, a) in blocks.iter().enumerate() {
-            for b in blocks.iter().skip(i + 1) {
-                let nonempty = a.1 < a.2 && b.1 < b.2;
-                if nonempty && a.1 < b.2 && b.1 < a.2 {
-                    return Err(FdtError::BlocksOverlap {
-                        a: a.0,
-                        a_start: a.1,
-                        a_end: a.2,
-                        b: b.0,
-                        b_start: b.1,
-                        b_end: b.2,
-                    });
-                }
-            }
+        if header.size_dt_struct.is_some() {
+            blocks[2].2 = st_end;
         }
+        check_overlaps(&blocks)?;
+        let walk = walk(&mut ctx)?;
         if header.size_dt_struct.is_none() {
+            blocks[2].2 = walk.used_end as u64;
+            check_overlaps(&blocks)?;
             ctx.struct_end = walk.used_end;
         }
         Ok(Fdt {
@@ -439,7 +446,15 @@ impl<'a> Fdt<'a> {
             node_count: walk.nodes,
             property_count: walk.props,
             max_depth: walk.max_depth,
+            name_props: walk.name_props,
         })
+    }
+
+    /// True when some node has a property called `name` (old-format blobs and
+    /// Open Firmware-derived trees carry them; dtc drops the redundant ones).
+    #[must_use]
+    pub fn has_name_properties(&self) -> bool {
+        self.name_props
     }
 
     /// The decoded header.
@@ -639,6 +654,7 @@ struct WalkSummary {
     nodes: usize,
     props: usize,
     max_depth: usize,
+    name_props: bool,
 }
 
 /// The one full pass over the structure block that makes every later read safe.
@@ -661,6 +677,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
     // True once the current node has had a child: a property then is out of order.
     let mut after_child = false;
     let (mut nodes, mut props) = (0usize, 0usize);
+    let mut name_props = false;
     // Old formats: byte ranges of the open nodes' full paths.
     let mut paths: Vec<&[u8]> = Vec::new();
     loop {
@@ -708,7 +725,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                 if after_child {
                     ctx.props_after_children = true;
                 }
-                ctx.prop_name(pos, nameoff)?;
+                name_props |= ctx.prop_name(pos, nameoff)? == "name";
                 props += 1;
                 pos = next;
             }
@@ -725,6 +742,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                     nodes,
                     props,
                     max_depth,
+                    name_props,
                 });
             }
         }
