@@ -5,6 +5,11 @@
 //! Sources: `torvalds/linux: arch/powerpc/include/asm/reg.h` (Book3S and common SPRs)
 //! and `arch/powerpc/include/asm/reg_booke.h` (BookE SPRs).
 //!
+//! SPR numbers are not universal: BookE and Book3S assign some numbers differently
+//! (0x11E is `PIR` on BookE but `TBU40` on Book3S-64, reg.h). Where they clash the
+//! BookE meaning wins, because the SPRs `kvm.c` rewrites beyond SPRG0-3/SRR0-1/DAR/DSISR
+//! (MAS*, SPRG4-7, ESR, PIR) are BookE's.
+//!
 //! Names are upper case, as the kernel's `SPRN_*` macros spell them without the prefix;
 //! [`spr_by_name`] ignores case. Two numbers share the kernel name `SPRN_PIR`: BookE's
 //! 0x11E is called `PIR` here and Book3S's 0x3FF `PIR_BOOK3S`, so every name maps to
