@@ -3,4 +3,5 @@
 
 pub mod checks;
 pub mod hypervisor;
+pub mod machine;
 pub mod pvinfo;

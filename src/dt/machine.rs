@@ -1,0 +1,504 @@
+//! Complete guest device trees: a [`GuestConfig`] value in, a DTB out.
+//!
+//! Generation is a pure function of the config ([`generate`]): nothing is read from the
+//! host, the same config always gives the same bytes, and every node is written by its
+//! own function in document order (the shape of cloud-hypervisor's
+//! `arch/src/aarch64/fdt.rs`, style.md G10). Three machines are modelled:
+//!
+//! * [`Machine::Ppce500`] — the board QEMU's `ppce500` machine emulates (an MPC8544-style
+//!   CCSR with MPIC, MSI, 16550 serial, I2C + RTC, GPIO power-off, global utilities, a
+//!   PCI host and a platform bus), laid out as `qemu/qemu: hw/ppc/e500.c
+//!   (ppce500_load_device_tree)` writes it in QEMU 7.2, but clean under every dtc check
+//!   (see [`ppce500`]);
+//! * [`Machine::Pseries`] — a minimal PAPR guest in the layout of `qemu/qemu:
+//!   hw/ppc/spapr.c (spapr_build_fdt)`, without the hardware ppcpv does not model;
+//! * [`Machine::Minimal`] — root, cpus, memory, chosen and `/hypervisor` only.
+//!
+//! The `/hypervisor` node itself comes from [`crate::dt::hypervisor`].
+
+pub mod minimal;
+pub mod ppce500;
+pub mod pseries;
+
+use crate::dt::hypervisor::{Flavour, HypervisorNode, NodeError};
+use crate::fdt::writer::{FdtBuilder, Padding, WriteError};
+use std::fmt;
+use std::str::FromStr;
+
+/// The guest boards [`generate`] can write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Machine {
+    /// QEMU's `ppce500` board (e500v2 cores, MPC8544-style CCSR).
+    #[default]
+    Ppce500,
+    /// A minimal PAPR (`pseries`) guest.
+    Pseries,
+    /// Root, cpus, memory, chosen and `/hypervisor` only.
+    Minimal,
+}
+
+impl Machine {
+    /// Every machine, in the order `--help` lists them.
+    pub const ALL: [Machine; 3] = [Machine::Ppce500, Machine::Pseries, Machine::Minimal];
+
+    /// The name used on the command line and in golden file names.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Machine::Ppce500 => "ppce500",
+            Machine::Pseries => "pseries",
+            Machine::Minimal => "minimal",
+        }
+    }
+
+    /// QEMU's default RAM size for the machine: 128 MiB for ppce500 (QEMU's
+    /// `mc->default_ram_size` default), 512 MiB for pseries (`hw/ppc/spapr.c`,
+    /// `mc->default_ram_size = 512 * MiB`); minimal follows ppce500.
+    #[must_use]
+    pub fn default_memory(self) -> u64 {
+        match self {
+            Machine::Ppce500 | Machine::Minimal => 128 << 20,
+            Machine::Pseries => 512 << 20,
+        }
+    }
+
+    /// The largest CPU count the machine supports: 32 for ppce500 (QEMU
+    /// `hw/ppc/e500plat.c`, `mc->max_cpus = 32`, the MPIC's limit), 1024 for pseries
+    /// (`hw/ppc/spapr.c`, `mc->max_cpus = 1024`); minimal uses the same cap.
+    #[must_use]
+    pub fn max_cpus(self) -> u32 {
+        match self {
+            Machine::Ppce500 => 32,
+            Machine::Pseries | Machine::Minimal => 1024,
+        }
+    }
+
+    /// Whether the default `/hypervisor` node carries `has-idle`: QEMU's e500 board
+    /// writes it when KVM offers `EV_IDLE`, spapr never does (kvm-ppc-pv.md §2.1).
+    #[must_use]
+    pub fn default_has_idle(self) -> bool {
+        !matches!(self, Machine::Pseries)
+    }
+
+    /// The console the machine's `/chosen` points at when no `--stdout-path` is given.
+    #[must_use]
+    pub fn default_stdout_path(self) -> Option<&'static str> {
+        match self {
+            Machine::Ppce500 => Some(ppce500::SERIAL0_PATH),
+            Machine::Pseries => Some(pseries::VTY_PATH),
+            Machine::Minimal => None,
+        }
+    }
+}
+
+impl fmt::Display for Machine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Machine {
+    type Err = GenError;
+    fn from_str(s: &str) -> Result<Self, GenError> {
+        Machine::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| GenError::UnknownMachine(s.to_string()))
+    }
+}
+
+/// An initrd already loaded into guest memory: `[start, end)` physical addresses, as
+/// Linux reads them from `/chosen` `linux,initrd-start` / `linux,initrd-end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InitrdRange {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+/// One memory reservation (`/memreserve/` entry of the blob header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemReserve {
+    /// Physical address.
+    pub address: u64,
+    /// Size in bytes (non-zero).
+    pub size: u64,
+}
+
+/// Everything that decides a guest tree. Build one with [`GuestConfig::new`] (the
+/// machine's defaults) and change fields; [`generate`] turns it into a DTB.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestConfig {
+    /// The board.
+    pub machine: Machine,
+    /// RAM size in bytes, one bank at physical address 0.
+    pub memory: u64,
+    /// Number of CPUs; CPU 0 boots, the others wait (spin table on ppce500).
+    pub cpus: u32,
+    /// Kernel command line (`/chosen/bootargs`); `None` writes no property.
+    pub bootargs: Option<String>,
+    /// An initrd the loader placed in memory.
+    pub initrd: Option<InitrdRange>,
+    /// The console path (`/chosen/stdout-path`); `None` takes the machine's default.
+    pub stdout_path: Option<String>,
+    /// The `/hypervisor` node; `None` writes none (a guest that is not told about KVM).
+    pub hypervisor: Option<HypervisorNode>,
+    /// Memory reservations for the header's reserve map, in this order.
+    pub memreserves: Vec<MemReserve>,
+    /// ppce500 only: add `/power-off`, QEMU's GPIO power-off line (`gpio-poweroff` on
+    /// GPIO 0). Off by default: a decompiled `gpios` specifier cannot be recompiled by
+    /// dtc 1.6.1 without a `gpios_property` warning, because a DTB carries no phandle
+    /// reference markers (`dgibson/dtc: checks.c (check_property_phandle_args)`).
+    pub power_off_gpio: bool,
+    /// Free space after the strings block (dtc `-p`/`-S`/`-a`), for later in-place
+    /// edits by a bootloader or `fdtput`.
+    pub padding: Padding,
+}
+
+impl GuestConfig {
+    /// The machine's defaults: QEMU's default RAM size, one CPU, no bootargs or initrd,
+    /// the machine's console, and a KVM `/hypervisor` node with the `kvm-pr` sequence
+    /// (`has-idle` on ppce500 and minimal, as QEMU's e500 board writes it; not on
+    /// pseries, which never writes it).
+    #[must_use]
+    pub fn new(machine: Machine) -> Self {
+        let hv = default_hypervisor(machine, Flavour::Kvm);
+        GuestConfig {
+            machine,
+            memory: machine.default_memory(),
+            cpus: 1,
+            bootargs: None,
+            initrd: None,
+            stdout_path: None,
+            hypervisor: Some(hv),
+            memreserves: Vec::new(),
+            power_off_gpio: false,
+            padding: Padding::NONE,
+        }
+    }
+
+    /// The console path `/chosen` gets: the explicit one, else the machine's default.
+    #[must_use]
+    pub fn effective_stdout_path(&self) -> Option<&str> {
+        self.stdout_path
+            .as_deref()
+            .or(self.machine.default_stdout_path())
+    }
+
+    /// Checks the config without writing anything.
+    ///
+    /// # Errors
+    /// [`GenError`] naming the first field that cannot be generated.
+    pub fn validate(&self) -> Result<(), GenError> {
+        if self.memory == 0 || !self.memory.is_multiple_of(PAGE) {
+            return Err(GenError::BadMemory(self.memory));
+        }
+        let max = self.machine.max_cpus();
+        if self.cpus == 0 || self.cpus > max {
+            return Err(GenError::BadCpus {
+                cpus: self.cpus,
+                machine: self.machine,
+                max,
+            });
+        }
+        if let Some(r) = self.initrd {
+            if r.end <= r.start {
+                return Err(GenError::InitrdEmpty {
+                    start: r.start,
+                    end: r.end,
+                });
+            }
+            if r.end > self.memory {
+                return Err(GenError::InitrdOutsideMemory {
+                    end: r.end,
+                    memory: self.memory,
+                });
+            }
+        }
+        for (name, text) in [
+            ("bootargs", self.bootargs.as_deref()),
+            ("stdout-path", self.stdout_path.as_deref()),
+        ] {
+            if text.is_some_and(|t| t.contains('\0')) {
+                return Err(GenError::NulInString(name));
+            }
+        }
+        if self.stdout_path.as_deref() == Some("") {
+            return Err(GenError::EmptyStdoutPath);
+        }
+        Ok(())
+    }
+}
+
+impl Default for GuestConfig {
+    fn default() -> Self {
+        GuestConfig::new(Machine::default())
+    }
+}
+
+/// The `/hypervisor` node a `machine` gets with `flavour`: the flavour's preset, plus
+/// `has-idle` for the KVM flavour on machines whose QEMU board writes it
+/// ([`Machine::default_has_idle`]). Topaz (the ePAPR preset) never writes `has-idle`
+/// (kvm-ppc-pv.md §2.1).
+#[must_use]
+pub fn default_hypervisor(machine: Machine, flavour: Flavour) -> HypervisorNode {
+    let mut hv = HypervisorNode::preset(flavour);
+    hv.has_idle = flavour == Flavour::Kvm && machine.default_has_idle();
+    hv
+}
+
+/// RAM sizes are whole 4 KiB pages.
+const PAGE: u64 = 4096;
+
+/// Why a guest tree could not be generated.
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    /// `--machine` named no known board.
+    #[error("unknown machine '{0}' (known: ppce500, pseries, minimal)")]
+    UnknownMachine(String),
+    /// The RAM size is zero or not a whole number of 4 KiB pages.
+    #[error("memory size {0:#x} must be a non-zero multiple of 4 KiB")]
+    BadMemory(u64),
+    /// The CPU count is zero or above the machine's limit.
+    #[error("{cpus} CPUs: machine {machine} supports 1 to {max}")]
+    BadCpus {
+        /// Requested count.
+        cpus: u32,
+        /// The machine.
+        machine: Machine,
+        /// Its limit.
+        max: u32,
+    },
+    /// The initrd range is empty or reversed.
+    #[error("initrd range {start:#x}..{end:#x} is empty (end must be above start)")]
+    InitrdEmpty {
+        /// Start address.
+        start: u64,
+        /// End address.
+        end: u64,
+    },
+    /// The initrd ends beyond guest RAM.
+    #[error("initrd ends at {end:#x}, beyond guest memory ({memory:#x} bytes)")]
+    InitrdOutsideMemory {
+        /// End address.
+        end: u64,
+        /// RAM size.
+        memory: u64,
+    },
+    /// A string option holds a NUL byte, which a DT string cannot carry.
+    #[error("{0} contains a NUL byte")]
+    NulInString(&'static str),
+    /// `stdout_path` was set to the empty string.
+    #[error("stdout-path must not be empty")]
+    EmptyStdoutPath,
+    /// The `/hypervisor` node model was refused.
+    #[error("/hypervisor node: {0}")]
+    Hypervisor(#[from] NodeError),
+    /// The tree writer refused (a memreserve overlap, a size beyond 32 bits, ...).
+    #[error("writing the tree: {0}")]
+    Writer(#[from] WriteError),
+}
+
+/// Writes the guest tree `cfg` describes.
+///
+/// ```
+/// use ppcpv::dt::machine::{generate, GuestConfig, Machine};
+///
+/// let dtb = generate(&GuestConfig::new(Machine::Ppce500)).unwrap();
+/// let fdt = ppcpv::fdt::Fdt::new(&dtb).unwrap();
+/// assert!(fdt.find("/hypervisor").is_some());
+/// ```
+///
+/// # Errors
+/// [`GenError`] when [`GuestConfig::validate`] refuses the config or the writer fails.
+pub fn generate(cfg: &GuestConfig) -> Result<Vec<u8>, GenError> {
+    cfg.validate()?;
+    let reserves: Vec<(u64, u64)> = cfg
+        .memreserves
+        .iter()
+        .map(|r| (r.address, r.size))
+        .collect();
+    let mut w = FdtBuilder::with_memreserves(&reserves)?;
+    // The boot CPU is CPU 0 on every machine (QEMU starts vCPU 0; the others spin).
+    w.set_boot_cpuid_phys(0);
+    match cfg.machine {
+        Machine::Ppce500 => ppce500::write(&mut w, cfg)?,
+        Machine::Pseries => pseries::write(&mut w, cfg)?,
+        Machine::Minimal => minimal::write(&mut w, cfg)?,
+    }
+    Ok(w.finish(&cfg.padding)?)
+}
+
+// ---- nodes every machine shares -------------------------------------------------
+
+/// `/memory@0`: one bank of `cfg.memory` bytes at address 0, two address and two size
+/// cells (the root's `#address-cells`/`#size-cells` on every machine here).
+pub(crate) fn write_memory(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
+    let node = w.begin_node("memory@0")?;
+    w.property_string("device_type", "memory")?;
+    w.property_array_u64("reg", &[0, cfg.memory])?;
+    w.end_node(node)?;
+    Ok(())
+}
+
+/// `/chosen`: bootargs, the initrd range and the console. The initrd addresses are one
+/// cell each when they fit in 32 bits (what QEMU writes), two cells otherwise (Linux
+/// `early_init_dt_check_for_initrd` reads either width).
+pub(crate) fn write_chosen(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
+    let node = w.begin_node("chosen")?;
+    if let Some(args) = &cfg.bootargs {
+        w.property_string("bootargs", args)?;
+    }
+    if let Some(r) = cfg.initrd {
+        match (u32::try_from(r.start), u32::try_from(r.end)) {
+            (Ok(s), Ok(e)) => {
+                w.property_u32("linux,initrd-start", s)?;
+                w.property_u32("linux,initrd-end", e)?;
+            }
+            _ => {
+                w.property_u64("linux,initrd-start", r.start)?;
+                w.property_u64("linux,initrd-end", r.end)?;
+            }
+        }
+    }
+    if let Some(path) = cfg.effective_stdout_path() {
+        // Both spellings: `stdout-path` is the DT spec's, `linux,stdout-path` the one
+        // older PowerPC kernels read (QEMU writes both, hw/ppc/e500.c and spapr.c).
+        w.property_string("stdout-path", path)?;
+        w.property_string("linux,stdout-path", path)?;
+    }
+    w.end_node(node)?;
+    Ok(())
+}
+
+/// The root properties the `/hypervisor` model owns (the ePAPR preset's
+/// `epapr-version`); call while the root is open, before its first child.
+pub(crate) fn write_hypervisor_root_properties(
+    w: &mut FdtBuilder,
+    cfg: &GuestConfig,
+) -> Result<(), GenError> {
+    if let Some(hv) = &cfg.hypervisor {
+        hv.write_root_properties(w)?;
+    }
+    Ok(())
+}
+
+/// `/hypervisor`, when the config has one.
+pub(crate) fn write_hypervisor(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
+    if let Some(hv) = &cfg.hypervisor {
+        hv.write(w)?;
+    }
+    Ok(())
+}
+
+#[cfg(any())]
+mod tests {
+    use super::*;
+    use crate::fdt::Fdt;
+
+    #[test]
+    fn machine_names_round_trip() {
+        for m in Machine::ALL {
+            assert_eq!(m.name().parse::<Machine>().unwrap(), m);
+        }
+        assert!(matches!(
+            "mac99".parse::<Machine>(),
+            Err(GenError::UnknownMachine(_))
+        ));
+    }
+
+    #[test]
+    fn every_machine_generates_and_parses() {
+        for m in Machine::ALL {
+            let cfg = GuestConfig::new(m);
+            let dtb = generate(&cfg).unwrap();
+            let fdt = Fdt::new(&dtb).unwrap();
+            assert!(fdt.find("/hypervisor").is_some(), "{m}");
+            assert!(fdt.find("/memory@0").is_some(), "{m}");
+            assert!(fdt.find("/chosen").is_some(), "{m}");
+            assert!(fdt.find("/cpus").is_some(), "{m}");
+            assert_eq!(generate(&cfg).unwrap(), dtb, "{m}: not deterministic");
+        }
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        let mut c = GuestConfig::default();
+        c.memory = 0;
+        assert!(matches!(generate(&c), Err(GenError::BadMemory(0))));
+        c.memory = 4097;
+        assert!(matches!(generate(&c), Err(GenError::BadMemory(4097))));
+        let mut c = GuestConfig::default();
+        c.cpus = 33;
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::BadCpus { max: 32, .. })
+        ));
+        c.cpus = 0;
+        assert!(matches!(generate(&c), Err(GenError::BadCpus { .. })));
+        let mut c = GuestConfig::default();
+        c.initrd = Some(InitrdRange { start: 10, end: 10 });
+        assert!(matches!(generate(&c), Err(GenError::InitrdEmpty { .. })));
+        c.initrd = Some(InitrdRange {
+            start: 0,
+            end: (128 << 20) + 1,
+        });
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::InitrdOutsideMemory { .. })
+        ));
+        let mut c = GuestConfig::default();
+        c.bootargs = Some("a\0b".into());
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::NulInString("bootargs"))
+        ));
+        c.bootargs = None;
+        c.stdout_path = Some(String::new());
+        assert!(matches!(generate(&c), Err(GenError::EmptyStdoutPath)));
+    }
+
+    #[test]
+    fn memreserves_and_padding_reach_the_header() {
+        let mut c = GuestConfig::new(Machine::Minimal);
+        c.memreserves = vec![MemReserve {
+            address: 0x100_0000,
+            size: 0x1000,
+        }];
+        let plain = generate(&c).unwrap();
+        c.padding.pad = Some(4096);
+        let padded = generate(&c).unwrap();
+        assert_eq!(padded.len(), plain.len() + 4096);
+        let fdt = Fdt::new(&padded).unwrap();
+        let rsv: Vec<(u64, u64)> = fdt.reservations().map(|r| (r.address, r.size)).collect();
+        assert_eq!(rsv, vec![(0x100_0000, 0x1000)]);
+    }
+
+    #[test]
+    fn initrd_cells_follow_the_address_width() {
+        let mut c = GuestConfig::new(Machine::Minimal);
+        c.memory = 8 << 30;
+        c.initrd = Some(InitrdRange {
+            start: 0x1_0000_0000,
+            end: 0x1_0010_0000,
+        });
+        let dtb = generate(&c).unwrap();
+        let fdt = Fdt::new(&dtb).unwrap();
+        let chosen = fdt.find("/chosen").unwrap();
+        let p = chosen.property("linux,initrd-start").unwrap();
+        assert_eq!(p.value, &[0, 0, 0, 1, 0, 0, 0, 0]);
+        c.initrd = Some(InitrdRange {
+            start: 0x200_0000,
+            end: 0x300_0000,
+        });
+        let dtb = generate(&c).unwrap();
+        let fdt = Fdt::new(&dtb).unwrap();
+        let p = fdt
+            .find("/chosen")
+            .unwrap()
+            .property("linux,initrd-end")
+            .unwrap();
+        assert_eq!(p.value, &[3, 0, 0, 0]);
+    }
+}

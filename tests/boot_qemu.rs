@@ -1,0 +1,155 @@
+//! Boots QEMU's ppce500 machine with Debian's U-Boot (`u-boot-qemu`, the
+//! `qemu-ppce500` build) and a DTB from `ppcpv gen`, for two memory sizes and CPU
+//! counts, and checks U-Boot's own view of it: the `DRAM:` size it reports (read from
+//! the DTB's `/memory` by `board/emulation/qemu-ppce500/qemu-ppce500.c`,
+//! `get_linear_ram_size`), the `/hypervisor` node and the CPU nodes as its `fdt`
+//! command prints them.
+//!
+//! Runs only with `PPCPV_INTEROP=1` (needs `qemu-system-ppc` and the U-Boot file).
+//! Every wait is bounded, and QEMU is killed by a guard even when an assertion fails.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// Where Debian's `u-boot-qemu` installs the ppce500 build.
+const UBOOT: &str = "/usr/lib/u-boot/qemu-ppce500/uboot.elf";
+
+/// Kills and reaps QEMU when dropped.
+struct Qemu {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Vec<u8>>,
+    seen: String,
+}
+
+impl Drop for Qemu {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Qemu {
+    fn boot(dtb: &Path, mem: &str, cpus: u32) -> Qemu {
+        let mut child = Command::new("qemu-system-ppc")
+            .args(["-M", "ppce500", "-m", mem, "-smp", &cpus.to_string()])
+            .args(["-nographic", "-bios", UBOOT, "-dtb"])
+            .arg(dtb)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("qemu-system-ppc starts");
+        let stdin = child.stdin.take().expect("piped stdin");
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().expect("piped stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("piped stderr")),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Qemu {
+            child,
+            stdin,
+            rx,
+            seen: String::new(),
+        }
+    }
+
+    /// Reads output until `pattern` appears after byte `from` of everything seen;
+    /// returns the position just after it. Panics with the transcript on timeout.
+    fn wait_for(&mut self, pattern: &str, from: usize, timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(i) = self.seen.get(from..).and_then(|s| s.find(pattern)) {
+                return from + i + pattern.len();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out after {timeout:?} waiting for {pattern:?}; QEMU printed:\n{}",
+                self.seen
+            );
+            if let Ok(chunk) = self.rx.recv_timeout(left.min(Duration::from_millis(200))) {
+                self.seen.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        self.stdin.write_all(line.as_bytes()).expect("type");
+        self.stdin.write_all(b"\n").expect("type");
+        self.stdin.flush().expect("type");
+    }
+}
+
+fn boot_and_check(dir: &Path, mem: &str, dram: &str, cpus: u32) {
+    let dtb = dir.join(format!("guest-{mem}-{cpus}.dtb"));
+    let dtb_arg = dtb.to_str().expect("utf-8 path");
+    common::run_ok(&[
+        "gen",
+        "--mem",
+        mem,
+        "--cpus",
+        &cpus.to_string(),
+        "-o",
+        dtb_arg,
+    ]);
+    let mut q = Qemu::boot(&dtb, mem, cpus);
+    // Stop the autoboot countdown, then wait for the prompt before typing a command.
+    let at = q.wait_for("Hit any key to stop autoboot", 0, Duration::from_secs(60));
+    q.type_line("");
+    let at = q.wait_for("=>", at, Duration::from_secs(20));
+    let banner = q.seen.clone();
+    let dram_line = banner
+        .lines()
+        .find(|l| l.starts_with("DRAM:"))
+        .unwrap_or_else(|| panic!("no DRAM: line in\n{banner}"));
+    assert_eq!(dram_line.trim(), format!("DRAM:  {dram}"), "{banner}");
+
+    q.type_line("fdt addr $fdtcontroladdr; fdt print /hypervisor; fdt list /cpus");
+    let start = q.wait_for("hypervisor {", at, Duration::from_secs(20));
+    let end = q.wait_for("=>", start, Duration::from_secs(20));
+    let shown = q.seen.get(start..end).unwrap_or_default().to_string();
+    assert!(shown.contains("compatible = \"linux,kvm\";"), "{shown}");
+    assert!(
+        shown.contains("hcall-instructions = <0x3c004b56 0x60004d21 0x44000002 0x60000000>;"),
+        "{shown}"
+    );
+    assert!(shown.contains("has-idle;"), "{shown}");
+    for i in 0..cpus {
+        assert!(shown.contains(&format!("PowerPC,8544@{i} {{")), "{shown}");
+    }
+    assert!(
+        !shown.contains(&format!("PowerPC,8544@{cpus} {{")),
+        "{shown}"
+    );
+}
+
+#[test]
+fn uboot_boots_generated_ppce500_trees() {
+    if !common::interop("uboot_boots_generated_ppce500_trees", "qemu-system-ppc") {
+        return;
+    }
+    assert!(
+        Path::new(UBOOT).is_file(),
+        "PPCPV_INTEROP=1 but {UBOOT} is missing (Debian package u-boot-qemu)"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    boot_and_check(dir.path(), "128M", "128 MiB", 1);
+    boot_and_check(dir.path(), "512M", "512 MiB", 2);
+}
