@@ -178,7 +178,7 @@ impl Match {
 /// One case of `kvm_check_ins`: the instruction it matches, what it writes, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pattern {
-    /// A short name: `mfmsr`, `mfspr SPRG0`, `mtmsrd L=1`, `wrteei 0`.
+    /// A short name: `mfmsr`, `mfspr SPRG0` (SPR names as `ppcpv::insn::spr` spells them), `mtmsrd L=1`, `wrteei 0`.
     pub name: &'static str,
     /// The `KVM_INST_*` value compared with the masked word.
     pub opcode: u32,
@@ -286,8 +286,8 @@ pub const PATTERNS: [Pattern; 57] = {
         mf("mfspr SPRG6R", SPRN_SPRG6R, Ld(F::Sprg6), mas_booke),
         mf("mfspr SPRG7R", SPRN_SPRG7R, Ld(F::Sprg7), mas_booke),
         mf("mfspr ESR", SPRN_ESR, Lwz(F::Esr, 0), mas_booke),
-        mf("mfspr PIR (BookE)", SPRN_PIR, Lwz(F::Pir, 0), mas_booke),
-        mf("mfspr PIR", SPRN_PIR_BOOK3S, Lwz(F::Pir, 0), (NotBookE, MAS)),
+        mf("mfspr PIR", SPRN_PIR, Lwz(F::Pir, 0), mas_booke),
+        mf("mfspr PIR_BOOK3S", SPRN_PIR_BOOK3S, Lwz(F::Pir, 0), (NotBookE, MAS)),
         // Stores.
         mt("mtspr SPRG0", SPRN_SPRG0, Std(F::Sprg0), ALWAYS),
         mt("mtspr SPRG1", SPRN_SPRG1, Std(F::Sprg1), ALWAYS),
@@ -401,6 +401,18 @@ impl MagicAccess {
     pub fn displacement(&self) -> i64 {
         KVM_MAGIC_PAGE + i64::from(self.page_offset)
     }
+
+    /// The field accessed, with the byte offset inside it when not 0: `msr`,
+    /// `msr+4` (32-bit low word), `mas7_3+4` (MAS3).
+    #[must_use]
+    pub fn target(&self) -> String {
+        let within = usize::from(self.page_offset).saturating_sub(self.field.field().offset);
+        if within == 0 {
+            self.field.name().to_string()
+        } else {
+            format!("{}+{within}", self.field.name())
+        }
+    }
 }
 
 /// A branch into a copy of a `kvm_emul.S` template.
@@ -445,14 +457,7 @@ impl Rewrite {
 impl fmt::Display for Rewrite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Rewrite::Access(a) => {
-                write!(f, "{}  # {}", Insn::decode(a.word), a.field.name())?;
-                let within = usize::from(a.page_offset).saturating_sub(a.field.field().offset);
-                if within != 0 {
-                    write!(f, "+{within}")?;
-                }
-                Ok(())
-            }
+            Rewrite::Access(a) => write!(f, "{}  # {}", Insn::decode(a.word), a.target()),
             Rewrite::Nop => f.write_str("nop"),
             Rewrite::Branch(b) => {
                 write!(f, "b {}", b.template)?;
