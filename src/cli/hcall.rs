@@ -170,7 +170,7 @@ pub struct CallArgs {
     /// A guest register at the exit, rN=VALUE with N in 3..11; r11 (the token) is required.
     #[arg(long = "reg", value_name = "rN=VALUE", value_parser = parse_reg)]
     pub regs: Vec<(u32, u64)>,
-    /// Guest mode: 32 clears MSR[SF] (parameters are truncated to 32 bits), 64 sets it.
+    /// Guest mode: 32 clears the MSR SF bit (parameters are truncated to 32 bits), 64 sets it.
     #[arg(long, value_enum, default_value_t = BitsArg::B64)]
     pub bits: BitsArg,
     /// Print JSON.

@@ -5,7 +5,7 @@
 //! (kvm-ppc-pv.md §5.1, §6.2, decisions D7–D9):
 //!
 //! 1. The token is r11 truncated to 32 bits and compared whole (no masking, D9).
-//! 2. In 32-bit mode (MSR[SF] = 0) the parameters are truncated to 32 bits.
+//! 2. In 32-bit mode (MSR\[SF\] = 0) the parameters are truncated to 32 bits.
 //! 3. `KVM_HC_PPC_MAP_MAGIC_PAGE` (0x002a0004): pa = param1 `& !0xfff`, ea = param2
 //!    `& !0xfff`; a clear `MAGIC_PAGE_FLAG_NOT_MAPPED_NX` bit in param2 marks a legacy
 //!    guest (the host then disables kernel NX); answers r3 = 0, r4 = 0x3
@@ -187,19 +187,19 @@ impl fmt::Display for HostProfile {
     }
 }
 
-/// The guest registers a hypercall exit hands the host: r3–r11 and MSR[SF].
+/// The guest registers a hypercall exit hands the host: r3–r11 and MSR\[SF\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HcallRegs {
     /// r3–r10, the eight parameters: `params[0]` is r3, `params[7]` is r10.
     pub params: [u64; 8],
     /// r11: the token (its low 32 bits).
     pub r11: u64,
-    /// MSR[SF]: true when the guest runs in 64-bit mode.
+    /// MSR\[SF\]: true when the guest runs in 64-bit mode.
     pub sf: bool,
 }
 
 impl HcallRegs {
-    /// A register set with `token` in r11, zero parameters, and MSR[SF] = `sf`.
+    /// A register set with `token` in r11, zero parameters, and MSR\[SF\] = `sf`.
     #[must_use]
     pub const fn new(token: HcallToken, sf: bool) -> HcallRegs {
         HcallRegs {
@@ -249,7 +249,7 @@ impl HcallRegs {
         }
     }
 
-    /// Parameter `i` (0 = r3) as the host reads it: truncated to 32 bits when MSR[SF] = 0
+    /// Parameter `i` (0 = r3) as the host reads it: truncated to 32 bits when MSR\[SF\] = 0
     /// (§5.1 step 2). `None` past r10.
     #[must_use]
     pub fn param(&self, i: usize) -> Option<u64> {
@@ -272,7 +272,7 @@ impl HcallRegs {
 /// A `KVM_HC_PPC_MAP_MAGIC_PAGE` request decoded from the guest's registers the way the
 /// host does (kvm-ppc-pv.md §6.2, D8): param1 (r3) is the physical address, param2 (r4)
 /// the effective address carrying flags in its low 12 bits; both truncated to 32 bits
-/// when MSR[SF] = 0, then cleared of their low 12 bits.
+/// when MSR\[SF\] = 0, then cleared of their low 12 bits.
 ///
 /// `ppc-pv.rst` describes the two parameters the other way round; the host code, and so
 /// this model, takes r3 as the PA (Q2).
