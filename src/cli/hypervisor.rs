@@ -158,9 +158,8 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
     match a.format {
         FormatArg::Dtb => out.write_all(&dtb)?,
         FormatArg::Dts => {
-            return Err(CliError::failed(
-                "--format dts needs the DTS printer (ppcpv::fdt::dts), which is not merged yet",
-            ));
+            let fdt = ppcpv::fdt::Fdt::new(&dtb)?;
+            ppcpv::fdt::dts::write_dts(&fdt, &mut out, &ppcpv::fdt::dts::DtsOptions::default())?;
         }
     }
     out.finish()?;

@@ -246,6 +246,34 @@ impl<'a> NodeProps<'a> {
     }
 }
 
+/// Checks a parsed tree (every node, depth first in blob order).
+///
+/// ```
+/// use ppcpv::dt::checks::check_fdt;
+/// use ppcpv::dt::hypervisor::{Flavour, HypervisorNode};
+/// use ppcpv::fdt::{Fdt, writer::Padding};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let blob = HypervisorNode::preset(Flavour::Kvm).to_minimal_dtb(&Padding::NONE)?;
+/// let report = check_fdt(&Fdt::new(&blob)?);
+/// assert_eq!(report.sequence, Some("kvm-pr"));
+/// assert!(report.linux.detects_kvm && report.linux.magic_page);
+/// assert!(report.findings.is_empty());
+/// # Ok(())
+/// # }
+/// ```
+#[must_use]
+pub fn check_fdt(fdt: &crate::fdt::Fdt<'_>) -> HypervisorReport {
+    let nodes: Vec<NodeProps<'_>> = fdt
+        .nodes_with_paths()
+        .map(|(path, node)| NodeProps {
+            path,
+            props: node.properties().map(|p| (p.name, p.value)).collect(),
+        })
+        .collect();
+    check_nodes(&nodes)
+}
+
 /// Checks a tree given as its nodes in depth-first blob order (root first).
 #[must_use]
 pub fn check_nodes(nodes: &[NodeProps<'_>]) -> HypervisorReport {

@@ -529,6 +529,22 @@ impl HypervisorNode {
         Ok(node)
     }
 
+    /// Reads `/hypervisor`, and the root's `epapr-version`, from a parsed tree, strictly
+    /// as [`HypervisorNode::from_properties`]; `None` when the tree has no such node.
+    ///
+    /// # Errors
+    /// [`ReadError`] naming the property.
+    pub fn from_fdt(fdt: &crate::fdt::Fdt<'_>) -> Result<Option<Self>, ReadError> {
+        let Some(n) = fdt.find(NODE_PATH) else {
+            return Ok(None);
+        };
+        let mut node = Self::from_properties(n.properties().map(|p| (p.name, p.value)))?;
+        if let Some(p) = fdt.root().property(prop::EPAPR_VERSION) {
+            node.set_epapr_version_from(p.value)?;
+        }
+        Ok(Some(node))
+    }
+
     /// Reads the root's `epapr-version` value into the model.
     ///
     /// # Errors
@@ -675,6 +691,27 @@ mod tests {
         assert!(!HypervisorNode::preset(Flavour::Kvm).is_epapr());
         assert!(HypervisorNode::preset(Flavour::Epapr).is_epapr());
         assert!(!HypervisorNode::preset(Flavour::Epapr).is_kvm());
+    }
+
+    #[test]
+    fn presets_round_trip_through_a_blob() {
+        for f in [Flavour::Kvm, Flavour::Epapr] {
+            let mut node = HypervisorNode::preset(f);
+            node.has_idle = true;
+            node.extra.push((
+                "fsl,hv-sys-reset-status".to_owned(),
+                b"hard-reset\0".to_vec(),
+            ));
+            let blob = node.to_minimal_dtb(&Padding::NONE).unwrap();
+            let fdt = crate::fdt::Fdt::new(&blob).unwrap();
+            assert_eq!(HypervisorNode::from_fdt(&fdt).unwrap(), Some(node));
+        }
+        let mut w = FdtBuilder::new().unwrap();
+        let root = w.begin_node("").unwrap();
+        w.end_node(root).unwrap();
+        let blob = w.finish(&Padding::NONE).unwrap();
+        let fdt = crate::fdt::Fdt::new(&blob).unwrap();
+        assert_eq!(HypervisorNode::from_fdt(&fdt).unwrap(), None);
     }
 
     #[test]

@@ -1,0 +1,346 @@
+//! Every `/hypervisor` check, triggered by a real blob written with `FdtBuilder` and read
+//! back with `Fdt`, plus the verdicts on the shared corpus's hypervisor trees.
+
+mod common;
+
+use ppcpv::dt::checks::{CheckId, HypervisorReport, Severity, check_fdt};
+use ppcpv::fdt::Fdt;
+use ppcpv::fdt::writer::{FdtBuilder, Padding};
+
+type Props<'a> = &'a [(&'a str, &'a [u8])];
+
+/// A blob with the root, then `nodes` (name, properties) as children of the root.
+fn blob(nodes: &[(&str, Props<'_>)]) -> Vec<u8> {
+    let mut w = FdtBuilder::new().unwrap();
+    let root = w.begin_node("").unwrap();
+    w.property_u32("#address-cells", 2).unwrap();
+    w.property_u32("#size-cells", 2).unwrap();
+    for (name, props) in nodes {
+        let n = w.begin_node(name).unwrap();
+        for (p, v) in *props {
+            w.property(p, v).unwrap();
+        }
+        w.end_node(n).unwrap();
+    }
+    w.end_node(root).unwrap();
+    w.finish(&Padding::NONE).unwrap()
+}
+
+fn report(nodes: &[(&str, Props<'_>)]) -> HypervisorReport {
+    let b = blob(nodes);
+    check_fdt(&Fdt::new(&b).unwrap())
+}
+
+const KVM: &[u8] = b"linux,kvm\0";
+const KVM_PR: &[u8] = &[
+    0x3c, 0x00, 0x4b, 0x56, 0x60, 0x00, 0x4d, 0x21, 0x44, 0x00, 0x00, 0x02, 0x60, 0x00, 0x00, 0x00,
+];
+const FALLBACK: &[u8] = &[
+    0x08, 0x00, 0x00, 0x48, 0x38, 0x60, 0xff, 0xff, 0x48, 0x00, 0x00, 0x08, 0xff, 0xff, 0x60, 0x38,
+];
+
+/// One tree per check id; each must raise that id.
+fn triggers() -> Vec<(CheckId, Vec<u8>)> {
+    vec![
+        (CheckId::NoHypervisorNode, blob(&[("cpus", &[])])),
+        (
+            CheckId::NoHcallInstructions,
+            blob(&[("hypervisor", &[("compatible", KVM)])]),
+        ),
+        (
+            CheckId::HcallBadLength,
+            blob(&[(
+                "hypervisor",
+                &[
+                    ("compatible", KVM),
+                    ("hcall-instructions", &[0x44, 0, 0, 0x22, 0, 0]),
+                ],
+            )]),
+        ),
+        (
+            CheckId::HcallEmpty,
+            blob(&[(
+                "hypervisor",
+                &[("compatible", KVM), ("hcall-instructions", &[])],
+            )]),
+        ),
+        (
+            CheckId::NoLinuxKvm,
+            blob(&[(
+                "hypervisor",
+                &[
+                    ("compatible", b"vendor,hv\0"),
+                    ("hcall-instructions", KVM_PR),
+                ],
+            )]),
+        ),
+        (
+            CheckId::HcallElsewhere,
+            blob(&[
+                ("soc", &[("hcall-instructions", &[0x44, 0, 0, 0x22])]),
+                (
+                    "hypervisor",
+                    &[("compatible", KVM), ("hcall-instructions", KVM_PR)],
+                ),
+            ]),
+        ),
+        (
+            CheckId::LegacyPropertyName,
+            blob(&[(
+                "hypervisor",
+                &[("compatible", KVM), ("hypercall-instructions", KVM_PR)],
+            )]),
+        ),
+        (
+            CheckId::HasIdleValue,
+            blob(&[(
+                "hypervisor",
+                &[
+                    ("compatible", KVM),
+                    ("hcall-instructions", KVM_PR),
+                    ("has-idle", &[0, 0, 0, 1]),
+                ],
+            )]),
+        ),
+        (
+            CheckId::UnknownSequence,
+            blob(&[(
+                "hypervisor",
+                &[
+                    ("compatible", KVM),
+                    ("hcall-instructions", &[0x44, 0, 0, 0x02]),
+                ],
+            )]),
+        ),
+        (
+            CheckId::AlwaysFailSequence,
+            blob(&[(
+                "hypervisor",
+                &[("compatible", KVM), ("hcall-instructions", FALLBACK)],
+            )]),
+        ),
+        (
+            CheckId::BadCompatible,
+            blob(&[(
+                "hypervisor",
+                &[("compatible", b"linux,kvm"), ("hcall-instructions", KVM_PR)],
+            )]),
+        ),
+        (
+            CheckId::BadPropertyValue,
+            blob(&[(
+                "hypervisor",
+                &[
+                    (
+                        "compatible",
+                        b"fsl,embedded-hypervisor-v1.3\0epapr,hypervisor-1\0",
+                    ),
+                    ("hcall-instructions", &[0x44, 0, 0, 0x22]),
+                    ("fsl,hv-version", &[0, 0, 0, 1]),
+                ],
+            )]),
+        ),
+    ]
+}
+
+#[test]
+fn every_check_has_a_triggering_tree() {
+    let cases = triggers();
+    for id in CheckId::ALL {
+        let (_, b) = cases
+            .iter()
+            .find(|(c, _)| *c == id)
+            .unwrap_or_else(|| panic!("no tree triggers {id}"));
+        let r = check_fdt(&Fdt::new(b).unwrap());
+        assert!(r.has(id), "{id} not raised: {:?}", r.findings);
+        for f in &r.findings {
+            assert!(!f.message.is_empty());
+        }
+    }
+}
+
+#[test]
+fn verdicts_say_what_linux_does() {
+    // Bad length: KVM detected, paravirt off.
+    let r = report(&[(
+        "hypervisor",
+        &[("compatible", KVM), ("hcall-instructions", &[0u8; 20])],
+    )]);
+    assert_eq!(r.worst(), Some(Severity::Error));
+    assert!(r.linux.detects_kvm && !r.linux.epapr_hypercalls && !r.linux.magic_page);
+    // QEMU's fallback: paravirt on, but no magic page.
+    let r = report(&[(
+        "hypervisor",
+        &[("compatible", KVM), ("hcall-instructions", FALLBACK)],
+    )]);
+    assert_eq!(r.sequence, Some("qemu-fallback"));
+    assert!(r.linux.epapr_hypercalls && !r.linux.magic_page);
+    assert!(r.linux.magic_page_why.contains("-1"));
+}
+
+/// (corpus blob, sequence, findings that must be there, detects_kvm, epapr_hypercalls, magic_page)
+type CorpusCase = (
+    &'static str,
+    Option<&'static str>,
+    &'static [&'static str],
+    bool,
+    bool,
+    bool,
+);
+
+const CORPUS: &[CorpusCase] = &[
+    (
+        "synthetic-hv-both-names-on-qemu-sam460ex",
+        Some("booke-hv"),
+        &["legacy-property-name"],
+        true,
+        true,
+        false,
+    ),
+    (
+        "synthetic-hv-empty-hcall-on-qemu-powernv8",
+        None,
+        &["hcall-empty"],
+        true,
+        true,
+        false,
+    ),
+    (
+        "synthetic-hv-hypercall-instructions-name-on-qemu-bamboo",
+        Some("kvm-pr"),
+        &["legacy-property-name"],
+        true,
+        false,
+        false,
+    ),
+    (
+        "synthetic-hv-invalid-5cells-on-qemu-pseries-numa",
+        None,
+        &["hcall-bad-length"],
+        true,
+        false,
+        false,
+    ),
+    (
+        "synthetic-hv-invalid-6bytes-on-qemu-powernv9",
+        None,
+        &["hcall-bad-length"],
+        true,
+        false,
+        false,
+    ),
+    (
+        "synthetic-hv-kvm-bookehv-on-qemu-ppce500",
+        Some("booke-hv"),
+        &[],
+        true,
+        true,
+        false,
+    ),
+    (
+        "synthetic-hv-kvm-fallback-on-qemu-mpc8544ds",
+        Some("qemu-fallback"),
+        &["always-fail-sequence"],
+        true,
+        true,
+        false,
+    ),
+    (
+        "synthetic-hv-kvm-pr-on-qemu-ppce500-smp4",
+        Some("kvm-pr"),
+        &[],
+        true,
+        true,
+        true,
+    ),
+    (
+        "synthetic-hv-kvm-pseries-compatible-only",
+        None,
+        &["no-hcall-instructions"],
+        true,
+        false,
+        false,
+    ),
+    (
+        "synthetic-hv-kvm-pseries",
+        Some("kvm-pr"),
+        &[],
+        true,
+        true,
+        true,
+    ),
+    (
+        "synthetic-hv-not-at-root-on-linux-microwatt",
+        None,
+        &["no-hypervisor-node", "hcall-elsewhere"],
+        false,
+        true,
+        false,
+    ),
+    (
+        "synthetic-hv-topaz-on-linux-p4080ds",
+        Some("epapr"),
+        &["no-linux-kvm"],
+        false,
+        true,
+        false,
+    ),
+    (
+        "qemu-ppce500",
+        None,
+        &["no-hypervisor-node"],
+        false,
+        false,
+        false,
+    ),
+];
+
+#[test]
+fn corpus_hypervisor_trees() {
+    let Some(dir) = common::corpus("corpus_hypervisor_trees") else {
+        return;
+    };
+    for &(name, seq, ids, kvm, epapr, magic) in CORPUS {
+        let blob = std::fs::read(dir.join("dtb").join(format!("{name}.dtb"))).unwrap();
+        let fdt = Fdt::new(&blob).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let r = check_fdt(&fdt);
+        assert_eq!(r.sequence, seq, "{name}");
+        for id in ids {
+            assert!(
+                r.findings.iter().any(|f| f.id.id() == *id),
+                "{name}: no {id}: {:?}",
+                r.findings
+            );
+        }
+        assert_eq!(
+            (
+                r.linux.detects_kvm,
+                r.linux.epapr_hypercalls,
+                r.linux.magic_page
+            ),
+            (kvm, epapr, magic),
+            "{name}: {:?}",
+            r.linux
+        );
+    }
+}
+
+#[test]
+fn whole_corpus_never_panics() {
+    let Some(dir) = common::corpus("whole_corpus_never_panics") else {
+        return;
+    };
+    let mut checked = 0;
+    for e in std::fs::read_dir(dir.join("dtb")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "dtb") {
+            let blob = std::fs::read(&p).unwrap();
+            if let Ok(fdt) = Fdt::new(&blob) {
+                let r = check_fdt(&fdt);
+                serde_json::to_string(&r).unwrap();
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} blobs parsed");
+}
