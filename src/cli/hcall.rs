@@ -167,7 +167,7 @@ pub struct CallArgs {
     /// The KVM host model that answers.
     #[arg(long, value_enum)]
     pub host: HostArg,
-    /// A guest register at the exit, rN=VALUE with N in 3..11; r11 (the token) is required.
+    /// A guest register at the exit, rN=VALUE (N 3..11, VALUE decimal or 0x hex); r11, the token, is required.
     #[arg(long = "reg", value_name = "rN=VALUE", value_parser = parse_reg)]
     pub regs: Vec<(u32, u64)>,
     /// Guest mode: 32 clears the MSR SF bit (parameters are truncated to 32 bits), 64 sets it.
