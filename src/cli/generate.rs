@@ -7,6 +7,7 @@ use super::hypervisor::{FlavourArg, FormatArg};
 use clap::{Args, ValueEnum};
 use ppcpv::dt::hypervisor::{Flavour, HcallInstructions};
 use ppcpv::dt::machine::{self, GuestConfig, InitrdRange, Machine, MemReserve};
+use ppcpv::dt::patch::{self, Change, PatchError, PatchMode, PatchRequest};
 use ppcpv::fdt::writer::Padding;
 use std::io::Write;
 use std::path::PathBuf;
@@ -196,9 +197,8 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
     match a.format {
         FormatArg::Dtb => out.write_all(&dtb)?,
         FormatArg::Dts => {
-            return Err(CliError::failed(
-                "--format dts needs the DTS printer (ppcpv::fdt::dts), which is not merged yet",
-            ));
+            let fdt = ppcpv::fdt::Fdt::new(&dtb)?;
+            ppcpv::fdt::dts::write_dts(&fdt, &mut out, &ppcpv::fdt::dts::DtsOptions::default())?;
         }
     }
     out.finish()?;
@@ -207,9 +207,94 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
 
 /// Arguments of `ppcpv patch`.
 #[derive(Debug, Args)]
-pub struct PatchArgs {}
+#[command(after_help = "\
+Examples:
+  ppcpv patch board.dtb -o board-kvm.dtb                     # add a KVM /hypervisor node
+  ppcpv patch guest.dtb -o guest.dtb --hcall booke-hv --no-has-idle
+  ppcpv patch xen.dtb -o kvm.dtb --replace --flavour kvm --has-idle
+  ppcpv patch guest.dtb -o plain.dtb --remove
+
+Without --replace or --remove: a missing node is added (the flavour's preset, default
+kvm, changed by the options given); an existing KVM or ePAPR node gets only the
+properties named by the options, the others stay. Everything outside /hypervisor
+keeps its bytes and order. A node that is neither KVM nor ePAPR (Xen's, for
+instance) changes only with --replace.")]
+pub struct PatchArgs {
+    /// The DTB to patch; `-` reads stdin.
+    #[arg(value_name = "IN")]
+    pub input: PathBuf,
+
+    /// Where to write the result (may be IN itself; written atomically); `-` is stdout.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+
+    /// Set compatible to the flavour's (`kvm`: "linux,kvm"; `epapr`: the Topaz pair);
+    /// for a new or replaced node, the preset to start from.
+    #[arg(long, value_enum)]
+    pub flavour: Option<FlavourArg>,
+
+    /// Set hcall-instructions: a sequence name (kvm-pr, booke-hv, epapr, qemu-fallback,
+    /// qemu-fallback-old) or 1-4 comma-separated 32-bit words.
+    #[arg(long, value_name = "SEQ", value_parser = parse_hcall)]
+    pub hcall: Option<HcallInstructions>,
+
+    /// Add has-idle.
+    #[arg(long, overrides_with = "no_has_idle")]
+    pub has_idle: bool,
+
+    /// Remove has-idle.
+    #[arg(long, overrides_with = "has_idle")]
+    pub no_has_idle: bool,
+
+    /// Rebuild the node from the options alone (the preset plus what they set),
+    /// whatever node is there now.
+    #[arg(long, conflicts_with = "remove")]
+    pub replace: bool,
+
+    /// Delete the node.
+    #[arg(long, conflicts_with_all = ["flavour", "hcall", "has_idle", "no_has_idle"])]
+    pub remove: bool,
+}
+
+impl PatchArgs {
+    fn request(&self) -> PatchRequest {
+        PatchRequest {
+            mode: if self.remove {
+                PatchMode::Remove
+            } else if self.replace {
+                PatchMode::Replace
+            } else {
+                PatchMode::Set
+            },
+            flavour: self.flavour.map(flavour),
+            hcall: self.hcall,
+            has_idle: if self.has_idle {
+                Some(true)
+            } else if self.no_has_idle {
+                Some(false)
+            } else {
+                None
+            },
+        }
+    }
+}
 
 /// Runs `ppcpv patch`.
-pub fn run_patch(_a: PatchArgs) -> Result<(), CliError> {
-    Err(CliError::failed("ppcpv patch is not built yet"))
+pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
+    let req = a.request();
+    let patched = {
+        let input = ppcpv::fdt::input::read_dtb(&a.input)?;
+        patch::patch(&input, &req).map_err(|e| match e {
+            // The blob is fine; the request needs --replace or builds no valid node.
+            PatchError::Foreign { .. } | PatchError::Node(_) => CliError::usage(e.to_string()),
+            other => CliError::Failed(Box::new(other)),
+        })?
+        // The input mapping ends here, before the output (maybe the same file) is
+        // replaced.
+    };
+    if patched.change == Change::Unchanged {
+        eprintln!("ppcpv: {}: nothing to change", a.input.display());
+    }
+    ppcpv::fileio::write_atomic(&a.output, &patched.blob)?;
+    Ok(())
 }

@@ -392,7 +392,7 @@ pub(crate) fn write_hypervisor(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<
     Ok(())
 }
 
-#[cfg(any())]
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::fdt::Fdt;
@@ -424,12 +424,12 @@ mod tests {
 
     #[test]
     fn rejects_bad_configs() {
-        let mut c = GuestConfig::default();
+        let mut c = GuestConfig::new(Machine::Ppce500);
         c.memory = 0;
         assert!(matches!(generate(&c), Err(GenError::BadMemory(0))));
         c.memory = 4097;
         assert!(matches!(generate(&c), Err(GenError::BadMemory(4097))));
-        let mut c = GuestConfig::default();
+        let mut c = GuestConfig::new(Machine::Ppce500);
         c.cpus = 33;
         assert!(matches!(
             generate(&c),
@@ -437,7 +437,7 @@ mod tests {
         ));
         c.cpus = 0;
         assert!(matches!(generate(&c), Err(GenError::BadCpus { .. })));
-        let mut c = GuestConfig::default();
+        let mut c = GuestConfig::new(Machine::Ppce500);
         c.initrd = Some(InitrdRange { start: 10, end: 10 });
         assert!(matches!(generate(&c), Err(GenError::InitrdEmpty { .. })));
         c.initrd = Some(InitrdRange {
@@ -448,7 +448,7 @@ mod tests {
             generate(&c),
             Err(GenError::InitrdOutsideMemory { .. })
         ));
-        let mut c = GuestConfig::default();
+        let mut c = GuestConfig::new(Machine::Ppce500);
         c.bootargs = Some("a\0b".into());
         assert!(matches!(
             generate(&c),

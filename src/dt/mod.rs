@@ -4,4 +4,5 @@
 pub mod checks;
 pub mod hypervisor;
 pub mod machine;
+pub mod patch;
 pub mod pvinfo;

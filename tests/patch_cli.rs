@@ -1,0 +1,163 @@
+//! `ppcpv patch` end to end: in place, through pipes, on a tree with names vm-fdt
+//! cannot write, and without touching anything when it fails.
+
+mod common;
+
+use ppcpv::fdt::Fdt;
+use std::io::Write;
+use std::process::Stdio;
+
+fn hv_props(blob: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let fdt = Fdt::new(blob).unwrap();
+    fdt.find("/hypervisor")
+        .map(|n| {
+            n.properties()
+                .map(|p| (p.name.to_string(), p.value.to_vec()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+const KVM_PR: [u8; 16] = [
+    0x3c, 0x00, 0x4b, 0x56, 0x60, 0x00, 0x4d, 0x21, 0x44, 0x00, 0x00, 0x02, 0x60, 0x00, 0x00, 0x00,
+];
+
+#[test]
+fn patches_pseries_in_place_and_back() {
+    // QEMU's pseries tree has names over 31 characters
+    // (ibm,associativity-reference-points), which vm-fdt refuses to write.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pseries.dtb");
+    let original = std::fs::read(common::data("qemu-pseries.dtb")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    let f = file.to_str().unwrap();
+
+    common::run_ok(&["patch", f, "-o", f, "--has-idle"]);
+    let added = std::fs::read(&file).unwrap();
+    assert_eq!(
+        hv_props(&added),
+        vec![
+            ("compatible".to_string(), b"linux,kvm\0".to_vec()),
+            ("hcall-instructions".to_string(), KVM_PR.to_vec()),
+            ("has-idle".to_string(), vec![]),
+        ]
+    );
+    let fdt = Fdt::new(&added).unwrap();
+    assert!(
+        fdt.find("/rtas")
+            .unwrap()
+            .property("ibm,associativity-reference-points")
+            .is_some()
+    );
+
+    common::run_ok(&[
+        "patch",
+        f,
+        "-o",
+        f,
+        "--hcall",
+        "0x44000022",
+        "--no-has-idle",
+    ]);
+    let changed = std::fs::read(&file).unwrap();
+    assert_eq!(
+        hv_props(&changed),
+        vec![
+            ("compatible".to_string(), b"linux,kvm\0".to_vec()),
+            ("hcall-instructions".to_string(), vec![0x44, 0, 0, 0x22]),
+        ]
+    );
+
+    common::run_ok(&["patch", f, "-o", f, "--remove"]);
+    assert_eq!(std::fs::read(&file).unwrap(), original);
+}
+
+#[test]
+fn reads_stdin_and_writes_stdout() {
+    let original = std::fs::read(common::data("qemu-pseries.dtb")).unwrap();
+    let mut child = common::ppcpv()
+        .args(["patch", "-", "-o", "-", "--flavour", "epapr"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&original).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let props = hv_props(&out.stdout);
+    assert_eq!(
+        props[0].1,
+        b"fsl,embedded-hypervisor-v1.3\0epapr,hypervisor-1\0".to_vec()
+    );
+    assert_eq!(
+        props[1],
+        ("hcall-instructions".to_string(), vec![0x44, 0, 0, 0x22])
+    );
+}
+
+#[test]
+fn failures_touch_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Xen-style node: only --replace may change it.
+    let xen = dir.path().join("xen.dtb");
+    let mut cfg = ppcpv::dt::machine::GuestConfig::new(ppcpv::dt::machine::Machine::Minimal);
+    cfg.hypervisor = Some(ppcpv::dt::hypervisor::HypervisorNode {
+        compatible: vec!["xen,xen-4.17".into(), "xen,xen".into()],
+        ..Default::default()
+    });
+    let xen_bytes = ppcpv::dt::machine::generate(&cfg).unwrap();
+    std::fs::write(&xen, &xen_bytes).unwrap();
+    let out_path = dir.path().join("out.dtb");
+    std::fs::write(&out_path, b"previous").unwrap();
+    let x = xen.to_str().unwrap();
+    let o = out_path.to_str().unwrap();
+
+    for args in [
+        &["patch", x, "-o", x, "--has-idle"][..],
+        &["patch", x, "-o", o, "--remove"],
+    ] {
+        let out = common::run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
+    }
+    assert_eq!(std::fs::read(&xen).unwrap(), xen_bytes);
+    assert_eq!(std::fs::read(&out_path).unwrap(), b"previous");
+
+    // Garbage in: exit 1, output untouched.
+    let junk = dir.path().join("junk.dtb");
+    std::fs::write(&junk, b"\xd0\x0d\xfe\xed garbage").unwrap();
+    let out = common::run(&["patch", junk.to_str().unwrap(), "-o", o]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(std::fs::read(&out_path).unwrap(), b"previous");
+    let out = common::run(&["patch", "/nonexistent/x.dtb", "-o", o]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // --replace does it, in place.
+    common::run_ok(&["patch", x, "-o", x, "--replace"]);
+    assert_eq!(hv_props(&std::fs::read(&xen).unwrap())[0].1, b"linux,kvm\0");
+
+    // Conflicting modes are usage errors.
+    let out = common::run(&["patch", x, "-o", o, "--remove", "--replace"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = common::run(&["patch", x, "-o", o, "--remove", "--hcall", "kvm-pr"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn nothing_to_remove_copies_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = dir.path().join("o.dtb");
+    let out = common::run(&[
+        "patch",
+        common::data("qemu-pseries.dtb").to_str().unwrap(),
+        "-o",
+        o.to_str().unwrap(),
+        "--remove",
+    ]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to change"));
+    assert_eq!(
+        std::fs::read(&o).unwrap(),
+        std::fs::read(common::data("qemu-pseries.dtb")).unwrap()
+    );
+}

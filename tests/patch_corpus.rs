@@ -1,0 +1,185 @@
+//! `ppcpv::dt::patch` over every blob of the shared corpus.
+//!
+//! * Trees without `/hypervisor`: add then remove gives a tree that prints exactly as
+//!   the original (with ppcpv's dtc-identical printer, and with dtc itself under
+//!   `PPCPV_INTEROP=1`), and the same structure block and reservation map bytes.
+//! * Trees with one: replace gives a tree whose DTS is the original's with just the
+//!   node's text swapped for the requested node, and remove drops just that text.
+//! * Old-format (v1-3) blobs are refused with `OldVersion`; invalid blobs with `Fdt`.
+
+mod common;
+
+use ppcpv::dt::hypervisor::{Flavour, HcallInstructions};
+use ppcpv::dt::patch::{Change, PatchError, PatchMode, PatchRequest, patch};
+use ppcpv::fdt::Fdt;
+use ppcpv::fdt::dts::{DtsOptions, to_dts_string};
+use ppcpv::fdt::writer::Padding;
+use ppcpv::insn::seq::KnownSequence;
+use std::path::Path;
+use std::process::Command;
+
+fn dts(blob: &[u8]) -> String {
+    to_dts_string(&Fdt::new(blob).unwrap(), &DtsOptions::default())
+}
+
+/// dtc's text for a blob, or `None` when dtc refuses it.
+fn dtc_dts(dir: &Path, name: &str, blob: &[u8]) -> Option<String> {
+    let path = dir.join(name);
+    std::fs::write(&path, blob).unwrap();
+    let out = Command::new("dtc")
+        .args(["-q", "-I", "dtb", "-O", "dts"])
+        .arg(&path)
+        .output()
+        .expect("dtc runs");
+    out.status
+        .success()
+        .then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+/// The `\n\thypervisor {…\t};\n` block of a DTS text and where it is.
+fn hv_block(text: &str) -> Option<(usize, usize)> {
+    let start = text.find("\n\thypervisor {\n")?;
+    let close = "\n\t};\n";
+    let end = start + text[start..].find(close)? + close.len();
+    Some((start, end))
+}
+
+fn remove_req() -> PatchRequest {
+    PatchRequest {
+        mode: PatchMode::Remove,
+        ..PatchRequest::default()
+    }
+}
+
+#[test]
+fn corpus_round_trips() {
+    let Some(corpus) = common::corpus("corpus_round_trips") else {
+        return;
+    };
+    let use_dtc = common::interop("corpus_round_trips (dtc part)", "dtc");
+    let tmp = tempfile::tempdir().unwrap();
+    let replace = PatchRequest {
+        mode: PatchMode::Replace,
+        flavour: Some(Flavour::Kvm),
+        hcall: Some(HcallInstructions::from_sequence(KnownSequence::BookeHv)),
+        has_idle: Some(true),
+    };
+    let wanted_block = {
+        let node = replace.node().to_minimal_dtb(&Padding::NONE).unwrap();
+        let text = dts(&node);
+        let (s, e) = hv_block(&text).unwrap();
+        text[s..e].to_string()
+    };
+    let (mut added, mut replaced, mut old, mut invalid, mut refused) = (0, 0, 0, 0, 0);
+    let mut identical = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(corpus.join("dtb"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "dtb"))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let blob = std::fs::read(&path).unwrap();
+        let Ok(fdt) = Fdt::new(&blob) else {
+            assert!(
+                matches!(
+                    patch(&blob, &PatchRequest::default()),
+                    Err(PatchError::Fdt(_))
+                ),
+                "{name}"
+            );
+            invalid += 1;
+            continue;
+        };
+        if fdt.header().version < 16 {
+            assert!(
+                matches!(
+                    patch(&blob, &PatchRequest::default()),
+                    Err(PatchError::OldVersion(_))
+                ),
+                "{name}"
+            );
+            old += 1;
+            continue;
+        }
+        let hv_count = fdt
+            .root()
+            .children()
+            .filter(|c| c.name() == "hypervisor")
+            .count();
+        let original = dts(&blob);
+        if hv_count > 1 {
+            assert!(
+                matches!(patch(&blob, &replace), Err(PatchError::Duplicate(_))),
+                "{name}"
+            );
+            refused += 1;
+            continue;
+        }
+        if hv_count == 0 {
+            let add = patch(&blob, &PatchRequest::default()).unwrap();
+            assert_eq!(add.change, Change::Added, "{name}");
+            let with = Fdt::new(&add.blob).unwrap();
+            let hv = with.find("/hypervisor").expect("node added");
+            let names: Vec<&str> = hv.properties().map(|p| p.name).collect();
+            assert_eq!(names, ["compatible", "hcall-instructions"], "{name}");
+            // Everything before the node is unchanged text.
+            let (s, _) = hv_block(&dts(&add.blob)).unwrap();
+            assert_eq!(&dts(&add.blob)[..s], &original[..s], "{name}");
+
+            let back = patch(&add.blob, &remove_req()).unwrap();
+            assert_eq!(back.change, Change::Removed, "{name}");
+            assert_eq!(dts(&back.blob), original, "{name}: DTS differs");
+            let a = Fdt::new(&blob).unwrap();
+            let b = Fdt::new(&back.blob).unwrap();
+            assert_eq!(
+                &a.blob()[a.struct_range()],
+                &b.blob()[b.struct_range()],
+                "{name}: structure block differs"
+            );
+            assert_eq!(
+                &a.blob()[a.rsvmap_range()],
+                &b.blob()[b.rsvmap_range()],
+                "{name}"
+            );
+            assert_eq!(a.header().boot_cpuid_phys, b.header().boot_cpuid_phys);
+            assert_eq!(a.header().version, b.header().version);
+            if a.blob() == b.blob() {
+                identical += 1;
+            } else {
+                eprintln!("{name}: add+remove gives the same tree, other bytes");
+            }
+            if use_dtc {
+                if let Some(want) = dtc_dts(tmp.path(), "a.dtb", &blob) {
+                    let got = dtc_dts(tmp.path(), "b.dtb", &back.blob).expect("dtc reads it");
+                    assert_eq!(got, want, "{name}: dtc prints differently");
+                }
+            }
+            added += 1;
+        } else {
+            let out = patch(&blob, &replace).unwrap();
+            assert_eq!(out.change, Change::Replaced, "{name}");
+            let (s, e) = hv_block(&original).expect("hypervisor in DTS");
+            let expected = format!("{}{}{}", &original[..s], wanted_block, &original[e..]);
+            assert_eq!(dts(&out.blob), expected, "{name}: replace changed more");
+            let gone = patch(&blob, &remove_req()).unwrap();
+            let expected = format!("{}{}", &original[..s], &original[e..]);
+            assert_eq!(dts(&gone.blob), expected, "{name}: remove changed more");
+            if use_dtc {
+                if let Some(want) = dtc_dts(tmp.path(), "a.dtb", &blob) {
+                    let (s, e) = hv_block(&want).unwrap();
+                    let expected = format!("{}{}{}", &want[..s], wanted_block, &want[e..]);
+                    let got = dtc_dts(tmp.path(), "b.dtb", &out.blob).expect("dtc reads it");
+                    assert_eq!(got, expected, "{name}: dtc sees more changes");
+                }
+            }
+            replaced += 1;
+        }
+    }
+    eprintln!(
+        "corpus: {added} added+removed ({identical} byte-identical), {replaced} replaced, {old} old-format refused, \
+         {refused} with duplicate /hypervisor refused, {invalid} invalid"
+    );
+    assert!(added >= 30 && replaced >= 5, "corpus smaller than expected");
+}
