@@ -634,6 +634,58 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_text_never_panics() {
+        // Statements glued from fragments that stress every operand parser, plus raw
+        // bytes including multi-byte UTF-8 next to the split points.
+        const FRAGS: &[&str] = &[
+            "li",
+            "ld",
+            "b",
+            "ba",
+            "mfspr",
+            "mtsprg0",
+            ".long",
+            "sc",
+            "r",
+            "r31",
+            "r32",
+            "%",
+            "-",
+            "+",
+            ".",
+            ".+",
+            ".-",
+            "0x",
+            "0xffffffffffffffffff",
+            "9223372036854775808",
+            "(",
+            ")",
+            "(0)",
+            ",",
+            ";",
+            "\n",
+            "#",
+            " ",
+            "é",
+            "\u{2009}",
+            "MAS7",
+            "_",
+            "-0x8000",
+        ];
+        let mut x: u64 = 7;
+        for _ in 0..50_000 {
+            let mut t = String::new();
+            for _ in 0..(x % 9) {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let i = usize::try_from(x >> 33).unwrap_or(0) % FRAGS.len();
+                t.push_str(FRAGS[i]);
+            }
+            let _ = assemble(&t);
+            let _ = assemble_one(&t);
+        }
+    }
+
+    #[test]
     fn rejects_bad_statements_precisely() {
         let err = |s: &str| assemble(s).unwrap_err().to_string();
         assert_eq!(

@@ -225,7 +225,7 @@ pub enum Insn {
     Mtmsrd {
         /// Source.
         rs: u8,
-        /// L = 1: only MSR[EE] and MSR[RI] are changed.
+        /// L = 1: only `MSR[EE]` and `MSR[RI]` are changed.
         l: bool,
     },
     /// `wrtee RS` (BookE, OPCD 31, XO 131).
@@ -235,7 +235,7 @@ pub enum Insn {
     },
     /// `wrteei E` (BookE, OPCD 31, XO 163).
     Wrteei {
-        /// New MSR[EE].
+        /// New `MSR[EE]`.
         e: bool,
     },
     /// `tlbsync` (OPCD 31, XO 566).
