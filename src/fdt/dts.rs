@@ -134,46 +134,70 @@ fn push_escaped(out: &mut Vec<u8>, s: &[u8]) {
 /// Appends a property's value as dtc prints it after the name: `;` for an empty
 /// value, else ` = <value>;` (no newline).
 pub fn push_value(out: &mut Vec<u8>, value: &[u8], style: StringListStyle) {
+    // A Vec never needs spilling.
+    let _ = emit_value(out, value, style, &mut |_| Ok(()));
+}
+
+/// Value bytes formatted between two calls of `spill`, so that a huge property
+/// (a 64 KiB `/incbin/`, a firmware image) never sits whole in the buffer.
+const VALUE_CHUNK: usize = 4096;
+
+fn emit_value(
+    out: &mut Vec<u8>,
+    value: &[u8],
+    style: StringListStyle,
+    spill: &mut dyn FnMut(&mut Vec<u8>) -> io::Result<()>,
+) -> io::Result<()> {
     match value_kind(value) {
         ValueKind::Empty => out.push(b';'),
         ValueKind::String => {
             out.extend_from_slice(b" = \"");
             let body = value.get(..value.len() - 1).unwrap_or_default();
-            match style {
-                StringListStyle::Dtc16 => push_escaped(out, body),
-                StringListStyle::Dtc17 => {
-                    for (i, part) in body.split(|&b| b == 0).enumerate() {
-                        if i > 0 {
-                            out.extend_from_slice(b"\", \"");
+            for chunk in body.chunks(VALUE_CHUNK) {
+                match style {
+                    StringListStyle::Dtc16 => push_escaped(out, chunk),
+                    StringListStyle::Dtc17 => {
+                        for (i, part) in chunk.split(|&b| b == 0).enumerate() {
+                            if i > 0 {
+                                out.extend_from_slice(b"\", \"");
+                            }
+                            push_escaped(out, part);
                         }
-                        push_escaped(out, part);
                     }
                 }
+                spill(out)?;
             }
             out.extend_from_slice(b"\";");
         }
         ValueKind::Cells => {
             out.extend_from_slice(b" = <");
-            for (i, c) in value.chunks_exact(4).enumerate() {
-                if i > 0 {
-                    out.push(b' ');
+            for (n, chunk) in value.chunks(VALUE_CHUNK).enumerate() {
+                for (i, c) in chunk.chunks_exact(4).enumerate() {
+                    if i > 0 || n > 0 {
+                        out.push(b' ');
+                    }
+                    push_hex_u32(out, u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
                 }
-                push_hex_u32(out, u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+                spill(out)?;
             }
             out.extend_from_slice(b">;");
         }
         ValueKind::Bytes => {
             out.extend_from_slice(b" = [");
-            for (i, &b) in value.iter().enumerate() {
-                if i > 0 {
-                    out.push(b' ');
+            for (n, chunk) in value.chunks(VALUE_CHUNK).enumerate() {
+                for (i, &b) in chunk.iter().enumerate() {
+                    if i > 0 || n > 0 {
+                        out.push(b' ');
+                    }
+                    out.push(HEX[usize::from(b >> 4)]);
+                    out.push(HEX[usize::from(b & 0xf)]);
                 }
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
+                spill(out)?;
             }
             out.extend_from_slice(b"];");
         }
     }
+    Ok(())
 }
 
 fn indent(out: &mut Vec<u8>, level: usize) {
@@ -185,7 +209,14 @@ fn indent(out: &mut Vec<u8>, level: usize) {
 /// # Errors
 /// Only I/O errors from `out`.
 pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::Result<()> {
-    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + 4096);
+    let mut buf: Vec<u8> = Vec::with_capacity(FLUSH_AT + VALUE_CHUNK * 4);
+    let mut spill = |buf: &mut Vec<u8>| -> io::Result<()> {
+        if buf.len() >= FLUSH_AT {
+            out.write_all(buf)?;
+            buf.clear();
+        }
+        Ok(())
+    };
     buf.extend_from_slice(b"/dts-v1/;\n\n");
     for r in fdt.reservations() {
         buf.extend_from_slice(b"/memreserve/\t");
@@ -193,6 +224,7 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
         buf.push(b' ');
         push_hex_u64_16(&mut buf, r.size);
         buf.extend_from_slice(b";\n");
+        spill(&mut buf)?;
     }
     let drop_names =
         !opts.keep_name_properties && fdt.has_name_properties() && names_are_strings(fdt);
@@ -204,21 +236,41 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
             open -= 1;
             indent(&mut buf, open);
             buf.extend_from_slice(b"};\n");
+            spill(&mut buf)?;
         }
         if depth > 0 {
             buf.push(b'\n');
         }
-        write_node_head(&mut buf, &node, depth, opts, drop_names);
-        open = depth + 1;
-        if buf.len() >= FLUSH_AT {
-            out.write_all(&buf)?;
-            buf.clear();
+        indent(&mut buf, depth);
+        let name = node.name();
+        buf.extend_from_slice(if name.is_empty() {
+            b"/"
+        } else {
+            name.as_bytes()
+        });
+        buf.extend_from_slice(b" {\n");
+        let skip = if drop_names {
+            redundant_name(&node)
+        } else {
+            None
+        };
+        for p in node.properties() {
+            if Some(p.offset) == skip {
+                continue;
+            }
+            indent(&mut buf, depth + 1);
+            buf.extend_from_slice(p.name.as_bytes());
+            emit_value(&mut buf, p.value, opts.string_lists, &mut spill)?;
+            buf.push(b'\n');
+            spill(&mut buf)?;
         }
+        open = depth + 1;
     }
     while open > 0 {
         open -= 1;
         indent(&mut buf, open);
         buf.extend_from_slice(b"};\n");
+        spill(&mut buf)?;
     }
     out.write_all(&buf)?;
     out.flush()
@@ -243,37 +295,6 @@ fn redundant_name(node: &Node<'_>) -> Option<usize> {
     // check_name_properties: len == basenamelen + 1 and the first basenamelen bytes
     // equal the node's base name (the last byte is not compared).
     (p.value.len() == base.len() + 1 && p.value.starts_with(base)).then_some(p.offset)
-}
-
-fn write_node_head(
-    buf: &mut Vec<u8>,
-    node: &Node<'_>,
-    depth: usize,
-    opts: &DtsOptions,
-    drop_names: bool,
-) {
-    indent(buf, depth);
-    let name = node.name();
-    buf.extend_from_slice(if name.is_empty() {
-        b"/"
-    } else {
-        name.as_bytes()
-    });
-    buf.extend_from_slice(b" {\n");
-    let skip = if drop_names {
-        redundant_name(node)
-    } else {
-        None
-    };
-    for p in node.properties() {
-        if Some(p.offset) == skip {
-            continue;
-        }
-        indent(buf, depth + 1);
-        buf.extend_from_slice(p.name.as_bytes());
-        push_value(buf, p.value, opts.string_lists);
-        buf.push(b'\n');
-    }
 }
 
 /// The whole DTS text in memory (for tests and small trees; [`write_dts`] streams).
