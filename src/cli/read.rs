@@ -3,12 +3,14 @@
 
 use super::{CliError, print_json};
 use clap::{Args, ValueEnum};
+use ppcpv::dt::checks::{Finding, HypervisorReport, Severity, check_fdt};
+use ppcpv::fdt::Fdt;
 use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
 use ppcpv::fdt::get::{GetError, ValueType, format_value};
 use ppcpv::fdt::input::read_dtb;
 use ppcpv::fdt::summary::{Summary, summarize};
-use ppcpv::fdt::{Fdt, Node};
 use ppcpv::fileio::Output;
+use ppcpv::insn::Insn;
 use ppcpv::num::format_size;
 use serde::Serialize;
 use std::io::Write;
@@ -95,45 +97,17 @@ fn parse_type(s: &str) -> Result<ValueType, String> {
     s.parse().map_err(|e: GetError| e.to_string())
 }
 
-/// A finding in the `inspect` report.
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    /// Stable identifier.
-    pub id: String,
-    /// `info`, `warning` or `error`.
-    pub severity: String,
-    /// What was found.
-    pub message: String,
-}
-
 /// The `inspect --json` document.
 #[derive(Debug, Serialize)]
 struct InspectReport {
     file: String,
     #[serde(flatten)]
     summary: Summary,
+    /// The `/hypervisor` report without its findings, or null without a node.
     hypervisor: Option<serde_json::Value>,
     findings: Vec<Finding>,
-}
-
-/// The `/hypervisor` verdict and the findings for `inspect`.
-///
-/// Plug-in point for `ppcpv::dt::hypervisor`: until it is available this reports the
-/// first node named `hypervisor` directly under the root, with its path and
-/// `compatible`, and no findings.
-fn hypervisor_verdict(fdt: &Fdt<'_>) -> (Option<serde_json::Value>, Vec<Finding>) {
-    let node = fdt.root().children().find(|n| n.name() == "hypervisor");
-    let value = node.map(|n: Node<'_>| {
-        let compatible = n
-            .property("compatible")
-            .and_then(|p| ppcpv::fdt::summary::string_list(p.value))
-            .unwrap_or_default();
-        serde_json::json!({
-            "path": fdt.path_of(&n),
-            "compatible": compatible,
-        })
-    });
-    (value, Vec::new())
+    #[serde(skip)]
+    verdict: HypervisorReport,
 }
 
 /// Runs `ppcpv inspect`.
@@ -141,19 +115,31 @@ pub fn run_inspect(a: InspectArgs) -> Result<(), CliError> {
     let input = read_dtb(&a.file)?;
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
-    let (hypervisor, findings) = hypervisor_verdict(&fdt);
+    // The /hypervisor verdict and every finding come from ppcpv::dt::checks.
+    let verdict = check_fdt(&fdt);
+    let hypervisor = match verdict.path {
+        None => None,
+        Some(_) => {
+            let mut v = serde_json::to_value(&verdict)?;
+            if let Some(o) = v.as_object_mut() {
+                o.remove("findings");
+            }
+            Some(v)
+        }
+    };
     let report = InspectReport {
         file: a.file.display().to_string(),
         summary: summarize(&fdt),
         hypervisor,
-        findings,
+        findings: verdict.findings.clone(),
+        verdict,
     };
     if a.json {
         print_json(&report)?;
     } else {
         print_inspect(&report)?;
     }
-    if a.check && report.findings.iter().any(|f| f.severity == "error") {
+    if a.check && report.verdict.worst() == Some(Severity::Error) {
         return Err(CliError::Silent);
     }
     Ok(())
@@ -253,23 +239,65 @@ fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
             reg.join(" ")
         )?;
     }
-    match &r.hypervisor {
-        None => writeln!(o, "hypervisor:   none")?,
-        Some(v) => {
-            let path = v.get("path").and_then(|p| p.as_str()).unwrap_or("?");
-            let compat = v
-                .get("compatible")
-                .map(std::string::ToString::to_string)
-                .unwrap_or_default();
-            writeln!(o, "hypervisor:   {path} compatible {compat}")?;
-        }
-    }
+    print_hypervisor(&mut o, &r.verdict)?;
     if r.findings.is_empty() {
         writeln!(o, "findings:     none")?;
     }
-    for f in &r.findings {
-        writeln!(o, "  {} [{}] {}", f.severity, f.id, f.message)?;
+    for (i, f) in r.findings.iter().enumerate() {
+        let label = if i == 0 { "findings:" } else { "" };
+        let at = f
+            .path
+            .as_deref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
+        writeln!(o, "{label:<13} {}[{}]{at}: {}", f.severity, f.id, f.message)?;
     }
+    Ok(())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliError> {
+    let Some(path) = &v.path else {
+        writeln!(o, "hypervisor:   none")?;
+        return Ok(());
+    };
+    let flavour = v.flavour.map_or("unknown", |f| f.name());
+    writeln!(o, "hypervisor:   {path} ({flavour})")?;
+    writeln!(o, "  compatible: {}", v.compatible.join(", "))?;
+    match &v.hcall_instructions {
+        None => writeln!(o, "  hcall-instructions: none")?,
+        Some(words) => {
+            let seq = v.sequence.unwrap_or("not a known sequence");
+            writeln!(o, "  hcall-instructions: {} words, {seq}", words.len())?;
+            for w in words {
+                writeln!(o, "    {w:08x}  {}", Insn::decode(*w))?;
+            }
+        }
+    }
+    writeln!(o, "  has-idle:   {}", yes_no(v.has_idle))?;
+    let l = &v.linux;
+    writeln!(
+        o,
+        "  Linux detects KVM:       {} ({})",
+        yes_no(l.detects_kvm),
+        l.detects_kvm_why
+    )?;
+    writeln!(
+        o,
+        "  ePAPR hypercalls:        {} ({})",
+        yes_no(l.epapr_hypercalls),
+        l.epapr_hypercalls_why
+    )?;
+    writeln!(
+        o,
+        "  magic page:              {} ({})",
+        yes_no(l.magic_page),
+        l.magic_page_why
+    )?;
+    writeln!(o, "  EV_IDLE power save:      {}", yes_no(l.ev_idle))?;
     Ok(())
 }
 
