@@ -83,7 +83,8 @@ pub struct DisasmArgs {
     /// orders (at most 4 words).
     #[arg(long)]
     pub stub: bool,
-    /// Print JSON.
+    /// Print JSON: `{endian, sequence, insns: [{word, fetched, text, mnemonic, known}],
+    /// stub}`, words as `"0x…"` strings.
     #[arg(long)]
     pub json: bool,
 }
@@ -94,7 +95,8 @@ pub struct SeqArgs {
     /// Show only this sequence.
     #[arg(value_parser = parse_sequence, value_name = "NAME")]
     pub name: Option<KnownSequence>,
-    /// Print JSON.
+    /// Print JSON: an array of `{name, description, words, text, always_fails, big,
+    /// little}`, where `big`/`little` list the stub slots each guest runs.
     #[arg(long)]
     pub json: bool,
 }

@@ -686,6 +686,21 @@ impl Insn {
     }
 }
 
+/// Parses one statement in [`assemble`]'s syntax: `"sc 1".parse::<Insn>()`.
+///
+/// ```
+/// use ppcpv::insn::Insn;
+/// let i: Insn = "mfspr r3,MAS7".parse().unwrap();
+/// assert_eq!(i.encode(), 0x7c70eaa6);
+/// ```
+impl std::str::FromStr for Insn {
+    type Err = AsmErrorKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        assemble_one(s)
+    }
+}
+
 /// `D(RA)` with RA = 0 shown as the literal `0`, as objdump does for load/store bases.
 struct Mem(i16, u8);
 
