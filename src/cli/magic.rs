@@ -336,12 +336,12 @@ fn run_set(a: &SetArgs) -> Result<(), CliError> {
         let (name, value) = text
             .split_once('=')
             .ok_or_else(|| CliError::usage(format!("'{text}' is not FIELD=VALUE")))?;
-        let sel = Selector::parse(name).map_err(usage)?;
+        let sel = Selector::parse(name).map_err(|e| CliError::usage(e.to_string()))?;
         let value =
             ppcpv::num::parse_u64(value).map_err(|e| CliError::usage(format!("{name}: {e}")))?;
         if bits32 && value > u64::from(u32::MAX) {
             return Err(usage(MagicError::TooWide {
-                field: sel.name(),
+                field: sel,
                 value,
                 bits: 32,
             }));

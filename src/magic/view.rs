@@ -15,8 +15,9 @@ use super::layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, SHARED
 use crate::Endian;
 use crate::hcall::MagicFeatures;
 
-/// Errors from magic-page views.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Errors from magic-page views. `Copy` and heap-free, so a `Result` from a field
+/// accessor costs no more than the value itself on the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MagicError {
     /// The slice is not exactly one page.
     #[error("a magic page is {PAGE_SIZE} bytes, got {len}")]
@@ -51,21 +52,29 @@ pub enum MagicError {
     /// A value that does not fit the field.
     #[error("value {value:#x} is too wide for {field} ({bits} bits)")]
     TooWide {
-        /// The field as written (`msr`, `sr[3]`, `mas3`).
-        field: String,
+        /// The field, array element or MAS half written to.
+        field: Selector,
         /// The value.
         value: u64,
         /// The field's width.
         bits: u32,
     },
+}
+
+/// Errors from [`Selector::parse`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
     /// A name that is not a field.
     #[error(
         "unknown field '{0}' (see `ppcpv magic layout`; arrays as sr[0]..sr[15], halves as mas7/mas3)"
     )]
-    UnknownField(String),
+    Unknown(String),
     /// An array named without an index.
     #[error("{0} is an array: name one element, e.g. {0}[0]")]
     NeedsIndex(&'static str),
+    /// An index past the end.
+    #[error(transparent)]
+    Field(#[from] MagicError),
 }
 
 /// What one access names: a whole field, one array element, or a half of `mas7_3`.
@@ -85,9 +94,9 @@ impl Selector {
     /// Parses `msr`, `sr[3]`, `mas7` or `mas3` (C member names, lower case).
     ///
     /// # Errors
-    /// [`MagicError::UnknownField`], [`MagicError::NeedsIndex`] for a bare `sr`,
-    /// [`MagicError::Index`] for an index past the end.
-    pub fn parse(text: &str) -> Result<Selector, MagicError> {
+    /// [`SelectorError::Unknown`], [`SelectorError::NeedsIndex`] for a bare `sr`,
+    /// [`MagicError::Index`] (wrapped) for an index past the end.
+    pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let t = text.trim();
         match t {
             "mas7" => return Ok(Selector::Mas7),
@@ -95,22 +104,22 @@ impl Selector {
             _ => {}
         }
         if let Some((name, rest)) = t.split_once('[') {
-            let id = FieldId::from_name(name)
-                .ok_or_else(|| MagicError::UnknownField(text.to_string()))?;
+            let id =
+                FieldId::from_name(name).ok_or_else(|| SelectorError::Unknown(text.to_string()))?;
             let f = id.field();
             let index = rest
                 .strip_suffix(']')
                 .and_then(|n| crate::num::parse_u64(n).ok())
-                .ok_or_else(|| MagicError::UnknownField(text.to_string()))?;
+                .ok_or_else(|| SelectorError::Unknown(text.to_string()))?;
             let index = usize::try_from(index).unwrap_or(usize::MAX);
             if f.count == 1 {
-                return Err(MagicError::UnknownField(text.to_string()));
+                return Err(SelectorError::Unknown(text.to_string()));
             }
-            return Selector::element(id, index);
+            return Ok(Selector::element(id, index)?);
         }
-        let id = FieldId::from_name(t).ok_or_else(|| MagicError::UnknownField(text.to_string()))?;
+        let id = FieldId::from_name(t).ok_or_else(|| SelectorError::Unknown(text.to_string()))?;
         if id.field().count > 1 {
-            return Err(MagicError::NeedsIndex(id.name()));
+            return Err(SelectorError::NeedsIndex(id.name()));
         }
         Ok(Selector::Field(id))
     }
@@ -242,13 +251,31 @@ fn wr64(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u64) {
 #[inline(always)]
 fn gate(f: &'static Field, features: MagicFeatures) -> Result<(), MagicError> {
     match f.feature {
-        Some(mask) if !features.contains(mask) => Err(MagicError::Gated {
-            field: f.name,
-            feature: super::layout::feature_name(mask),
-            mask: mask.bits(),
-            features: features.bits(),
-        }),
+        Some(mask) if !features.contains(mask) => Err(gated(f, features)),
         _ => Ok(()),
+    }
+}
+
+/// The gate of a typed accessor, whose mask is a constant: one AND and a compare on
+/// the hot path, the error built out of line.
+#[inline(always)]
+fn gate_const(id: FieldId, mask: MagicFeatures, features: MagicFeatures) -> Result<(), MagicError> {
+    if features.contains(mask) {
+        Ok(())
+    } else {
+        Err(gated(id.field(), features))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn gated(f: &'static Field, features: MagicFeatures) -> MagicError {
+    let mask = f.feature.unwrap_or(MagicFeatures::NONE);
+    MagicError::Gated {
+        field: f.name,
+        feature: super::layout::feature_name(mask),
+        mask: mask.bits(),
+        features: features.bits(),
     }
 }
 
@@ -261,6 +288,20 @@ fn page_ref(bytes: &[u8]) -> Result<&[u8; PAGE_SIZE], MagicError> {
 fn page_mut(bytes: &mut [u8]) -> Result<&mut [u8; PAGE_SIZE], MagicError> {
     let len = bytes.len();
     bytes.try_into().map_err(|_| MagicError::PageSize { len })
+}
+
+/// Elements of `sr`.
+const SR_COUNT: usize = 16;
+const _: () = assert!(FieldId::Sr.field().count == SR_COUNT);
+
+#[cold]
+#[inline(never)]
+fn sr_index(n: usize) -> MagicError {
+    MagicError::Index {
+        field: "sr",
+        index: n,
+        count: SR_COUNT,
+    }
 }
 
 // Offsets used by the typed accessors, taken from the table so there is one source.
@@ -365,11 +406,11 @@ macro_rules! read_api {
         /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
         #[inline]
         pub fn sr(&self, n: usize) -> Result<u32, MagicError> {
-            let f = FieldId::Sr.field();
-            gate(f, self.features)?;
-            match f.element_offset(n) {
-                Some(o) => Ok(rd32(self.bytes(), o, self.endian)),
-                None => Err(MagicError::Index { field: f.name, index: n, count: f.count }),
+            gate_const(FieldId::Sr, MagicFeatures::SR, self.features)?;
+            if n < SR_COUNT {
+                Ok(rd32(self.bytes(), off(FieldId::Sr) + 4 * n, self.endian))
+            } else {
+                Err(sr_index(n))
             }
         }
 
@@ -423,7 +464,7 @@ macro_rules! read_api {
         /// [`MagicError::Gated`] without the mask.
         #[inline]
         pub fn $name(&self) -> Result<u32, MagicError> {
-            gate(FieldId::$id.field(), self.features)?;
+            gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
             Ok(rd32(self.bytes(), off(FieldId::$id), self.endian))
         }
     )*};
@@ -434,7 +475,7 @@ macro_rules! read_api {
         /// [`MagicError::Gated`] without the mask.
         #[inline]
         pub fn $name(&self) -> Result<u64, MagicError> {
-            gate(FieldId::$id.field(), self.features)?;
+            gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
             Ok(rd64(self.bytes(), off(FieldId::$id), self.endian))
         }
     )*};
@@ -463,7 +504,7 @@ macro_rules! write_api {
         /// [`MagicError::Gated`] without the mask; nothing is written.
         #[inline]
         pub fn $name(&mut self, v: u32) -> Result<(), MagicError> {
-            gate(FieldId::$id.field(), self.features)?;
+            gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
             wr32(self.bytes, off(FieldId::$id), self.endian, v);
             Ok(())
         }
@@ -475,7 +516,7 @@ macro_rules! write_api {
         /// [`MagicError::Gated`] without the mask; nothing is written.
         #[inline]
         pub fn $name(&mut self, v: u64) -> Result<(), MagicError> {
-            gate(FieldId::$id.field(), self.features)?;
+            gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
             wr64(self.bytes, off(FieldId::$id), self.endian, v);
             Ok(())
         }
@@ -667,18 +708,12 @@ impl<'a> MagicPageMut<'a> {
     /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
     #[inline]
     pub fn set_sr(&mut self, n: usize, v: u32) -> Result<(), MagicError> {
-        let f = FieldId::Sr.field();
-        gate(f, self.features)?;
-        match f.element_offset(n) {
-            Some(o) => {
-                wr32(self.bytes, o, self.endian, v);
-                Ok(())
-            }
-            None => Err(MagicError::Index {
-                field: f.name,
-                index: n,
-                count: f.count,
-            }),
+        gate_const(FieldId::Sr, MagicFeatures::SR, self.features)?;
+        if n < SR_COUNT {
+            wr32(self.bytes, off(FieldId::Sr) + 4 * n, self.endian, v);
+            Ok(())
+        } else {
+            Err(sr_index(n))
         }
     }
 
@@ -788,7 +823,7 @@ fn check(sel: Selector, value: u64, features: MagicFeatures) -> Result<(), Magic
     let bits = sel.bits();
     if bits < 64 && value >> bits != 0 {
         return Err(MagicError::TooWide {
-            field: sel.name(),
+            field: sel,
             value,
             bits,
         });
@@ -1003,26 +1038,26 @@ mod tests {
             Ok(Selector::Element(FieldId::Sr, 2))
         );
         assert_eq!(Selector::parse("mas3"), Ok(Selector::Mas3));
-        assert_eq!(Selector::parse("sr"), Err(MagicError::NeedsIndex("sr")));
+        assert_eq!(Selector::parse("sr"), Err(SelectorError::NeedsIndex("sr")));
         assert!(matches!(
             Selector::parse("sr[16]"),
-            Err(MagicError::Index { index: 16, .. })
+            Err(SelectorError::Field(MagicError::Index { index: 16, .. }))
         ));
         assert!(matches!(
             Selector::parse("sr[99999999999999999999]"),
-            Err(MagicError::UnknownField(_))
+            Err(SelectorError::Unknown(_))
         ));
         assert!(matches!(
             Selector::parse("msr[0]"),
-            Err(MagicError::UnknownField(_))
+            Err(SelectorError::Unknown(_))
         ));
         assert!(matches!(
             Selector::parse("sr[1"),
-            Err(MagicError::UnknownField(_))
+            Err(SelectorError::Unknown(_))
         ));
         assert!(matches!(
             Selector::parse("epr"),
-            Err(MagicError::UnknownField(_))
+            Err(SelectorError::Unknown(_))
         ));
         assert_eq!(Selector::all().count(), 26 + 16);
         assert_eq!(Selector::Element(FieldId::Sr, 3).to_string(), "sr[3]");
