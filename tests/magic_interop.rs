@@ -12,8 +12,9 @@
 
 mod common;
 
+use ppcpv::hcall::{HcallRegs, HcallToken, MapMagicPage, Vendor, registry};
 use ppcpv::hcall::{KvmFeature, MagicFeatures};
-use ppcpv::magic::{FIELDS, PageLocation, SHARED_SIZE};
+use ppcpv::magic::{FIELDS, SHARED_SIZE};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -102,7 +103,8 @@ const CONSTANTS: &[&str] = &[
 
 fn c_program() -> String {
     let mut c = String::from(
-        "#include <linux/kvm_para.h>\n\
+        "#include <asm/errno.h>\n\
+         #include <linux/kvm_para.h>\n\
          int printf(const char *, ...);\n\
          #define F(m) printf(\"field %s %lu %lu %lu\\n\", #m, \
          (unsigned long)__builtin_offsetof(struct kvm_vcpu_arch_shared, m), \
@@ -119,8 +121,29 @@ fn c_program() -> String {
     for k in CONSTANTS {
         c.push_str(&format!("C({k});\n"));
     }
+    // Every name ppcpv's hcall registry gives a KVM or ePAPR hypercall or return code;
+    // names the kernel header lacks are reported as such.
+    for name in registry_names() {
+        c.push_str(&format!(
+            "#ifdef {name}\nprintf(\"reg %s %lld\\n\", \"{name}\", (long long)({name}));\n#else\nprintf(\"absent {name}\\n\");\n#endif\n"
+        ));
+    }
     c.push_str("return 0;\n}\n");
     c
+}
+
+/// Names and values from `ppcpv::hcall::registry` for the vendors whose numbers these
+/// headers define (KVM, ePAPR) and for every return code.
+fn registry() -> BTreeMap<&'static str, i64> {
+    let calls = registry::all()
+        .filter(|h| matches!(h.vendor, Vendor::Kvm | Vendor::Epapr))
+        .map(|h| (h.name, i64::from(h.number)));
+    let codes = registry::all_codes().map(|c| (c.name, i64::from(c.value)));
+    calls.chain(codes).collect()
+}
+
+fn registry_names() -> Vec<&'static str> {
+    registry().into_keys().collect()
 }
 
 fn compile_and_run(dir: &Path) -> String {
@@ -162,6 +185,8 @@ fn layout_and_constants_match_the_kernel_header() {
     let mut fields = BTreeMap::new();
     let mut consts = BTreeMap::new();
     let mut sizeof = None;
+    let mut reg = BTreeMap::new();
+    let mut absent = Vec::new();
     for line in text.lines() {
         let w: Vec<&str> = line.split_whitespace().collect();
         match w.as_slice() {
@@ -174,6 +199,10 @@ fn layout_and_constants_match_the_kernel_header() {
                     [o, s, a].map(|v| v.parse::<usize>().unwrap()),
                 );
             }
+            ["reg", n, v] => {
+                reg.insert(n.to_string(), v.parse::<i64>().unwrap());
+            }
+            ["absent", n] => absent.push(n.to_string()),
             ["const", rest @ ..] => {
                 let (v, name) = rest.split_last().unwrap();
                 consts.insert(name.join(" "), v.parse::<i64>().unwrap());
@@ -206,8 +235,10 @@ fn layout_and_constants_match_the_kernel_header() {
         KvmFeature::MAGIC_PAGE.0
     );
     let flag = u("MAGIC_PAGE_FLAG_NOT_MAPPED_NX");
-    assert!(PageLocation::from_params(0, flag, true).nx_aware());
-    assert!(!PageLocation::from_params(0, !flag & 0xfff, true).nx_aware());
+    let map =
+        |r4| MapMagicPage::from_regs(&HcallRegs::new(HcallToken::kvm(4), true).with_r3_r4(0, r4));
+    assert!(map(flag).nx_aware());
+    assert!(!map(!flag & 0xfff).nx_aware());
     for f in &FIELDS {
         if let Some(name) = f.feature_name() {
             assert_eq!(u(name), f.feature.unwrap().bits(), "{}", f.name);
@@ -245,6 +276,29 @@ fn layout_and_constants_match_the_kernel_header() {
         assert_eq!(consts[*name], *v, "{name}");
     }
     assert_eq!(consts.len(), CONSTANTS.len());
+
+    // ppcpv's hypercall registry: every KVM/ePAPR number and return code the header
+    // defines has the header's value; every KVM_HC_* 1-12 and EV_* code is in the header.
+    for (name, value) in registry() {
+        if let Some(v) = reg.get(name) {
+            assert_eq!(*v, value, "registry {name}");
+        }
+    }
+    assert!(
+        absent
+            .iter()
+            .all(|n| !n.starts_with("KVM_HC_") && !n.starts_with("KVM_E")),
+        "registry names missing from the kernel header: {absent:?}"
+    );
+    assert!(
+        reg.len() >= 12 + 14 + 6,
+        "only {} registry names compared",
+        reg.len()
+    );
+    eprintln!(
+        "compared {} registry values with the header; not in the Linux header: {absent:?}",
+        reg.len()
+    );
 }
 
 #[test]

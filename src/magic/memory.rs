@@ -9,12 +9,13 @@
 //! Mapping is read-only unless the page is opened for writing.
 //!
 //! The page location comes from a GPA, or from the guest's `KVM_HC_PPC_MAP_MAGIC_PAGE`
-//! request (r3 = physical address, low 12 bits cleared, `kvm-ppc-pv.md` §6.2 step c).
+//! request ([`MapMagicPage`]: r3 = physical address, low 12 bits cleared,
+//! `kvm-ppc-pv.md` §6.2 step c).
 
 use super::layout::PAGE_SIZE;
 use super::view::{MagicPage, MagicPageMut};
 use crate::Endian;
-use crate::hcall::MagicFeatures;
+use crate::hcall::{MagicFeatures, MapMagicPage};
 use memmap2::{Mmap, MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -250,13 +251,21 @@ impl GuestImage {
         })
     }
 
-    /// Maps the page a guest's MAP_MAGIC_PAGE call named: `r3` is the physical address,
-    /// its low 12 bits cleared as KVM does (`kvm-ppc-pv.md` §6.2 step c, D8).
+    /// Maps the page a guest's `KVM_HC_PPC_MAP_MAGIC_PAGE` call named (its PA, low 12
+    /// bits already cleared by [`MapMagicPage::from_regs`], `kvm-ppc-pv.md` §6.2 step c).
     ///
     /// # Errors
     /// As [`GuestImage::page`].
-    pub fn page_for_map(&self, r3: u64) -> Result<MappedPage, ImageError> {
-        self.page(r3 & !0xfff)
+    pub fn page_for_request(&self, req: &MapMagicPage) -> Result<MappedPage, ImageError> {
+        self.page(req.pa)
+    }
+
+    /// [`GuestImage::page_for_request`] for writing.
+    ///
+    /// # Errors
+    /// As [`GuestImage::page_mut`].
+    pub fn page_mut_for_request(&self, req: &MapMagicPage) -> Result<MappedPageMut, ImageError> {
+        self.page_mut(req.pa)
     }
 
     fn io(&self, source: io::Error) -> ImageError {
@@ -391,7 +400,10 @@ mod tests {
             img.page_mut(0x4000_0000),
             Err(ImageError::ReadOnly { .. })
         ));
-        assert_eq!(img.page_for_map(0x4000_1fff).unwrap().gpa(), 0x4000_1000);
+        let regs = crate::hcall::HcallRegs::new(crate::hcall::HcallToken::kvm(4), true)
+            .with_r3_r4(0x4000_1fff, 0xffff_ffff_ffff_f001);
+        let req = MapMagicPage::from_regs(&regs);
+        assert_eq!(img.page_for_request(&req).unwrap().gpa(), 0x4000_1000);
     }
 
     #[test]

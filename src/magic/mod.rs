@@ -33,6 +33,6 @@ pub mod memory;
 pub mod view;
 
 pub use layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, SHARED_SIZE, Width};
-pub use map::{HostPlacement, PageLocation};
+pub use map::{HostPlacement, MapMagicPage, PageLocation};
 pub use memory::{GuestImage, ImageError, ImageOptions, MappedPage, MappedPageMut};
 pub use view::{MagicError, MagicPage, MagicPageMut, Selector, SelectorError};

@@ -597,7 +597,7 @@ impl<'a> MagicPage<'a> {
 /// view.set(Selector::parse("sr[2]")?, 0x2000_0002)?;
 /// assert_eq!(view.sr(2)?, 0x2000_0002);
 /// assert_eq!(page[0x40], 0x34); // little-endian in memory
-/// # Ok::<(), ppcpv::magic::MagicError>(())
+/// # Ok::<(), ppcpv::magic::SelectorError>(())
 /// ```
 #[derive(Debug)]
 pub struct MagicPageMut<'a> {
