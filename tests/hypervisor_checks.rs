@@ -344,3 +344,41 @@ fn whole_corpus_never_panics() {
     }
     assert!(checked > 50, "only {checked} blobs parsed");
 }
+
+/// Seeded mutations of the goldens: whatever `Fdt::new` accepts, the checks and the node
+/// reader handle without panicking (fdt-ecosystem.md §4: parsers never panic).
+#[test]
+fn mutated_goldens_never_panic() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut accepted = 0;
+    for name in ["kvm.dtb", "epapr.dtb"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("dts")
+            .join(name);
+        let golden = std::fs::read(path).unwrap();
+        for _ in 0..10_000 {
+            let mut b = golden.clone();
+            for _ in 0..=(next() % 3) {
+                let i = (next() % b.len() as u64) as usize;
+                match next() % 3 {
+                    0 => b[i] = next() as u8,
+                    1 => b[i] ^= 1 << (next() % 8),
+                    _ => b[i] = 0,
+                }
+            }
+            if let Ok(fdt) = Fdt::new(&b) {
+                accepted += 1;
+                let r = check_fdt(&fdt);
+                serde_json::to_string(&r).unwrap();
+                let _ = ppcpv::dt::hypervisor::HypervisorNode::from_fdt(&fdt);
+            }
+        }
+    }
+    assert!(accepted > 100, "only {accepted} mutants parsed");
+}
