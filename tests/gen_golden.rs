@@ -17,7 +17,11 @@ fn golden(name: &str) -> PathBuf {
 
 fn gen_bytes(machine: &str, format: &str) -> Vec<u8> {
     let out = common::run(&["gen", "--machine", machine, "--format", format, "-o", "-"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 

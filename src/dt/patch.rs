@@ -146,6 +146,9 @@ pub enum PatchError {
     /// The patched blob would exceed the format's 32-bit sizes.
     #[error("the patched blob would exceed 4 GiB")]
     TooLarge,
+    /// A step that cannot fail did (a bug; nothing is written).
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// The result failed validation (a bug; nothing is written).
     #[error("internal error: the patched blob does not validate: {0}")]
     Invalid(FdtError),
@@ -237,19 +240,16 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
     Ok(Patched { blob: out, change })
 }
 
-/// D4: `compatible` contains `"linux,kvm"` or `"epapr,hypervisor-1"`, or the node has
-/// `fsl,hv-version`. Read leniently: a mistyped property elsewhere in the node must not
-/// make a KVM node look foreign.
+/// D4, as [`HypervisorNode::is_kvm`] / [`HypervisorNode::is_epapr`] decide it, but
+/// reading only `compatible` and the presence of `fsl,hv-version`: a mistyped property
+/// elsewhere in the node (a 6-byte `hcall-instructions`) must not make a KVM node look
+/// foreign.
 fn is_kvm_or_epapr(node: &Node<'_>) -> bool {
     if node.property(prop::HV_VERSION).is_some() {
         return true;
     }
-    node.property(prop::COMPATIBLE).is_some_and(|p| {
-        p.value.split(|&b| b == 0).any(|c| {
-            c.eq_ignore_ascii_case(crate::dt::hypervisor::COMPAT_KVM.as_bytes())
-                || c.eq_ignore_ascii_case(crate::dt::hypervisor::COMPAT_EPAPR.as_bytes())
-        })
-    })
+    HypervisorNode::from_properties(node.property(prop::COMPATIBLE).map(|p| (p.name, p.value)))
+        .is_ok_and(|n| n.is_kvm() || n.is_epapr())
 }
 
 /// `"a", "b"` for a string-list value, hex bytes otherwise (for error messages).
@@ -273,7 +273,7 @@ fn node_properties(req: &PatchRequest) -> Result<Vec<PropValue>, PatchError> {
     let node = fdt
         .root()
         .child(NODE_NAME)
-        .ok_or(PatchError::Invalid(FdtError::MissingEnd { offset: 0 }))?;
+        .ok_or(PatchError::Internal("the one-node tree has no /hypervisor"))?;
     Ok(node
         .properties()
         .map(|p| (p.name.to_string(), p.value.to_vec()))
@@ -754,6 +754,27 @@ mod tests {
         let out = patch(&blob, &req).unwrap();
         assert_eq!(out.change, Change::Replaced);
         assert_eq!(hv_props(&out.blob)[0].1, b"linux,kvm\0");
+    }
+
+    #[test]
+    fn broken_kvm_node_is_still_kvm() {
+        // A 6-byte hcall-instructions (Linux rejects it) on a "linux,kvm" node: Set
+        // may fix it in place.
+        let mut cfg = GuestConfig::new(Machine::Minimal);
+        let mut hv = HypervisorNode::preset(Flavour::Kvm);
+        hv.hcall = None;
+        hv.extra = vec![("hcall-instructions".into(), vec![0x44, 0, 0, 0x22, 0, 0])];
+        cfg.hypervisor = Some(hv);
+        let blob = generate(&cfg).unwrap();
+        let req = PatchRequest {
+            hcall: Some(HcallInstructions::from_sequence(KnownSequence::KvmPr)),
+            ..PatchRequest::default()
+        };
+        let out = patch(&blob, &req).unwrap();
+        assert_eq!(
+            hv_props(&out.blob)[1].1,
+            HcallInstructions::from_sequence(KnownSequence::KvmPr).to_be_bytes()
+        );
     }
 
     #[test]
