@@ -627,16 +627,20 @@ impl Pattern {
     }
 }
 
-/// How the fast path sorts the low 11 bits (XO and Rc) of a primary-opcode-31 word.
-const XO_NONE: u8 = 0;
-const XO_MFSPR: u8 = 1;
-const XO_MTSPR: u8 = 2;
-const XO_OTHER: u8 = 3;
+/// Flags for the low 11 bits (XO and Rc) of a primary-opcode-31 word, and for SPR
+/// numbers: which kinds of pattern can match.
+const FLAG_MFSPR: u8 = 1;
+const FLAG_MTSPR: u8 = 2;
+const FLAG_OTHER: u8 = 4;
 
 /// Lookup tables built at compile time from [`PATTERNS`].
 struct Lookup {
-    /// By `word & 0x7ff` (XO and Rc) of an opcode-31 word: which table to consult.
+    /// By `word & 0x7ff` (XO and Rc): `FLAG_MFSPR`, `FLAG_MTSPR`, `FLAG_OTHER` or 0.
     xo: [u8; 2048],
+    /// By SPR number: `FLAG_MFSPR` if an `mfspr` pattern uses it, `FLAG_MTSPR` if an
+    /// `mtspr` pattern does; `FLAG_OTHER` is always set, so that
+    /// `xo & spr != 0` is the whole prefilter.
+    spr: [u8; 1024],
     /// By SPR number: pattern index + 1 for `mfspr`, 0 for none.
     mfspr: [u8; 1024],
     /// By SPR number: pattern index + 1 for `mtspr`, 0 for none.
@@ -645,30 +649,34 @@ struct Lookup {
 
 const fn build_lookup() -> Lookup {
     let mut t = Lookup {
-        xo: [XO_NONE; 2048],
+        xo: [0; 2048],
+        spr: [FLAG_OTHER; 1024],
         mfspr: [0; 1024],
         mtspr: [0; 1024],
     };
     let mut i = 0;
     while i < PATTERNS.len() {
         let p = &PATTERNS[i];
-        // Every kvm.c pattern has primary opcode 31.
+        // Every kvm.c pattern has primary opcode 31, which the prefilter relies on.
         assert!(p.opcode >> 26 == 31);
         let key = (p.opcode & 0x7ff) as usize;
         match p.spr {
             Some(spr) => {
+                let spr = spr as usize;
                 let idx = (i + 1) as u8;
                 if p.opcode & SPR_TO != 0 {
-                    assert!(t.mtspr[spr as usize] == 0);
-                    t.mtspr[spr as usize] = idx;
-                    t.xo[key] = XO_MTSPR;
+                    assert!(t.mtspr[spr] == 0);
+                    t.mtspr[spr] = idx;
+                    t.xo[key] |= FLAG_MTSPR;
+                    t.spr[spr] |= FLAG_MTSPR;
                 } else {
-                    assert!(t.mfspr[spr as usize] == 0);
-                    t.mfspr[spr as usize] = idx;
-                    t.xo[key] = XO_MFSPR;
+                    assert!(t.mfspr[spr] == 0);
+                    t.mfspr[spr] = idx;
+                    t.xo[key] |= FLAG_MFSPR;
+                    t.spr[spr] |= FLAG_MFSPR;
                 }
             }
-            None => t.xo[key] = XO_OTHER,
+            None => t.xo[key] |= FLAG_OTHER,
         }
         i += 1;
     }
@@ -677,28 +685,38 @@ const fn build_lookup() -> Lookup {
 
 static LOOKUP: Lookup = build_lookup();
 
+/// The SPR number of an `mfspr`/`mtspr` word (its two swapped 5-bit halves).
+#[inline(always)]
+const fn spr_of(word: u32) -> usize {
+    (((word >> 16) & 0x1f) | (((word >> 11) & 0x1f) << 5)) as usize
+}
+
+/// The scanner's branch-free prefilter: false for every word that matches no pattern
+/// (primary opcode, XO and, for `mfspr`/`mtspr`, the SPR number are checked with two
+/// small table loads); true for every word that does and for a few near misses, which
+/// [`classify`] then settles.
+#[inline(always)]
+#[must_use]
+pub fn prefilter(word: u32) -> bool {
+    let opcode_31 = u8::from(word >> 26 == 31);
+    // Both indices are masked to the table sizes, so `get` never fails.
+    let xo = LOOKUP.xo.get((word & 0x7ff) as usize).copied().unwrap_or(0);
+    let spr = LOOKUP.spr.get(spr_of(word)).copied().unwrap_or(0);
+    (opcode_31 & u8::from(xo & spr != 0)) != 0
+}
+
 /// The pattern `word` matches, as an index into [`PATTERNS`], or `None` for the vast
 /// majority of words. Independent of configuration and features.
 #[inline]
 #[must_use]
 pub fn classify(word: u32) -> Option<usize> {
-    if word >> 26 != 31 {
+    if !prefilter(word) {
         return None;
     }
-    // Indices are masked to the table sizes, so `get` always succeeds.
-    let class = LOOKUP.xo.get((word & 0x7ff) as usize).copied()?;
-    if class == XO_NONE {
-        return None;
-    }
-    classify_slow(word, class)
-}
-
-#[cold]
-fn classify_slow(word: u32, class: u8) -> Option<usize> {
-    let spr = (((word >> 16) & 0x1f) | (((word >> 11) & 0x1f) << 5)) as usize;
-    let table = match class {
-        XO_MFSPR => &LOOKUP.mfspr,
-        XO_MTSPR => &LOOKUP.mtspr,
+    let xo = LOOKUP.xo.get((word & 0x7ff) as usize).copied()?;
+    let table = match xo {
+        FLAG_MFSPR => &LOOKUP.mfspr,
+        FLAG_MTSPR => &LOOKUP.mtspr,
         _ => {
             return PATTERNS
                 .iter()
@@ -707,7 +725,7 @@ fn classify_slow(word: u32, class: u8) -> Option<usize> {
     };
     // With opcode 31 and the XO checked, RA and RB are the SPR number, so a table hit
     // means `word & ~KVM_MASK_RT == opcode`.
-    let idx = usize::from(table.get(spr).copied()?);
+    let idx = usize::from(table.get(spr_of(word)).copied()?);
     idx.checked_sub(1)
 }
 
@@ -753,6 +771,24 @@ mod tests {
                     assert_eq!(classify(v), linear, "{v:#010x}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn prefilter_never_drops_a_match() {
+        // Every opcode-31 word with RT = 0 (RA, RB, XO and Rc take all values; RT is
+        // masked off by every pattern but the exact wrteei words, which have RT = 0).
+        for low in 0..(1u32 << 21) {
+            let w = 0x7c00_0000 | low;
+            let linear = PATTERNS.iter().position(|q| q.matches(w));
+            assert_eq!(classify(w), linear, "{w:#010x}");
+            if linear.is_some() {
+                assert!(prefilter(w));
+            }
+        }
+        // Other primary opcodes never pass.
+        for op in (0..64u32).filter(|&o| o != 31) {
+            assert!(!prefilter(op << 26 | 0x02a6));
         }
     }
 

@@ -9,7 +9,7 @@
 //! The hot loop looks at the primary opcode first: every `kvm.c` pattern has primary
 //! opcode 31, so most words cost one shift and one compare ([`classify`]).
 
-use super::rules::{Decision, OutcomeClass, PATTERN_COUNT, PATTERNS};
+use super::rules::{Decision, OutcomeClass, PATTERN_COUNT, PATTERNS, prefilter};
 use super::{Config, Rewrite};
 use crate::Endian;
 use crate::hcall::MagicFeatures;
@@ -138,33 +138,46 @@ pub fn scan<F: FnMut(&Site)>(
             decision,
         });
     };
-    let words = bytes.chunks_exact(4);
-    let tail = words.remainder().len();
     match sc.endian {
-        Endian::Big => scan_words(words, u32::from_be_bytes, &mut hit),
-        Endian::Little => scan_words(words, u32::from_le_bytes, &mut hit),
+        Endian::Big => scan_words(bytes, u32::from_be_bytes, &mut hit),
+        Endian::Little => scan_words(bytes, u32::from_le_bytes, &mut hit),
     }
     tally.words = tally.words.saturating_add((bytes.len() / 4) as u64);
-    tally.trailing_bytes = tally.trailing_bytes.saturating_add(tail as u64);
+    tally.trailing_bytes = tally
+        .trailing_bytes
+        .saturating_add((bytes.len() % 4) as u64);
 }
 
-/// The hot loop, one copy per byte order.
+/// Words per block of the hot loop: one bit each in a `u32` mask.
+const BLOCK_WORDS: usize = 32;
+
+/// The hot loop, one copy per byte order: runs the branch-free [`prefilter`] over a
+/// block of 32 words into a bit mask, then calls `hit` for the (rare) set bits, so the
+/// common case has no data-dependent branch to mispredict.
 #[inline(always)]
-fn scan_words<F: FnMut(usize, u32)>(
-    words: std::slice::ChunksExact<'_, u8>,
-    decode: fn([u8; 4]) -> u32,
-    hit: &mut F,
-) {
-    for (i, chunk) in words.enumerate() {
-        let Ok(b) = <[u8; 4]>::try_from(chunk) else {
-            continue;
-        };
-        let word = decode(b);
-        // Cheap prefilter: every kvm.c pattern has primary opcode 31.
-        if word >> 26 != 31 {
-            continue;
+fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], decode: fn([u8; 4]) -> u32, hit: &mut F) {
+    let load = |c: &[u8]| decode(<[u8; 4]>::try_from(c).unwrap_or_default());
+    let mut blocks = bytes.chunks_exact(BLOCK_WORDS * 4);
+    let mut base = 0usize;
+    for block in &mut blocks {
+        let mut mask = 0u32;
+        for (j, c) in block.chunks_exact(4).enumerate() {
+            mask |= u32::from(prefilter(load(c))) << j;
         }
-        hit(i, word);
+        while mask != 0 {
+            let j = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            if let Some(c) = block.get(j * 4..j * 4 + 4) {
+                hit(base + j, load(c));
+            }
+        }
+        base += BLOCK_WORDS;
+    }
+    for (j, c) in blocks.remainder().chunks_exact(4).enumerate() {
+        let word = load(c);
+        if prefilter(word) {
+            hit(base + j, word);
+        }
     }
 }
 
