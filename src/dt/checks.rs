@@ -231,6 +231,64 @@ impl HypervisorReport {
     }
 }
 
+impl fmt::Display for HypervisorReport {
+    /// A short text summary: the node, Linux's verdict, then one line per finding.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        match &self.path {
+            None => writeln!(f, "hypervisor: none")?,
+            Some(p) => {
+                write!(f, "hypervisor: {p}")?;
+                if let Some(fl) = self.flavour {
+                    write!(f, " ({})", fl.name())?;
+                }
+                writeln!(f)?;
+                let quoted: Vec<String> =
+                    self.compatible.iter().map(|c| format!("{c:?}")).collect();
+                writeln!(f, "  compatible: {}", quoted.join(", "))?;
+                match &self.hcall_instructions {
+                    Some(w) => {
+                        let words: Vec<String> = w.iter().map(|x| format!("{x:#010x}")).collect();
+                        writeln!(
+                            f,
+                            "  hcall-instructions: <{}> ({})",
+                            words.join(" "),
+                            self.sequence.unwrap_or("unknown sequence")
+                        )?;
+                    }
+                    None => writeln!(f, "  hcall-instructions: none usable")?,
+                }
+                writeln!(f, "  has-idle: {}", yes(self.has_idle))?;
+            }
+        }
+        let l = &self.linux;
+        writeln!(f, "Linux guest:")?;
+        writeln!(
+            f,
+            "  detects KVM: {} ({})",
+            yes(l.detects_kvm),
+            l.detects_kvm_why
+        )?;
+        writeln!(
+            f,
+            "  ePAPR hypercalls: {} ({})",
+            yes(l.epapr_hypercalls),
+            l.epapr_hypercalls_why
+        )?;
+        writeln!(
+            f,
+            "  magic page: {} ({})",
+            yes(l.magic_page),
+            l.magic_page_why
+        )?;
+        writeln!(f, "  EV_IDLE: {}", yes(l.ev_idle))?;
+        for finding in &self.findings {
+            writeln!(f, "{finding}")?;
+        }
+        Ok(())
+    }
+}
+
 /// One node as the checks see it: its path and its properties in blob order.
 #[derive(Debug, Clone)]
 pub struct NodeProps<'a> {
@@ -835,6 +893,22 @@ mod tests {
             ("guest-id", &[1, 2]),
         ]);
         assert!(r.has(CheckId::BadPropertyValue));
+    }
+
+    #[test]
+    fn text_summary() {
+        let r = hv(&[("compatible", KVM), ("hcall-instructions", KVM_PR)]);
+        let t = r.to_string();
+        assert!(t.starts_with("hypervisor: /hypervisor (kvm)\n"), "{t}");
+        assert!(t.contains(
+            "  hcall-instructions: <0x3c004b56 0x60004d21 0x44000002 0x60000000> (kvm-pr)\n"
+        ));
+        assert!(t.contains("  magic page: yes ("));
+        let r = check_nodes(&tree(&[("/", &[])]));
+        assert!(
+            r.to_string()
+                .contains("info[no-hypervisor-node]: no /hypervisor node")
+        );
     }
 
     #[test]

@@ -142,10 +142,7 @@ impl HcallInstructions {
         if !bytes.len().is_multiple_of(4) || bytes.len() > 16 {
             return Err(HcallError::BadLength(bytes.len()));
         }
-        let words: Vec<u32> = bytes
-            .chunks_exact(4)
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-            .collect();
+        let words: Vec<u32> = be_words(bytes).collect();
         Self::up_to_four(&words)
     }
 
@@ -590,10 +587,19 @@ fn be_u32x4(value: &[u8]) -> Option<[u32; 4]> {
         return None;
     }
     let mut out = [0u32; 4];
-    for (o, c) in out.iter_mut().zip(value.chunks_exact(4)) {
-        *o = u32::from_be_bytes([c[0], c[1], c[2], c[3]]);
+    for (o, w) in out.iter_mut().zip(be_words(value)) {
+        *o = w;
     }
     Some(out)
+}
+
+/// The big-endian words of `bytes` (a trailing partial word is ignored; callers check
+/// the length first).
+fn be_words(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes
+        .chunks_exact(4)
+        .filter_map(|c| <[u8; 4]>::try_from(c).ok())
+        .map(u32::from_be_bytes)
 }
 
 #[cfg(test)]
