@@ -355,10 +355,18 @@ pub fn check_nodes(nodes: &[NodeProps<'_>]) -> HypervisorReport {
     for n in nodes.iter().filter(|n| n.path != NODE_PATH) {
         if n.get(prop::HCALL_INSTRUCTIONS).is_some() {
             let used = first_hcall.is_some_and(|(f, _)| f.path == n.path);
-            let msg = if used {
+            let hv_has_words = hv.is_some_and(|h| h.get(prop::HCALL_INSTRUCTIONS).is_some());
+            let msg = if used && hv_has_words {
                 format!(
                     "{} has hcall-instructions and comes first in the tree: newer Linux \
                      (early_init_dt_scan_epapr) uses these words, not /hypervisor's",
+                    n.path
+                )
+            } else if used {
+                format!(
+                    "{} has hcall-instructions outside /hypervisor: newer Linux \
+                     (early_init_dt_scan_epapr) takes the first node with the property \
+                     anywhere, so it patches its hypercall stub with these words",
                     n.path
                 )
             } else {
