@@ -203,7 +203,7 @@ pub struct HypervisorReport {
     /// Its `compatible` entries.
     pub compatible: Vec<String>,
     /// Its instruction words (`hcall-instructions`, else the legacy spelling), or null
-    /// when absent or of a bad length.
+    /// when absent, empty or of a bad length (the findings say which).
     pub hcall_instructions: Option<Vec<u32>>,
     /// The named sequence the words form, or null.
     pub sequence: Option<&'static str>,
