@@ -106,3 +106,76 @@ fn padding_matches_dtc() {
     let ours = ppcpv_bytes(&["hypervisor", "--flavour", "kvm", "--pad", "100"]);
     assert!(std::fs::read(&out).unwrap() == ours, "dtc -p 100 differs");
 }
+
+/// The writer's header options against dtc's: `-S`, `-a`, `-b` and `/memreserve/`.
+#[test]
+fn writer_options_match_dtc() {
+    use ppcpv::fdt::writer::{FdtBuilder, Padding};
+    if !common::interop("writer_options_match_dtc", "dtc") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("t.dts");
+    std::fs::write(
+        &src,
+        "/dts-v1/;\n\n/memreserve/\t0x0000000001000000 0x0000000000010000;\n\
+         /memreserve/\t0x0000000002000000 0x0000000000001000;\n\n/ {\n\
+         \t#address-cells = <0x02>;\n\t#size-cells = <0x02>;\n\n\tcpus {\n\
+         \t\tphandle = <0x01>;\n\t};\n};\n",
+    )
+    .unwrap();
+    let build = |padding: &Padding| {
+        let mut w =
+            FdtBuilder::with_memreserves(&[(0x100_0000, 0x1_0000), (0x200_0000, 0x1000)]).unwrap();
+        w.set_boot_cpuid_phys(3);
+        let root = w.begin_node("").unwrap();
+        w.property_u32("#address-cells", 2).unwrap();
+        w.property_u32("#size-cells", 2).unwrap();
+        let cpus = w.begin_node("cpus").unwrap();
+        w.property_phandle(1).unwrap();
+        w.end_node(cpus).unwrap();
+        w.end_node(root).unwrap();
+        w.finish(padding).unwrap()
+    };
+    let cases: [(&[&str], Padding); 4] = [
+        (&[], Padding::NONE),
+        (
+            &["-S", "4096"],
+            Padding {
+                space: Some(4096),
+                ..Padding::NONE
+            },
+        ),
+        (
+            &["-a", "64"],
+            Padding {
+                align: Some(64),
+                ..Padding::NONE
+            },
+        ),
+        (
+            &["-p", "10", "-a", "32"],
+            Padding {
+                pad: Some(10),
+                align: Some(32),
+                ..Padding::NONE
+            },
+        ),
+    ];
+    for (flags, padding) in cases {
+        let out = dir.path().join("t.dtb");
+        let st = Command::new("dtc")
+            .args(["-q", "-I", "dts", "-O", "dtb", "-b", "3"])
+            .args(flags)
+            .arg("-o")
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .unwrap();
+        assert!(st.success(), "dtc {flags:?}");
+        assert!(
+            std::fs::read(&out).unwrap() == build(&padding),
+            "dtc {flags:?} differs from FdtBuilder with {padding:?}"
+        );
+    }
+}
