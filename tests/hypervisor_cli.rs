@@ -106,6 +106,8 @@ fn pad_adds_free_space() {
     let padded = run_bytes(&["hypervisor", "--pad", "64"]);
     assert_eq!(padded.len(), plain.len() + 64);
     assert!(Fdt::new(&padded).is_ok());
+    assert_eq!(run_bytes(&["hypervisor", "--space", "4096"]).len(), 4096);
+    assert_eq!(run_bytes(&["hypervisor", "--align", "256"]).len(), 256);
 }
 
 fn usage_error(args: &[&str], needle: &str) {
@@ -129,6 +131,14 @@ fn impossible_requests_exit_2() {
     usage_error(&["hypervisor", "--hcall", "kvm-hv"], "bad instruction word");
     usage_error(&["hypervisor", "--compatible", ""], "must not be empty");
     usage_error(&["hypervisor", "--flavour", "xen"], "invalid value 'xen'");
+    usage_error(
+        &["hypervisor", "--align", "48"],
+        "alignment 48 is not a power of two",
+    );
+    usage_error(
+        &["hypervisor", "--pad", "1", "--space", "2"],
+        "cannot be used with",
+    );
     usage_error(
         &["hypervisor", "--flavour", "epapr", "--pvinfo", "x"],
         "--pvinfo describes a KVM host",

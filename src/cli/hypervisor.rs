@@ -20,14 +20,15 @@ Examples:
   ppcpv hypervisor --pvinfo pvinfo.bin --endian little -o hv.dtb
   ppcpv hypervisor --flavour epapr --guest-name linux1 --format dts")]
 pub struct HypervisorArgs {
-    /// Preset: `kvm` (QEMU/KVM: "linux,kvm", the kvm-pr sequence) or `epapr` (Topaz:
-    /// ePAPR compatibles, `sc 1`, guest-id, guest-name, fsl,hv-version, root
-    /// epapr-version).
+    /// Preset, kvm when not given: `kvm` (QEMU/KVM: "linux,kvm", the kvm-pr sequence) or
+    /// `epapr` (Topaz: ePAPR compatibles, `sc 1`, guest-id, guest-name, fsl,hv-version,
+    /// root epapr-version). The other options change the preset.
     #[arg(long, value_enum)]
     pub flavour: Option<FlavourArg>,
 
     /// hcall-instructions: a sequence name (kvm-pr, booke-hv, epapr, qemu-fallback,
-    /// qemu-fallback-old) or 1-4 comma-separated 32-bit words (0x44000022,0x60000000).
+    /// qemu-fallback-old) or 1-4 32-bit words separated by commas (0x44000022,0x60000000).
+    /// Written exactly as given: never padded to four words.
     #[arg(long, value_name = "SEQ", value_parser = parse_hcall)]
     pub hcall: Option<HcallInstructions>,
 
@@ -66,8 +67,16 @@ pub struct HypervisorArgs {
     pub format: FormatArg,
 
     /// Add N zero bytes of free space to the DTB, like `dtc -p N`.
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
+    #[arg(long, value_name = "N", value_parser = super::parse_u32, conflicts_with = "space")]
     pub pad: Option<u32>,
+
+    /// Make the DTB at least N bytes (free space at the end), like `dtc -S N`.
+    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
+    pub space: Option<u32>,
+
+    /// Round the DTB's size up to a multiple of N (a power of two), like `dtc -a N`.
+    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
+    pub align: Option<u32>,
 
     /// Output file; `-` is stdout.
     #[arg(short, long, value_name = "FILE", default_value = "-")]
@@ -148,7 +157,8 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
     }
     let padding = Padding {
         pad: a.pad,
-        ..Padding::NONE
+        space: a.space,
+        align: a.align,
     };
     let dtb = node
         .to_minimal_dtb(&padding)
