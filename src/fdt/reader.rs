@@ -142,6 +142,7 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    #[inline(always)]
     fn token(&self, pos: usize) -> Result<Tok<'a>, FdtError> {
         let truncated = |what| FdtError::TruncatedStruct { what, offset: pos };
         if pos.checked_add(4).is_none_or(|e| e > self.struct_end) {
@@ -151,17 +152,18 @@ impl<'a> Ctx<'a> {
                 truncated("token")
             });
         }
-        let word = be32(self.blob, pos).ok_or(truncated("token"))?;
+        let word = be32(self.blob, pos).ok_or_else(|| truncated("token"))?;
         let after = pos + 4;
         match word {
             FDT_BEGIN_NODE => {
                 let area = self
                     .blob
                     .get(after..self.struct_end)
-                    .ok_or(FdtError::UnterminatedNodeName { offset: after })?;
-                let nul = memchr0(area).ok_or(FdtError::UnterminatedNodeName { offset: after })?;
+                    .ok_or_else(|| FdtError::UnterminatedNodeName { offset: after })?;
+                let nul = memchr0(area)
+                    .ok_or_else(|| FdtError::UnterminatedNodeName { offset: after })?;
                 let name = area.get(..nul).unwrap_or_default();
-                let next = align_up(after + nul + 1, 4).ok_or(truncated("node name"))?;
+                let next = align_up(after + nul + 1, 4).ok_or_else(|| truncated("node name"))?;
                 Ok(Tok::Begin { name, next })
             }
             FDT_END_NODE => Ok(Tok::EndNode { next: after }),
@@ -171,26 +173,27 @@ impl<'a> Ctx<'a> {
                 if after.checked_add(8).is_none_or(|e| e > self.struct_end) {
                     return Err(truncated("property header"));
                 }
-                let len = be32(self.blob, after).ok_or(truncated("property header"))?;
-                let nameoff = be32(self.blob, after + 4).ok_or(truncated("property header"))?;
+                let len = be32(self.blob, after).ok_or_else(|| truncated("property header"))?;
+                let nameoff =
+                    be32(self.blob, after + 4).ok_or_else(|| truncated("property header"))?;
                 let mut value = after + 8;
                 if self.old && len >= 8 {
                     // dtc flattree.c flat_read_property: FTF_VARALIGN realigns to 8
                     // relative to the start of the structure block.
                     let rel = value - self.struct_start;
-                    value =
-                        self.struct_start + align_up(rel, 8).ok_or(truncated("property value"))?;
+                    value = self.struct_start
+                        + align_up(rel, 8).ok_or_else(|| truncated("property value"))?;
                 }
-                let too_long = FdtError::PropertyTooLong {
+                let too_long = || FdtError::PropertyTooLong {
                     offset: pos,
                     len,
                     struct_end: self.struct_end,
                 };
-                let end = value.checked_add(len as usize).ok_or(too_long.clone())?;
+                let end = value.checked_add(len as usize).ok_or_else(too_long)?;
                 if end > self.struct_end {
-                    return Err(too_long);
+                    return Err(too_long());
                 }
-                let next = align_up(end, 4).ok_or(too_long)?;
+                let next = align_up(end, 4).ok_or_else(too_long)?;
                 Ok(Tok::Prop {
                     len,
                     nameoff,
@@ -205,7 +208,7 @@ impl<'a> Ctx<'a> {
     /// The property name at `nameoff`, checked.
     fn prop_name(&self, pos: usize, nameoff: u32) -> Result<&'a str, FdtError> {
         let size = self.strings_end - self.strings_start;
-        let out = FdtError::NameOffsetOutOfRange {
+        let out = || FdtError::NameOffsetOutOfRange {
             offset: pos,
             nameoff,
             size,
@@ -213,12 +216,12 @@ impl<'a> Ctx<'a> {
         let start = self
             .strings_start
             .checked_add(nameoff as usize)
-            .ok_or(out.clone())?;
+            .ok_or_else(out)?;
         if start >= self.strings_end {
-            return Err(out);
+            return Err(out());
         }
-        let area = self.blob.get(start..self.strings_end).ok_or(out)?;
-        let nul = memchr0(area).ok_or(FdtError::UnterminatedPropertyName {
+        let area = self.blob.get(start..self.strings_end).ok_or_else(out)?;
+        let nul = memchr0(area).ok_or_else(|| FdtError::UnterminatedPropertyName {
             offset: pos,
             nameoff,
         })?;
@@ -657,6 +660,9 @@ struct WalkSummary {
     name_props: bool,
 }
 
+/// Slots of the walk's cache of already-validated property name offsets.
+const NAME_CACHE: usize = 1024;
+
 /// The one full pass over the structure block that makes every later read safe.
 fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
     let start = ctx.struct_start;
@@ -678,6 +684,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
     let mut after_child = false;
     let (mut nodes, mut props) = (0usize, 0usize);
     let mut name_props = false;
+    let mut checked_names = [u64::MAX; NAME_CACHE];
     // Old formats: byte ranges of the open nodes' full paths.
     let mut paths: Vec<&[u8]> = Vec::new();
     loop {
@@ -725,7 +732,14 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                 if after_child {
                     ctx.props_after_children = true;
                 }
-                name_props |= ctx.prop_name(pos, nameoff)? == "name";
+                // Most trees use a few hundred distinct names: validate each name
+                // offset once (a fixed-size direct-mapped cache, no allocation
+                // driven by the blob).
+                let slot = nameoff as usize % NAME_CACHE;
+                if checked_names[slot] != u64::from(nameoff) {
+                    name_props |= ctx.prop_name(pos, nameoff)? == "name";
+                    checked_names[slot] = u64::from(nameoff);
+                }
                 props += 1;
                 pos = next;
             }
