@@ -211,9 +211,7 @@ pub enum FdtError {
         offset: usize,
     },
     /// A second top-level node after the root closed.
-    #[error(
-        "second top-level node at offset 0x{offset:x}: the root is already closed (expected FDT_END)"
-    )]
+    #[error("FDT_BEGIN_NODE at offset 0x{offset:x} after the root node closed (expected FDT_END)")]
     SecondRoot {
         /// Offset of the FDT_BEGIN_NODE token.
         offset: usize,
