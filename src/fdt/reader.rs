@@ -159,9 +159,8 @@ impl<'a> Ctx<'a> {
                 let area = self
                     .blob
                     .get(after..self.struct_end)
-                    .ok_or_else(|| FdtError::UnterminatedNodeName { offset: after })?;
-                let nul = memchr0(area)
-                    .ok_or_else(|| FdtError::UnterminatedNodeName { offset: after })?;
+                    .ok_or(FdtError::UnterminatedNodeName { offset: after })?;
+                let nul = memchr0(area).ok_or(FdtError::UnterminatedNodeName { offset: after })?;
                 let name = area.get(..nul).unwrap_or_default();
                 let next = align_up(after + nul + 1, 4).ok_or_else(|| truncated("node name"))?;
                 Ok(Tok::Begin { name, next })
@@ -221,7 +220,7 @@ impl<'a> Ctx<'a> {
             return Err(out());
         }
         let area = self.blob.get(start..self.strings_end).ok_or_else(out)?;
-        let nul = memchr0(area).ok_or_else(|| FdtError::UnterminatedPropertyName {
+        let nul = memchr0(area).ok_or(FdtError::UnterminatedPropertyName {
             offset: pos,
             nameoff,
         })?;
