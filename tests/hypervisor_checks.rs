@@ -103,6 +103,10 @@ fn triggers() -> Vec<(CheckId, Vec<u8>)> {
             )]),
         ),
         (
+            CheckId::HasIdleIgnored,
+            blob(&[("hypervisor", &[("compatible", KVM), ("has-idle", &[])])]),
+        ),
+        (
             CheckId::UnknownSequence,
             blob(&[(
                 "hypervisor",

@@ -65,6 +65,9 @@ pub enum CheckId {
     LegacyPropertyName,
     /// `has-idle-value`: `has-idle` with a value (D5).
     HasIdleValue,
+    /// `has-idle-ignored`: `has-idle` on `/hypervisor`, but Linux takes its words (and
+    /// so its `has-idle`) from no node or another node.
+    HasIdleIgnored,
     /// `unknown-sequence`: words that are no named sequence.
     UnknownSequence,
     /// `always-fail-sequence`: QEMU's fallback: every hypercall returns -1.
@@ -77,7 +80,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check.
-    pub const ALL: [CheckId; 12] = [
+    pub const ALL: [CheckId; 13] = [
         CheckId::NoHypervisorNode,
         CheckId::NoHcallInstructions,
         CheckId::HcallBadLength,
@@ -86,6 +89,7 @@ impl CheckId {
         CheckId::HcallElsewhere,
         CheckId::LegacyPropertyName,
         CheckId::HasIdleValue,
+        CheckId::HasIdleIgnored,
         CheckId::UnknownSequence,
         CheckId::AlwaysFailSequence,
         CheckId::BadCompatible,
@@ -104,6 +108,7 @@ impl CheckId {
             CheckId::HcallElsewhere => "hcall-elsewhere",
             CheckId::LegacyPropertyName => "legacy-property-name",
             CheckId::HasIdleValue => "has-idle-value",
+            CheckId::HasIdleIgnored => "has-idle-ignored",
             CheckId::UnknownSequence => "unknown-sequence",
             CheckId::AlwaysFailSequence => "always-fail-sequence",
             CheckId::BadCompatible => "bad-compatible",
@@ -579,6 +584,29 @@ pub fn check_nodes(nodes: &[NodeProps<'_>]) -> HypervisorReport {
                         ),
                     );
                 }
+                // early_init_dt_scan_epapr reads has-idle only on the node whose
+                // hcall-instructions it takes.
+                match first_hcall {
+                    None => add(
+                        CheckId::HasIdleIgnored,
+                        Severity::Warning,
+                        path,
+                        "has-idle without hcall-instructions: Linux reads has-idle only on \
+                         the node whose hcall-instructions it uses, so EV_IDLE stays off"
+                            .to_owned(),
+                    ),
+                    Some((f, _)) if f.path != n.path => add(
+                        CheckId::HasIdleIgnored,
+                        Severity::Warning,
+                        path,
+                        format!(
+                            "has-idle on /hypervisor is ignored: Linux takes hcall-instructions \
+                             (and has-idle) from {}, which comes first",
+                            f.path
+                        ),
+                    ),
+                    Some(_) => {}
+                }
             }
 
             for (name, want, ok) in [
@@ -869,6 +897,35 @@ mod tests {
         ]);
         assert!(r.has(CheckId::HasIdleValue));
         assert!(r.has_idle && r.linux.ev_idle);
+    }
+
+    #[test]
+    fn has_idle_where_linux_does_not_read_it() {
+        let r = hv(&[("compatible", KVM), ("has-idle", &[])]);
+        assert!(r.has(CheckId::HasIdleIgnored));
+        assert!(r.has_idle && !r.linux.ev_idle);
+        let other: &[u8] = &[0x44, 0, 0, 0x22];
+        let r = check_nodes(&tree(&[
+            ("/", &[]),
+            ("/a", &[("hcall-instructions", other)]),
+            (
+                "/hypervisor",
+                &[
+                    ("compatible", KVM),
+                    ("hcall-instructions", KVM_PR),
+                    ("has-idle", &[]),
+                ],
+            ),
+        ]));
+        assert!(r.has(CheckId::HasIdleIgnored));
+        assert!(!r.linux.ev_idle);
+        let r = hv(&[
+            ("compatible", KVM),
+            ("hcall-instructions", KVM_PR),
+            ("has-idle", &[]),
+        ]);
+        assert!(!r.has(CheckId::HasIdleIgnored));
+        assert!(r.linux.ev_idle);
     }
 
     #[test]
