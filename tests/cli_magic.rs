@@ -195,6 +195,37 @@ fn dump_marks_gated_fields_and_shows_the_32_bit_view() {
 }
 
 #[test]
+fn set_with_bits_32_writes_only_the_low_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image(dir.path(), 0x1000);
+    let m = s(&img);
+    run_ok(&[
+        "magic",
+        "set",
+        "--mem",
+        m,
+        "--gpa",
+        "0",
+        "msr=0xaaaaaaaa00000000",
+    ]);
+    run_ok(&[
+        "magic",
+        "set",
+        "--mem",
+        m,
+        "--gpa",
+        "0",
+        "--bits",
+        "32",
+        "msr=0x8000",
+        "mas3=0x1f",
+    ]);
+    let t = run_ok(&["magic", "dump", "--mem", m, "--gpa", "0"]);
+    assert!(t.contains("msr          0x058  0xaaaaaaaa00008000"), "{t}");
+    assert!(t.contains("MAS7 0x00000000  MAS3 0x0000001f"), "{t}");
+}
+
+#[test]
 fn swab_kvm_subset_and_full() {
     let dir = tempfile::tempdir().unwrap();
     let img = image(dir.path(), 0x1000);

@@ -15,15 +15,16 @@
 //! `arch/powerpc/kernel/kvm.c`; `kvm-ppc-pv.md` §6–§7, decisions D8, D11–D14.
 //!
 //! ```
-//! use ppcpv::magic::{MagicPageMut, MagicPage};
-//! use ppcpv::hcall::MagicFeatures;
+//! use ppcpv::magic::{MagicPage, MagicPageMut};
+//! use ppcpv::{hcall::MagicFeatures, Endian};
 //!
-//! let mut ram = vec![0u8; 3 * 4096];
-//! let page = &mut ram[4096..8192];
-//! MagicPageMut::new(page)?.set_pir(3)?;
-//! let view = MagicPage::new(&ram[4096..8192])?;
-//! assert_eq!(view.pir()?, 3);
-//! assert!(view.with_features(MagicFeatures::SR).pir().is_err());
+//! let mut page = [0u8; 4096];
+//! let mut host = MagicPageMut::from_array(&mut page).with_endian(Endian::Little);
+//! host.set_srr0(0xc000_0000_0000_1234);
+//! host.set_mas3(0x1f)?;                                  // needs KVM_MAGIC_FEAT_MAS0_TO_SPRG7
+//! let guest = MagicPage::from_array(&page).with_endian(Endian::Little);
+//! assert_eq!(guest.srr0(), 0xc000_0000_0000_1234);
+//! assert!(guest.with_features(MagicFeatures::SR).mas3().is_err()); // gated: an error, not 0
 //! # Ok::<(), ppcpv::magic::MagicError>(())
 //! ```
 
