@@ -36,7 +36,7 @@ use crate::dt::hypervisor::{
 };
 use crate::fdt::reader::{FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP};
 use crate::fdt::writer::Padding;
-use crate::fdt::{Fdt, FdtError, Node};
+use crate::fdt::{Fdt, FdtError, Node, Property};
 use std::ops::Range;
 
 /// What to do with the node.
@@ -203,6 +203,7 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
     let change = match (req.mode, &existing) {
         (PatchMode::Remove, None) => Change::Unchanged,
         (PatchMode::Remove, Some(node)) => {
+            strings.freeing_subtree(blob, node);
             splices.push(Splice::delete(node.offset()..node.end_offset()));
             Change::Removed
         }
@@ -346,6 +347,7 @@ fn update_properties(
     for name in delete {
         // Every copy goes: a duplicate has-idle would still count (D5).
         for p in node.properties().filter(|p| p.name == name) {
+            strings.freeing(blob, &p);
             splices.push(Splice::delete(p.offset..p.end));
             if !removed.iter().any(|r| r == name) {
                 removed.push(name.to_string());
@@ -396,6 +398,16 @@ fn strings_to_keep(fdt: &Fdt<'_>, splices: &[Splice], strings: &StringsEditor<'_
     }
     let blob = fdt.blob();
     let start = fdt.strings_range().start;
+    let nameoff = |p: &crate::fdt::Property<'_>| {
+        blob.get(p.offset + 8..p.offset + 12)
+            .and_then(|b| b.try_into().ok())
+            .map_or(full, |b| u32::from_be_bytes(b) as usize)
+    };
+    // Only worth a walk over the whole tree when a deleted property used the block's
+    // last name.
+    if !strings.freed_last {
+        return full;
+    }
     let mut keep = strings.used_end;
     for (_, node) in fdt.nodes() {
         for p in node.properties() {
@@ -409,11 +421,7 @@ fn strings_to_keep(fdt: &Fdt<'_>, splices: &[Splice], strings: &StringsEditor<'_
             }
             // The name runs from its offset to its NUL, both inside the block (the
             // reader checked that).
-            let off = blob
-                .get(p.offset + 8..p.offset + 12)
-                .and_then(|b| b.try_into().ok())
-                .map_or(full, |b| u32::from_be_bytes(b) as usize);
-            let end = off.saturating_add(p.name.len() + 1);
+            let end = nameoff(&p).saturating_add(p.name.len() + 1);
             keep = keep.max(end);
             if keep >= full {
                 return full;
@@ -430,6 +438,8 @@ struct StringsEditor<'a> {
     appended: Vec<u8>,
     /// End of the furthest name in `block` that new properties use.
     used_end: usize,
+    /// A deleted property used the block's last name.
+    freed_last: bool,
 }
 
 impl<'a> StringsEditor<'a> {
@@ -439,6 +449,29 @@ impl<'a> StringsEditor<'a> {
             block,
             appended: Vec::new(),
             used_end: 0,
+            freed_last: false,
+        }
+    }
+
+    /// Notes that `p` is deleted (for [`strings_to_keep`]).
+    fn freeing(&mut self, blob: &[u8], p: &Property<'_>) {
+        let off = blob
+            .get(p.offset + 8..p.offset + 12)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| u32::from_be_bytes(b) as usize);
+        if off.is_some_and(|o| o.saturating_add(p.name.len() + 1) == self.block.len()) {
+            self.freed_last = true;
+        }
+    }
+
+    /// Notes that the subtree of `node` is deleted.
+    fn freeing_subtree(&mut self, blob: &[u8], node: &Node<'_>) {
+        let mut stack = vec![*node];
+        while let Some(n) = stack.pop() {
+            for p in n.properties() {
+                self.freeing(blob, &p);
+            }
+            stack.extend(n.children());
         }
     }
 
@@ -791,6 +824,7 @@ mod tests {
             block: b"linux,phandle\0compatible\0",
             appended: Vec::new(),
             used_end: 0,
+            freed_last: false,
         };
         assert_eq!(hay.offset_of("phandle").unwrap(), 6);
         assert_eq!(hay.offset_of("compatible").unwrap(), 14);
