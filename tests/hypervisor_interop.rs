@@ -179,3 +179,48 @@ fn writer_options_match_dtc() {
         );
     }
 }
+
+/// Names over vm-fdt's 31 characters (real PAPR names) come out as dtc writes them.
+#[test]
+fn long_names_match_dtc() {
+    use ppcpv::fdt::writer::{FdtBuilder, Padding};
+    if !common::interop("long_names_match_dtc", "dtc") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("long.dts");
+    std::fs::write(
+        &src,
+        "/dts-v1/;\n\n/ {\n\t#address-cells = <0x02>;\n\n\trtas {\n\
+         \t\tibm,associativity-reference-points = <0x04 0x04 0x02>;\n\
+         \t\tibm,current-associativity-domains = <0x04 0x01>;\n\t};\n\n\
+         \tibm,dynamic-reconfiguration-memory {\n\t\t#address-cells = <0x02>;\n\t};\n};\n",
+    )
+    .unwrap();
+    let out = dir.path().join("long.dtb");
+    let st = Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut w = FdtBuilder::new().unwrap();
+    let root = w.begin_node("").unwrap();
+    w.property_u32("#address-cells", 2).unwrap();
+    let rtas = w.begin_node("rtas").unwrap();
+    w.property_array_u32("ibm,associativity-reference-points", &[4, 4, 2])
+        .unwrap();
+    w.property_array_u32("ibm,current-associativity-domains", &[4, 1])
+        .unwrap();
+    w.end_node(rtas).unwrap();
+    let drmem = w.begin_node("ibm,dynamic-reconfiguration-memory").unwrap();
+    w.property_u32("#address-cells", 2).unwrap();
+    w.end_node(drmem).unwrap();
+    w.end_node(root).unwrap();
+    let ours = w.finish(&Padding::NONE).unwrap();
+    assert!(
+        std::fs::read(&out).unwrap() == ours,
+        "long-name tree differs from dtc's"
+    );
+}

@@ -6,9 +6,16 @@
 //! duplicate property names and duplicate sibling nodes (dtc: ERROR
 //! `duplicate_property_names` / `duplicate_node_names`), a second root, an empty child
 //! name or unit address (`cpu@`), and a `phandle` written with `property_u32` (dtc: ERROR
-//! `explicit_phandles`). It also rejects names over 31 characters with a bare
-//! `InvalidNodeName`, and it cannot pad (`dtc -p/-S/-a`). [`FdtBuilder`] checks all of
-//! that and names the node and property in every error.
+//! `explicit_phandles`). It also rejects names over 31 characters, which real PAPR
+//! trees use (`ibm,associativity-reference-points`, 34), and it cannot pad
+//! (`dtc -p/-S/-a`). [`FdtBuilder`] checks all of that and names the node and property
+//! in every error.
+//!
+//! Names over 31 characters take a route around vm-fdt: the builder checks their
+//! characters itself (the same sets vm-fdt uses), hands vm-fdt a short placeholder, and
+//! `finish` re-encodes the structure and strings blocks with the real names (strings
+//! still stored once per whole name, in first-use order). Trees without long names are
+//! vm-fdt's bytes untouched.
 //!
 //! Allowed call sequence (the same as vm-fdt's, enforced with node paths in errors):
 //!
@@ -28,8 +35,19 @@ use thiserror::Error;
 use vm_fdt::{FdtReserveEntry, FdtWriter, FdtWriterNode};
 
 /// The longest node or property name vm-fdt 0.3 accepts (the part before `@` for
-/// nodes); longer names exist in real PAPR trees (fdt-ecosystem.md §3.2).
+/// nodes); longer names exist in real PAPR trees (fdt-ecosystem.md §3.2) and go through
+/// the placeholder route described in the module docs.
 pub const MAX_NAME_LEN: usize = 31;
+
+/// Prefix of the placeholders handed to vm-fdt for long names; a name of this form
+/// that the builder issued cannot also be used as a real name.
+const PLACEHOLDER_PREFIX: &str = "ppcpv-long-name-";
+
+const FDT_BEGIN_NODE: u32 = 1;
+const FDT_END_NODE: u32 = 2;
+const FDT_PROP: u32 = 3;
+const FDT_NOP: u32 = 4;
+const FDT_END: u32 = 9;
 
 /// Why a tree could not be written.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -78,14 +96,12 @@ pub enum WriteError {
     /// A property while no node is open.
     #[error("property {0:?} outside any node")]
     PropertyOutsideNode(String),
-    /// A name longer than vm-fdt's limit.
-    #[error("name {name:?} is {len} characters; vm-fdt 0.3 accepts at most {MAX_NAME_LEN}")]
-    NameTooLong {
-        /// The name (for a node, the part before `@`).
-        name: String,
-        /// Its length.
-        len: usize,
-    },
+    /// A name equal to one of the placeholders the builder gave vm-fdt for a long name.
+    #[error("name {0:?} is reserved for the builder's long-name placeholders")]
+    ReservedName(String),
+    /// The long-name re-encoding met a blob it did not expect (a bug in the builder).
+    #[error("internal: could not re-encode the blob's long names at offset {0}")]
+    Reencode(usize),
     /// A node name vm-fdt rejects (characters outside `[A-Za-z0-9,._+-]`, a leading
     /// non-letter, two `@`).
     #[error("invalid node name {0:?} (a letter first, then [A-Za-z0-9,._+-], optional @unit)")]
@@ -227,6 +243,10 @@ pub struct FdtBuilder {
     root_written: bool,
     phandles: BTreeSet<u32>,
     phandle_style: PhandleStyle,
+    /// (placeholder, real name) for every name over [`MAX_NAME_LEN`].
+    long_names: Vec<(String, String)>,
+    /// Every real name written, so a placeholder never collides with one.
+    used_names: BTreeSet<String>,
 }
 
 impl FdtBuilder {
@@ -258,6 +278,8 @@ impl FdtBuilder {
             root_written: false,
             phandles: BTreeSet::new(),
             phandle_style: PhandleStyle::default(),
+            long_names: Vec::new(),
+            used_names: BTreeSet::new(),
         })
     }
 
@@ -300,18 +322,8 @@ impl FdtBuilder {
                     });
                 }
                 let path = join(&parent.path, name);
-                let (base, unit) = match name.split_once('@') {
-                    Some((b, u)) => (b, Some(u)),
-                    None => (name, None),
-                };
-                if unit == Some("") {
+                if name.ends_with('@') {
                     return Err(WriteError::EmptyUnitAddress { path });
-                }
-                if base.len() > MAX_NAME_LEN {
-                    return Err(WriteError::NameTooLong {
-                        name: base.to_owned(),
-                        len: base.len(),
-                    });
                 }
                 if parent.children.contains(name) {
                     return Err(WriteError::DuplicateNode { path });
@@ -319,13 +331,24 @@ impl FdtBuilder {
                 path
             }
         };
-        let inner = self.inner.begin_node(name).map_err(|e| match e {
+        let base_len = name.split_once('@').map_or(name.len(), |(b, _)| b.len());
+        let given = if base_len > MAX_NAME_LEN {
+            if !long_node_name_valid(name) {
+                return Err(WriteError::InvalidNodeName(name.to_owned()));
+            }
+            self.placeholder(name)?
+        } else {
+            self.check_not_placeholder(name)?;
+            name.to_owned()
+        };
+        let inner = self.inner.begin_node(&given).map_err(|e| match e {
             vm_fdt::Error::NodeDepthTooLarge => WriteError::TooDeep,
             vm_fdt::Error::InvalidNodeName | vm_fdt::Error::InvalidString => {
                 WriteError::InvalidNodeName(name.to_owned())
             }
             other => map_vm(other),
         })?;
+        self.used_names.insert(name.to_owned());
         if let Some(parent) = self.open.last_mut() {
             parent.children.insert(name.to_owned());
             parent.had_child = true;
@@ -382,25 +405,55 @@ impl FdtBuilder {
                 name: name.to_owned(),
             });
         }
-        if name.len() > MAX_NAME_LEN {
-            return Err(WriteError::NameTooLong {
-                name: name.to_owned(),
-                len: name.len(),
-            });
-        }
         if node.props.contains(name) {
             return Err(WriteError::DuplicateProperty {
                 node: node.path.clone(),
                 name: name.to_owned(),
             });
         }
-        self.inner.property(name, value).map_err(|e| match e {
+        let given = if name.len() > MAX_NAME_LEN {
+            if !name.bytes().all(property_char) {
+                return Err(WriteError::InvalidPropertyName(name.to_owned()));
+            }
+            self.placeholder(name)?
+        } else {
+            self.check_not_placeholder(name)?;
+            name.to_owned()
+        };
+        self.inner.property(&given, value).map_err(|e| match e {
             vm_fdt::Error::InvalidPropertyName | vm_fdt::Error::InvalidString => {
                 WriteError::InvalidPropertyName(name.to_owned())
             }
             other => map_vm(other),
         })?;
-        node.props.insert(name.to_owned());
+        self.used_names.insert(name.to_owned());
+        if let Some(node) = self.open.last_mut() {
+            node.props.insert(name.to_owned());
+        }
+        Ok(())
+    }
+
+    /// The placeholder for a long `name`, issuing a new one on first use.
+    fn placeholder(&mut self, name: &str) -> Result<String, WriteError> {
+        if let Some((p, _)) = self.long_names.iter().find(|(_, real)| real == name) {
+            return Ok(p.clone());
+        }
+        let mut n = self.long_names.len();
+        let p = loop {
+            let p = format!("{PLACEHOLDER_PREFIX}{n}");
+            if !self.used_names.contains(&p) {
+                break p;
+            }
+            n = n.saturating_add(1);
+        };
+        self.long_names.push((p.clone(), name.to_owned()));
+        Ok(p)
+    }
+
+    fn check_not_placeholder(&self, name: &str) -> Result<(), WriteError> {
+        if self.long_names.iter().any(|(p, _)| p == name) {
+            return Err(WriteError::ReservedName(name.to_owned()));
+        }
         Ok(())
     }
 
@@ -511,6 +564,9 @@ impl FdtBuilder {
             return Err(WriteError::Unbalanced);
         }
         let mut blob = self.inner.finish().map_err(map_vm)?;
+        if !self.long_names.is_empty() {
+            blob = reencode_long_names(&blob, &self.long_names)?;
+        }
         let size = u32::try_from(blob.len()).map_err(|_| WriteError::TooLarge)?;
         let extra = padding.extra(size)?;
         if extra > 0 {
@@ -524,6 +580,138 @@ impl FdtBuilder {
         }
         Ok(blob)
     }
+}
+
+/// vm-fdt's property-name characters (`rust-vmm/vm-fdt: src/writer.rs
+/// (property_name_valid)`; fdt-ecosystem.md §3.2).
+fn property_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b",._+?#-".contains(&b)
+}
+
+/// vm-fdt's node-name rule without the length limit: a letter, then `[A-Za-z0-9,._+-]`,
+/// and an optional unit address from the same set.
+fn long_node_name_valid(name: &str) -> bool {
+    let node_char = |b: u8| b.is_ascii_alphanumeric() || b",._+-".contains(&b);
+    let (base, unit) = match name.split_once('@') {
+        Some((b, u)) => (b, Some(u)),
+        None => (name, None),
+    };
+    base.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+        && base.bytes().all(node_char)
+        && unit.is_none_or(|u| u.bytes().all(node_char))
+}
+
+/// Rewrites a vm-fdt blob, replacing placeholder node and property names by the real
+/// long names. Layout stays vm-fdt's: header, rsvmap, structure block, strings block,
+/// strings once per whole name in first-use order.
+fn reencode_long_names(blob: &[u8], long: &[(String, String)]) -> Result<Vec<u8>, WriteError> {
+    let word = |off: usize| -> Result<u32, WriteError> {
+        blob.get(off..off.checked_add(4).ok_or(WriteError::Reencode(off))?)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map(u32::from_be_bytes)
+            .ok_or(WriteError::Reencode(off))
+    };
+    let to_usize = |v: u32| usize::try_from(v).map_err(|_| WriteError::TooLarge);
+    let off_struct = to_usize(word(8)?)?;
+    let off_strings = to_usize(word(12)?)?;
+    let size_struct = to_usize(word(36)?)?;
+    let strings = blob.get(off_strings..).ok_or(WriteError::Reencode(12))?;
+    let real = |name: &str| -> String {
+        long.iter()
+            .find(|(p, _)| p == name)
+            .map_or_else(|| name.to_owned(), |(_, r)| r.clone())
+    };
+    let cstr_at = |bytes: &[u8], at: usize| -> Result<String, WriteError> {
+        let tail = bytes.get(at..).ok_or(WriteError::Reencode(at))?;
+        let end = tail
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or(WriteError::Reencode(at))?;
+        let s = tail.get(..end).ok_or(WriteError::Reencode(at))?;
+        String::from_utf8(s.to_vec()).map_err(|_| WriteError::Reencode(at))
+    };
+
+    let mut out = blob
+        .get(..off_struct)
+        .ok_or(WriteError::Reencode(8))?
+        .to_vec();
+    let mut new_strings: Vec<u8> = Vec::new();
+    let mut offsets: Vec<(String, u32)> = Vec::new();
+    let end_struct = off_struct
+        .checked_add(size_struct)
+        .ok_or(WriteError::TooLarge)?;
+    let mut pos = off_struct;
+    let pad4 = |v: &mut Vec<u8>| {
+        while !v.len().is_multiple_of(4) {
+            v.push(0);
+        }
+    };
+    while pos < end_struct {
+        let tok = word(pos)?;
+        out.extend_from_slice(&tok.to_be_bytes());
+        pos = pos.checked_add(4).ok_or(WriteError::TooLarge)?;
+        match tok {
+            FDT_BEGIN_NODE => {
+                let name = cstr_at(blob, pos)?;
+                pos = pos
+                    .checked_add(name.len() + 1)
+                    .and_then(|p| p.checked_next_multiple_of(4))
+                    .ok_or(WriteError::TooLarge)?;
+                out.extend_from_slice(real(&name).as_bytes());
+                out.push(0);
+                pad4(&mut out);
+            }
+            FDT_PROP => {
+                let len = to_usize(word(pos)?)?;
+                let nameoff = to_usize(word(pos + 4)?)?;
+                let name = real(&cstr_at(strings, nameoff)?);
+                let off = match offsets.iter().find(|(n, _)| *n == name) {
+                    Some((_, o)) => *o,
+                    None => {
+                        let o =
+                            u32::try_from(new_strings.len()).map_err(|_| WriteError::TooLarge)?;
+                        new_strings.extend_from_slice(name.as_bytes());
+                        new_strings.push(0);
+                        offsets.push((name, o));
+                        o
+                    }
+                };
+                let value_at = pos.checked_add(8).ok_or(WriteError::TooLarge)?;
+                let value = blob
+                    .get(value_at..value_at.checked_add(len).ok_or(WriteError::TooLarge)?)
+                    .ok_or(WriteError::Reencode(value_at))?;
+                out.extend_from_slice(&word(pos)?.to_be_bytes());
+                out.extend_from_slice(&off.to_be_bytes());
+                out.extend_from_slice(value);
+                pad4(&mut out);
+                pos = value_at
+                    .checked_add(len)
+                    .and_then(|p| p.checked_next_multiple_of(4))
+                    .ok_or(WriteError::TooLarge)?;
+            }
+            FDT_END_NODE | FDT_NOP | FDT_END => {}
+            _ => return Err(WriteError::Reencode(pos)),
+        }
+    }
+    let new_size_struct = out
+        .len()
+        .checked_sub(off_struct)
+        .ok_or(WriteError::TooLarge)?;
+    let new_off_strings = out.len();
+    out.extend_from_slice(&new_strings);
+    let total = u32::try_from(out.len()).map_err(|_| WriteError::TooLarge)?;
+    let as_u32 = |v: usize| u32::try_from(v).map_err(|_| WriteError::TooLarge);
+    for (at, v) in [
+        (4usize, total),
+        (12, as_u32(new_off_strings)?),
+        (32, as_u32(new_strings.len())?),
+        (36, as_u32(new_size_struct)?),
+    ] {
+        out.get_mut(at..at + 4)
+            .ok_or(WriteError::Reencode(at))?
+            .copy_from_slice(&v.to_be_bytes());
+    }
+    Ok(out)
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -637,18 +825,16 @@ mod tests {
                 path: "/cpu@".into()
             }
         );
-        let long = "ibm,dynamic-reconfiguration-memory";
         assert_eq!(
-            w.begin_node(long).unwrap_err(),
-            WriteError::NameTooLong {
-                name: long.into(),
-                len: 34
-            }
+            w.begin_node("1bm,dynamic-reconfiguration-memory")
+                .unwrap_err(),
+            WriteError::InvalidNodeName("1bm,dynamic-reconfiguration-memory".into())
         );
-        assert!(matches!(
-            w.property_null("ibm,associativity-reference-points"),
-            Err(WriteError::NameTooLong { len: 34, .. })
-        ));
+        assert_eq!(
+            w.property_null("ibm,associativity reference points")
+                .unwrap_err(),
+            WriteError::InvalidPropertyName("ibm,associativity reference points".into())
+        );
         assert_eq!(
             w.begin_node("1abc").unwrap_err(),
             WriteError::InvalidNodeName("1abc".into())
@@ -664,6 +850,60 @@ mod tests {
         w.end_node(root).unwrap();
         assert_eq!(w.begin_node("").unwrap_err(), WriteError::SecondRoot);
         assert!(w.finish(&Padding::NONE).is_ok());
+    }
+
+    #[test]
+    fn long_names_take_the_placeholder_route() {
+        let long_prop = "ibm,associativity-reference-points";
+        let long_node = "ibm,dynamic-reconfiguration-memory";
+        let mut w = FdtBuilder::new().unwrap();
+        let root = w.begin_node("").unwrap();
+        w.property_u32("#address-cells", 2).unwrap();
+        w.property_array_u32(long_prop, &[4, 4, 2]).unwrap();
+        let n = w.begin_node(long_node).unwrap();
+        w.property_array_u32(long_prop, &[1]).unwrap();
+        assert_eq!(
+            w.property_null(long_prop).unwrap_err(),
+            WriteError::DuplicateProperty {
+                node: format!("/{long_node}"),
+                name: long_prop.into()
+            }
+        );
+        assert_eq!(
+            w.property_null("ppcpv-long-name-0").unwrap_err(),
+            WriteError::ReservedName("ppcpv-long-name-0".into())
+        );
+        w.property_u32("reg", 7).unwrap();
+        w.end_node(n).unwrap();
+        let m = w.begin_node("memory@0").unwrap();
+        w.end_node(m).unwrap();
+        w.end_node(root).unwrap();
+        let blob = w
+            .finish(&Padding {
+                pad: Some(4),
+                ..Padding::NONE
+            })
+            .unwrap();
+
+        let fdt = crate::fdt::Fdt::new(&blob).unwrap();
+        let paths: Vec<String> = fdt.nodes_with_paths().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["/", &format!("/{long_node}"), "/memory@0"]);
+        let root = fdt.root();
+        assert_eq!(
+            root.property(long_prop).unwrap().value,
+            &[0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 2]
+        );
+        let node = fdt.find(&format!("/{long_node}")).unwrap();
+        assert_eq!(node.property(long_prop).unwrap().value, &[0, 0, 0, 1]);
+        assert_eq!(node.property("reg").unwrap().value, &[0, 0, 0, 7]);
+        // The strings block holds each whole name once, in first-use order.
+        let strings = &blob[be(&blob, 3) as usize..be(&blob, 3) as usize + be(&blob, 8) as usize];
+        assert_eq!(
+            strings,
+            format!("#address-cells\0{long_prop}\0reg\0").as_bytes()
+        );
+        assert_eq!(be(&blob, 1) as usize, blob.len());
+        assert!(!blob.windows(16).any(|w| w == b"ppcpv-long-name-"));
     }
 
     #[test]
