@@ -201,7 +201,7 @@ fn scan_raw_blob_text_and_json() {
         "{out}"
     );
     assert!(
-        out.contains("b kvm_emulate_mtmsrd (template branch)"),
+        out.contains("template branch: b kvm_emulate_mtmsrd"),
         "{out}"
     );
     assert!(

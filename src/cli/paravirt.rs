@@ -249,7 +249,7 @@ fn verdict_text(d: Option<&Decision>) -> String {
     match d {
         None => "not an instruction kvm.c patches".into(),
         Some(d) => match d.outcome {
-            Outcome::Patch(r @ Rewrite::Branch(_)) => format!("{r} (template branch)"),
+            Outcome::Patch(r @ Rewrite::Branch(_)) => format!("template branch: {r}"),
             Outcome::Patch(r) => match r.word() {
                 Some(w) => format!("{w:#010x}  {r}"),
                 None => r.to_string(),

@@ -691,6 +691,26 @@ const fn spr_of(word: u32) -> usize {
     (((word >> 16) & 0x1f) | (((word >> 11) & 0x1f) << 5)) as usize
 }
 
+/// The bits of a word that decide whether it can match any pattern at all: the
+/// primary opcode (31 for all of them), XO and Rc.
+pub const XO_KEY_MASK: u32 = 0xfc00_07ff;
+
+/// `opcode & XO_KEY_MASK` of every pattern, without repeats: `mfmsr`, `mfspr`,
+/// `mtspr`, `tlbsync`, `mtmsrd`, `mtmsr`, `wrtee`, `wrteei`, `mtsrin`. A test checks the
+/// list against [`PATTERNS`]. The scanner compares every word with these nine values
+/// (vectorisable), then settles the rare hits with [`classify`].
+pub const XO_KEYS: [u32; 9] = [
+    KVM_INST_MFMSR,
+    kvm_inst_spr(0, SPR_FROM),
+    kvm_inst_spr(0, SPR_TO),
+    KVM_INST_TLBSYNC,
+    KVM_INST_MTMSRD_L0,
+    KVM_INST_MTMSR,
+    KVM_INST_WRTEE,
+    KVM_INST_WRTEEI_0,
+    KVM_INST_MTSRIN,
+];
+
 /// The scanner's branch-free prefilter: false for every word that matches no pattern
 /// (primary opcode, XO and, for `mfspr`/`mtspr`, the SPR number are checked with two
 /// small table loads); true for every word that does and for a few near misses, which
@@ -790,6 +810,16 @@ mod tests {
         for op in (0..64u32).filter(|&o| o != 31) {
             assert!(!prefilter(op << 26 | 0x02a6));
         }
+    }
+
+    #[test]
+    fn xo_keys_cover_exactly_the_patterns() {
+        let mut from_patterns: Vec<u32> = PATTERNS.iter().map(|p| p.opcode & XO_KEY_MASK).collect();
+        from_patterns.sort_unstable();
+        from_patterns.dedup();
+        let mut keys = XO_KEYS.to_vec();
+        keys.sort_unstable();
+        assert_eq!(keys, from_patterns);
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! The hot loop looks at the primary opcode first: every `kvm.c` pattern has primary
 //! opcode 31, so most words cost one shift and one compare ([`classify`]).
 
-use super::rules::{Decision, OutcomeClass, PATTERN_COUNT, PATTERNS, prefilter};
+use super::rules::{Decision, OutcomeClass, PATTERN_COUNT, PATTERNS, XO_KEY_MASK, XO_KEYS};
 use super::{Config, Rewrite};
 use crate::Endian;
 use crate::hcall::MagicFeatures;
@@ -139,8 +139,8 @@ pub fn scan<F: FnMut(&Site)>(
         });
     };
     match sc.endian {
-        Endian::Big => scan_words(bytes, u32::from_be_bytes, &mut hit),
-        Endian::Little => scan_words(bytes, u32::from_le_bytes, &mut hit),
+        Endian::Big => scan_words(bytes, Endian::Big, &mut hit),
+        Endian::Little => scan_words(bytes, Endian::Little, &mut hit),
     }
     tally.words = tally.words.saturating_add((bytes.len() / 4) as u64);
     tally.trailing_bytes = tally
@@ -151,18 +151,33 @@ pub fn scan<F: FnMut(&Site)>(
 /// Words per block of the hot loop: one bit each in a `u32` mask.
 const BLOCK_WORDS: usize = 32;
 
-/// The hot loop, one copy per byte order: runs the branch-free [`prefilter`] over a
-/// block of 32 words into a bit mask, then calls `hit` for the (rare) set bits, so the
-/// common case has no data-dependent branch to mispredict.
+/// The hot loop, one copy per byte order. For each block of 32 words it builds a bit
+/// mask of the words whose opcode, XO and Rc are one of [`XO_KEYS`], with compares the
+/// compiler turns into SIMD and no data-dependent branch; only the (rare) set bits go
+/// on to [`classify`](super::classify) through `hit`. The bytes are loaded
+/// little-endian and, for big-endian code, compared with byte-swapped keys, so neither
+/// order pays for a byte swap.
 #[inline(always)]
-fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], decode: fn([u8; 4]) -> u32, hit: &mut F) {
-    let load = |c: &[u8]| decode(<[u8; 4]>::try_from(c).unwrap_or_default());
+fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], endian: Endian, hit: &mut F) {
+    let swap = |v: u32| match endian {
+        Endian::Big => v.swap_bytes(),
+        Endian::Little => v,
+    };
+    let key_mask = swap(XO_KEY_MASK);
+    let keys = XO_KEYS.map(swap);
+    let load = |c: &[u8]| endian.u32_from(<[u8; 4]>::try_from(c).unwrap_or_default());
     let mut blocks = bytes.chunks_exact(BLOCK_WORDS * 4);
     let mut base = 0usize;
     for block in &mut blocks {
+        let mut raw = [0u32; BLOCK_WORDS];
+        for (r, c) in raw.iter_mut().zip(block.chunks_exact(4)) {
+            *r = u32::from_le_bytes(<[u8; 4]>::try_from(c).unwrap_or_default());
+        }
         let mut mask = 0u32;
-        for (j, c) in block.chunks_exact(4).enumerate() {
-            mask |= u32::from(prefilter(load(c))) << j;
+        for (j, r) in raw.iter().enumerate() {
+            let m = r & key_mask;
+            let any = keys.iter().fold(false, |acc, &k| acc | (m == k));
+            mask |= u32::from(any) << j;
         }
         while mask != 0 {
             let j = mask.trailing_zeros() as usize;
@@ -175,7 +190,7 @@ fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], decode: fn([u8; 4]) -> u32, hi
     }
     for (j, c) in blocks.remainder().chunks_exact(4).enumerate() {
         let word = load(c);
-        if prefilter(word) {
+        if XO_KEYS.contains(&(word & XO_KEY_MASK)) {
             hit(base + j, word);
         }
     }
