@@ -27,9 +27,14 @@
 //! only by [`PatchMode::Replace`]. The ePAPR preset's root `epapr-version` is not
 //! written: patching changes the node, nothing else.
 //!
-//! Versions 16 and 17 are patched. The old versions 1–3 (full paths as node names,
-//! 8-byte aligned values, no strings size before v3) are refused with
-//! [`PatchError::OldVersion`]; `dtc -I dtb -O dtb` converts them.
+//! Versions 16 and 17 are patched in every mode. The old versions 1–3 (`dgibson/dtc:
+//! flattree.c`: full paths as node names, values of 8 bytes or more 8-byte aligned
+//! relative to the structure block, no `size_dt_strings` before v3) are patched too
+//! when adding, replacing or removing the whole node: the new node is written in the
+//! old encoding, and an edit that would shift a later 8-aligned value by other than a
+//! multiple of 8 is refused ([`PatchError::OldLayout`]) rather than re-serialised.
+//! Setting single properties needs v16 or later ([`PatchError::OldVersion`]);
+//! `dtc -I dtb -O dtb` converts a blob.
 
 use crate::dt::hypervisor::{
     Flavour, HcallInstructions, HypervisorNode, NODE_NAME, NodeError, prop,
@@ -122,12 +127,19 @@ pub enum PatchError {
     /// The input is not a valid DTB.
     #[error("input is not a valid DTB: {0}")]
     Fdt(#[from] FdtError),
-    /// A format version before 16.
+    /// Setting single properties in a blob of a format version before 16.
     #[error(
-        "blob version {0} is not patched in place (node names are full paths before v16); \
-         convert it first with `dtc -I dtb -O dtb`"
+        "blob version {0}: single properties are not changed in place before v16 (values \
+         of 8 bytes or more are 8-byte aligned there); use --replace, or convert the blob \
+         with `dtc -I dtb -O dtb`"
     )]
     OldVersion(u32),
+    /// An edit of an old-format blob would misalign a later 8-byte aligned value.
+    #[error(
+        "blob version {0}: this edit would move later 8-byte aligned values off their \
+         alignment; convert the blob with `dtc -I dtb -O dtb` first"
+    )]
+    OldLayout(u32),
     /// The existing node is neither KVM nor ePAPR, and the mode is not replace.
     #[error(
         "/hypervisor is not a KVM or ePAPR node (compatible = {compatible}); \
@@ -178,9 +190,8 @@ type PropValue = (String, Vec<u8>);
 pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
     let fdt = Fdt::new(blob)?;
     let header = fdt.header();
-    if header.version < 16 {
-        return Err(PatchError::OldVersion(header.version));
-    }
+    // Versions 1-3 (dtc flattree.c FTF_FULLPATH | FTF_VARALIGN).
+    let old = header.version < 16;
     let root = fdt.root();
     let mut found = root.children().filter(|c| c.name() == NODE_NAME);
     let existing = found.next();
@@ -198,6 +209,16 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
         }
     }
 
+    if old && req.mode == PatchMode::Set && existing.is_some() {
+        return Err(PatchError::OldVersion(header.version));
+    }
+    let struct_start = fdt.struct_range().start;
+    // Where a value must start: 8-aligned relative to the structure block in the old
+    // format when it has 8 bytes or more.
+    let layout = |at: usize| Layout {
+        old,
+        base: at.saturating_sub(struct_start),
+    };
     let mut strings = StringsEditor::new(&fdt);
     let mut splices: Vec<Splice> = Vec::new();
     let change = match (req.mode, &existing) {
@@ -210,7 +231,7 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
         (PatchMode::Set | PatchMode::Replace, None) => {
             // The root's FDT_END_NODE is its last 4 bytes: the new node goes before it.
             let at = root.end_offset().saturating_sub(4);
-            let bytes = node_bytes(&node_properties(req)?, &mut strings)?;
+            let bytes = node_bytes(&node_properties(req)?, &mut strings, layout(at))?;
             splices.push(Splice {
                 range: at..at,
                 bytes,
@@ -218,7 +239,7 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
             Change::Added
         }
         (PatchMode::Replace, Some(node)) => {
-            let bytes = node_bytes(&node_properties(req)?, &mut strings)?;
+            let bytes = node_bytes(&node_properties(req)?, &mut strings, layout(node.offset()))?;
             splices.push(Splice {
                 range: node.offset()..node.end_offset(),
                 bytes,
@@ -234,6 +255,9 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
             blob: fdt.blob().to_vec(),
             change: Change::Unchanged,
         });
+    }
+    if old && shifts_aligned_values(&fdt, &splices) {
+        return Err(PatchError::OldLayout(header.version));
     }
     let keep = strings_to_keep(&fdt, &splices, &strings);
     let out = rebuild(&fdt, &splices, keep, &strings.appended)?;
@@ -535,20 +559,73 @@ fn prop_bytes(nameoff: u32, value: &[u8]) -> Result<Vec<u8>, PatchError> {
     Ok(out)
 }
 
-/// A whole `hypervisor` node: `FDT_BEGIN_NODE`, its name, the properties,
-/// `FDT_END_NODE`.
-fn node_bytes(props: &[PropValue], strings: &mut StringsEditor<'_>) -> Result<Vec<u8>, PatchError> {
+/// How new structure bytes are encoded: the old format (versions 1-3) names nodes by
+/// full path and starts values of 8 bytes or more on an 8-byte boundary counted from
+/// the structure block's start; `base` is where the bytes will start, so counted.
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    old: bool,
+    base: usize,
+}
+
+/// A whole `hypervisor` node: `FDT_BEGIN_NODE`, its name (`/hypervisor` in the old
+/// format), the properties, `FDT_END_NODE`.
+fn node_bytes(
+    props: &[PropValue],
+    strings: &mut StringsEditor<'_>,
+    layout: Layout,
+) -> Result<Vec<u8>, PatchError> {
     let mut out = Vec::new();
     push_be32(&mut out, FDT_BEGIN_NODE);
+    if layout.old {
+        out.push(b'/');
+    }
     out.extend_from_slice(NODE_NAME.as_bytes());
     out.push(0);
     pad4(&mut out);
     for (name, value) in props {
         let nameoff = strings.offset_of(name)?;
-        out.extend(prop_bytes(nameoff, value)?);
+        let len = u32::try_from(value.len()).map_err(|_| PatchError::TooLarge)?;
+        push_be32(&mut out, FDT_PROP);
+        push_be32(&mut out, len);
+        push_be32(&mut out, nameoff);
+        if layout.old && value.len() >= 8 {
+            while !(layout.base + out.len()).is_multiple_of(8) {
+                out.push(0);
+            }
+        }
+        out.extend_from_slice(value);
+        pad4(&mut out);
     }
     push_be32(&mut out, FDT_END_NODE);
     Ok(out)
+}
+
+/// Old format only: whether a property of 8 bytes or more after a splice would move by
+/// other than a multiple of 8 (its alignment padding would then be wrong).
+fn shifts_aligned_values(fdt: &Fdt<'_>, splices: &[Splice]) -> bool {
+    let mut sorted: Vec<&Splice> = splices.iter().collect();
+    sorted.sort_by_key(|s| s.range.start);
+    let Some(first) = sorted.first().map(|s| s.range.start) else {
+        return false;
+    };
+    // Net shift, modulo 8, of everything at or after `at`.
+    let shift_at = |at: usize| -> usize {
+        sorted
+            .iter()
+            .filter(|s| s.range.end <= at)
+            .fold(0, |acc, s| {
+                (acc + s.bytes.len() % 8 + 8 - s.range.len() % 8) % 8
+            })
+    };
+    fdt.nodes().any(|(_, n)| {
+        n.properties().any(|p| {
+            p.offset >= first
+                && p.value.len() >= 8
+                && !sorted.iter().any(|s| s.range.contains(&p.offset))
+                && shift_at(p.offset) != 0
+        })
+    })
 }
 
 /// Which header word holds a block's offset, and its alignment.
@@ -666,7 +743,10 @@ fn rebuild(
             }
             Block::Strings => {
                 put(H_OFF_STRINGS, offsets[i])?;
-                put(H_SIZE_STRINGS, sizes[i])?;
+                // size_dt_strings exists from version 3 on.
+                if header.version >= 3 {
+                    put(H_SIZE_STRINGS, sizes[i])?;
+                }
             }
         }
     }
@@ -835,18 +915,97 @@ mod tests {
     }
 
     #[test]
-    fn rejects_garbage_and_old_versions() {
+    fn rejects_garbage() {
         assert!(matches!(
             patch(b"nope", &PatchRequest::default()),
             Err(PatchError::Fdt(_))
         ));
-        let mut blob = plain(Machine::Minimal);
-        // Pretend to be version 3 (header word 5); the 40-byte header stays readable.
-        blob[20..24].copy_from_slice(&3u32.to_be_bytes());
-        blob[24..28].copy_from_slice(&2u32.to_be_bytes());
-        match patch(&blob, &PatchRequest::default()) {
-            Err(PatchError::OldVersion(3)) | Err(PatchError::Fdt(_)) => {}
-            other => panic!("{other:?}"),
+    }
+
+    /// A version-3 blob as dtc writes it (`dtc -I dts -O dtb -V 3` of a small tree,
+    /// built here by hand): full-path names, 8-aligned values of 8+ bytes.
+    fn old_blob() -> Vec<u8> {
+        fn be(out: &mut Vec<u8>, v: u32) {
+            out.extend_from_slice(&v.to_be_bytes());
         }
+        let strings = b"#address-cells\0reg\0";
+        let mut st = Vec::new();
+        be(&mut st, FDT_BEGIN_NODE);
+        st.extend_from_slice(b"/\0\0\0");
+        be(&mut st, FDT_PROP);
+        be(&mut st, 4);
+        be(&mut st, 0);
+        be(&mut st, 2);
+        be(&mut st, FDT_BEGIN_NODE);
+        st.extend_from_slice(b"/memory\0");
+        be(&mut st, FDT_PROP);
+        be(&mut st, 8);
+        be(&mut st, 15);
+        while st.len() % 8 != 0 {
+            st.push(0);
+        }
+        st.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x10, 0]);
+        be(&mut st, FDT_END_NODE);
+        be(&mut st, FDT_END_NODE);
+        be(&mut st, crate::fdt::reader::FDT_END);
+        let hdr = 36usize; // version 3
+        let rsv = 40usize; // 8-aligned, one terminator entry
+        let off_struct = rsv + 16;
+        let off_strings = off_struct + st.len();
+        let total = off_strings + strings.len();
+        let mut b = Vec::new();
+        for v in [
+            0xd00d_feed,
+            total as u32,
+            off_struct as u32,
+            off_strings as u32,
+            rsv as u32,
+            3,
+            1,
+            0,
+            strings.len() as u32,
+        ] {
+            be(&mut b, v);
+        }
+        assert_eq!(b.len(), hdr);
+        b.resize(rsv + 16, 0);
+        b.extend_from_slice(&st);
+        b.extend_from_slice(strings);
+        b
+    }
+
+    #[test]
+    fn old_format_add_replace_remove() {
+        let before = old_blob();
+        Fdt::new(&before).unwrap();
+        let added = patch(&before, &PatchRequest::default()).unwrap();
+        let fdt = Fdt::new(&added.blob).unwrap();
+        assert_eq!(fdt.header().version, 3);
+        let hv = fdt.find("/hypervisor").unwrap();
+        let hcall = hv.property("hcall-instructions").unwrap();
+        // The 16-byte value starts 8-aligned within the structure block.
+        let value_at = hcall.value.as_ptr() as usize - added.blob.as_ptr() as usize;
+        assert_eq!((value_at - fdt.struct_range().start) % 8, 0);
+        assert_eq!(
+            hcall.value,
+            HcallInstructions::from_sequence(KnownSequence::KvmPr).to_be_bytes()
+        );
+        // Setting one property is refused; replacing and removing work.
+        let set = PatchRequest {
+            has_idle: Some(true),
+            ..PatchRequest::default()
+        };
+        assert!(matches!(
+            patch(&added.blob, &set),
+            Err(PatchError::OldVersion(3))
+        ));
+        let replace = PatchRequest {
+            mode: PatchMode::Replace,
+            has_idle: Some(true),
+            ..PatchRequest::default()
+        };
+        let replaced = patch(&added.blob, &replace).unwrap();
+        assert_eq!(hv_props(&replaced.blob).len(), 3);
+        assert_eq!(patch(&added.blob, &remove()).unwrap().blob, before);
     }
 }
