@@ -475,4 +475,39 @@ mod tests {
         assert!(matches!(err, ImageError::ReadOnly { .. }));
         assert!(GuestImage::open(_d2.path(), ImageOptions::default()).is_err());
     }
+
+    #[test]
+    fn extreme_addresses_never_panic() {
+        let (_d, p) = image(0x2000);
+        let edges = [
+            0,
+            1,
+            0xfff,
+            0x1000,
+            0x2000,
+            u64::MAX,
+            u64::MAX & !0xfff,
+            1 << 63,
+        ];
+        for base in edges {
+            for offset in [0, 0x1000, u64::MAX] {
+                let Ok(img) = GuestImage::open(
+                    &p,
+                    ImageOptions {
+                        base,
+                        offset,
+                        writable: false,
+                    },
+                ) else {
+                    continue;
+                };
+                for gpa in edges {
+                    if let Ok(pos) = img.file_position(gpa) {
+                        assert!(pos + 0x1000 <= 0x2000, "{base:#x} {offset:#x} {gpa:#x}");
+                        assert!(img.page(gpa).is_ok());
+                    }
+                }
+            }
+        }
+    }
 }

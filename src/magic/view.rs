@@ -1163,4 +1163,35 @@ mod tests {
             assert!(v.tail().iter().all(|&b| b == 0x5a));
         }
     }
+
+    #[test]
+    fn selector_parse_survives_junk() {
+        let junk = [
+            "",
+            "[",
+            "]",
+            "sr[",
+            "sr[]",
+            "sr[-1]",
+            "sr[0x]",
+            "sr[1]]",
+            "sr[[1]",
+            "mas7_3[0]",
+            "msr ",
+            " msr",
+            "sr [1]",
+            "sr[1_0]",
+            "sr[0xffffffffffffffff]",
+            "ü",
+            "sr[١]",
+        ];
+        for j in junk {
+            let _ = Selector::parse(j);
+        }
+        assert_eq!(Selector::parse(" msr"), Ok(Selector::Field(FieldId::Msr)));
+        assert_eq!(
+            Selector::parse("sr[1_0]"),
+            Ok(Selector::Element(FieldId::Sr, 10))
+        );
+    }
 }
