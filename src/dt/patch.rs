@@ -9,11 +9,13 @@
 //!   header version, the order of the blocks and any gaps between them;
 //! * names longer than vm-fdt's 31-character limit (QEMU's pseries and powernv trees),
 //!   since no writer is involved;
-//! * the free space policy: a blob with free space after its last block keeps its
-//!   `totalsize` while the edit fits in that space (as an in-place libfdt edit would)
-//!   and grows only by what is missing; a blob without free space stays without.
-//!   Removing from a padded blob returns the bytes to the free space, so adding and
-//!   then removing gives back the original blob.
+//! * the free space policy, read from the blob as dtc's options make it
+//!   (`dgibson/dtc: flattree.c (dt_to_blob)`, fdt-ecosystem.md §6.1; see
+//!   [`free_space_policy`]): no free space stays none; a `totalsize` that is a
+//!   multiple of a power of two larger than the free space (`-S`, `-a`, QEMU's 1 MiB
+//!   blobs) stays that multiple, so an edit that fits keeps `totalsize` as an in-place
+//!   libfdt edit would; any other free space (`-p`) keeps its amount. Adding and then
+//!   removing therefore gives back the original blob.
 //!
 //! Property names already in the strings block are reused, also as the tail of a
 //! longer name (`dgibson/dtc: flattree.c (stringtable_insert)` shares tails the same
@@ -644,6 +646,46 @@ const H_OFF_RSVMAP: usize = 16;
 const H_SIZE_STRINGS: usize = 32;
 const H_SIZE_STRUCT: usize = 36;
 
+/// How a blob's free space (the bytes after its last block, counted in `totalsize`)
+/// came about, as far as the blob shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FreeSpace {
+    /// None: the blob ends with its last block (dtc and vm-fdt without options).
+    Packed,
+    /// `totalsize` is a multiple of this power of two and the free space is smaller
+    /// (dtc `-a N`, `-S N`, QEMU's 1 MiB dumps): keep the size a multiple of it.
+    Aligned(usize),
+    /// This many free bytes (dtc `-p N`): keep the amount.
+    Padded(usize),
+}
+
+impl FreeSpace {
+    /// The `totalsize` for `used` bytes of data under this policy.
+    #[must_use]
+    pub fn total(self, used: usize) -> usize {
+        match self {
+            FreeSpace::Packed => used,
+            FreeSpace::Aligned(a) => used.div_ceil(a).saturating_mul(a),
+            FreeSpace::Padded(n) => used.saturating_add(n),
+        }
+    }
+}
+
+/// Reads the free space policy of a blob of `total` bytes with `free` of them free.
+/// Alignment counts from 8 bytes up, so `-p` with a small pad is not taken for `-a`.
+#[must_use]
+pub fn free_space_policy(total: usize, free: usize) -> FreeSpace {
+    if free == 0 || total == 0 {
+        return FreeSpace::Packed;
+    }
+    let align = 1usize << total.trailing_zeros();
+    if align >= 8 && free < align {
+        FreeSpace::Aligned(align)
+    } else {
+        FreeSpace::Padded(free)
+    }
+}
+
 /// Writes the new blob: the header, then the three blocks in their original order with
 /// the original gaps between them, the structure block spliced, the strings block
 /// extended, then the free space (see the module docs for its policy).
@@ -713,14 +755,12 @@ fn rebuild(
         sizes[i] = out.len() - offsets[i];
         prev_end = range.end;
     }
-    // Free space: keep totalsize while the data fits in it; a blob without free space
-    // stays without.
-    let used_out = out.len();
-    let total_out = if free_in == 0 {
-        used_out
-    } else {
-        used_out.max(total_in)
-    };
+    // The free space keeps its bytes as far as they reach (they are zero unless some
+    // tool wrote a fill pattern), then zeros.
+    let total_out = free_space_policy(total_in, free_in).total(out.len());
+    let tail = blob.get(used_in..).unwrap_or_default();
+    let room = total_out.saturating_sub(out.len());
+    out.extend_from_slice(tail.get(..room).unwrap_or(tail));
     out.resize(total_out, 0);
 
     let total = u32::try_from(total_out).map_err(|_| PatchError::TooLarge)?;
@@ -804,15 +844,42 @@ mod tests {
     }
 
     #[test]
-    fn padded_blob_keeps_its_size() {
+    fn padded_blobs_keep_their_free_space_policy() {
         let mut cfg = GuestConfig::new(Machine::Minimal);
         cfg.hypervisor = None;
         cfg.padding.pad = Some(1024);
         let before = generate(&cfg).unwrap();
+        // dtc -p style: the amount of free space stays 1024 bytes.
         let added = patch(&before, &PatchRequest::default()).unwrap();
-        assert_eq!(added.blob.len(), before.len());
+        let fdt = Fdt::new(&added.blob).unwrap();
+        assert_eq!(added.blob.len() - fdt.strings_range().end, 1024);
         let back = patch(&added.blob, &remove()).unwrap();
         assert_eq!(back.blob, before);
+        // dtc -S style: a 64 KiB blob stays 64 KiB.
+        cfg.padding = Padding {
+            space: Some(65536),
+            ..Padding::NONE
+        };
+        let before = generate(&cfg).unwrap();
+        let added = patch(&before, &PatchRequest::default()).unwrap();
+        assert_eq!(added.blob.len(), 65536);
+        assert_eq!(patch(&added.blob, &remove()).unwrap().blob, before);
+    }
+
+    #[test]
+    fn free_space_policies() {
+        assert_eq!(free_space_policy(1000, 0), FreeSpace::Packed);
+        // QEMU's 1 MiB dump, dtc -S 65536, dtc -a 256.
+        assert_eq!(
+            free_space_policy(1 << 20, 1_042_175),
+            FreeSpace::Aligned(1 << 20)
+        );
+        assert_eq!(free_space_policy(69376, 226), FreeSpace::Aligned(256));
+        // dtc -p 8192 on a 69150-byte tree; 64 trailing bytes on 69222.
+        assert_eq!(free_space_policy(77342, 8192), FreeSpace::Padded(8192));
+        assert_eq!(free_space_policy(69286, 64), FreeSpace::Padded(64));
+        assert_eq!(FreeSpace::Aligned(256).total(69377), 69632);
+        assert_eq!(FreeSpace::Padded(64).total(100), 164);
     }
 
     #[test]
