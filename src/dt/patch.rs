@@ -982,6 +982,37 @@ mod tests {
     }
 
     #[test]
+    fn mutated_blobs_never_panic() {
+        // Every byte flipped and every truncation, in every mode: an error or a blob
+        // that validates, never a panic.
+        let blob = generate(&GuestConfig::new(Machine::Minimal)).unwrap();
+        let reqs = [
+            PatchRequest::default(),
+            remove(),
+            PatchRequest {
+                mode: PatchMode::Replace,
+                has_idle: Some(true),
+                ..PatchRequest::default()
+            },
+            PatchRequest {
+                hcall: Some(HcallInstructions::from_sequence(KnownSequence::Epapr)),
+                has_idle: Some(false),
+                ..PatchRequest::default()
+            },
+        ];
+        for i in 0..blob.len() {
+            let mut m = blob.clone();
+            m[i] ^= 0xff;
+            for req in &reqs {
+                if let Ok(out) = patch(&m, req) {
+                    Fdt::new(&out.blob).unwrap();
+                }
+                let _ = patch(&blob[..i], req);
+            }
+        }
+    }
+
+    #[test]
     fn rejects_garbage() {
         assert!(matches!(
             patch(b"nope", &PatchRequest::default()),
