@@ -479,16 +479,7 @@ mod tests {
     #[test]
     fn extreme_addresses_never_panic() {
         let (_d, p) = image(0x2000);
-        let edges = [
-            0,
-            1,
-            0xfff,
-            0x1000,
-            0x2000,
-            u64::MAX,
-            u64::MAX & !0xfff,
-            1 << 63,
-        ];
+        let edges = [0, 1, 0xfff, 0x1000, 0x2000, u64::MAX, !0xfff, 1 << 63];
         for base in edges {
             for offset in [0, 0x1000, u64::MAX] {
                 let Ok(img) = GuestImage::open(
