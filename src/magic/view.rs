@@ -536,7 +536,7 @@ macro_rules! write_api {
 /// assert_eq!(view.with_endian(Endian::Little).msr(), 0x3210_0000_0000_0080);
 /// # Ok::<(), ppcpv::magic::MagicError>(())
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct MagicPage<'a> {
     bytes: &'a [u8; PAGE_SIZE],
     endian: Endian,
@@ -599,7 +599,6 @@ impl<'a> MagicPage<'a> {
 /// assert_eq!(page[0x40], 0x34); // little-endian in memory
 /// # Ok::<(), ppcpv::magic::SelectorError>(())
 /// ```
-#[derive(Debug)]
 pub struct MagicPageMut<'a> {
     bytes: &'a mut [u8; PAGE_SIZE],
     endian: Endian,
@@ -816,6 +815,25 @@ impl<'a> MagicPageMut<'a> {
         set_esr Esr, set_pir Pir);
     write_api!(@gated u64: set_mas7_3 Mas7_3, set_mas2 Mas2, set_sprg4 Sprg4,
         set_sprg5 Sprg5, set_sprg6 Sprg6, set_sprg7 Sprg7);
+}
+
+// Debug shows the settings and the registers most often looked at, not 4096 bytes.
+impl std::fmt::Debug for MagicPage<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MagicPage")
+            .field("endian", &self.endian)
+            .field("features", &format_args!("{:#x}", self.features.bits()))
+            .field("msr", &format_args!("{:#x}", self.msr()))
+            .field("srr0", &format_args!("{:#x}", self.srr0()))
+            .field("int_pending", &self.int_pending())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for MagicPageMut<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.as_page(), f)
+    }
 }
 
 fn check(sel: Selector, value: u64, features: MagicFeatures) -> Result<(), MagicError> {
@@ -1080,6 +1098,16 @@ mod tests {
         assert!(v.set_sr(16, 0).is_err());
         assert!(v.sr(16).is_err());
         assert!(page[..0x58].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn debug_is_short() {
+        let page = [0u8; PAGE_SIZE];
+        let d = format!("{:?}", MagicPage::from_array(&page));
+        assert_eq!(
+            d,
+            "MagicPage { endian: Big, features: 0x3, msr: 0x0, srr0: 0x0, int_pending: 0, .. }"
+        );
     }
 
     #[test]
