@@ -489,3 +489,31 @@ fn interop_scan_qemu_firmware() {
         );
     }
 }
+
+#[test]
+fn scan_threads_give_identical_output() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 MiB: several parallel segments, with a candidate every 97 words.
+    let words: Vec<u32> = (0..262_144u32)
+        .map(|i| {
+            if i % 97 == 0 {
+                0x7c60_00a6 | (i % 32) << 21
+            } else {
+                i.wrapping_mul(0x9e37_79b9)
+            }
+        })
+        .collect();
+    let f = write(dir.path(), "big.bin", &be(&words));
+    let f = f.to_str().unwrap();
+    let one = run_ok(&["paravirt", "scan", f, "--json", "--threads", "1"]);
+    let three = run_ok(&["paravirt", "scan", f, "--json", "--threads", "3"]);
+    assert_eq!(one, three);
+    let j: Value = serde_json::from_str(&one).unwrap();
+    assert!(j["summary"]["candidates"].as_u64().unwrap() >= 2703);
+    assert_eq!(
+        run(&["paravirt", "scan", f, "--threads", "0"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

@@ -148,6 +148,85 @@ pub fn scan<F: FnMut(&Site)>(
         .saturating_add((bytes.len() % 4) as u64);
 }
 
+/// Bytes a worker of [`scan_parallel`] scans per hand-off (a multiple of 4, so every
+/// segment starts on a word of the region). It bounds memory: a segment yields at most
+/// 32768 sites, and each worker has at most two segments' sites in flight.
+pub const SEGMENT_BYTES: usize = 128 << 10;
+
+/// One segment's results, handed from a worker to the caller's thread.
+type SegmentResult = (Tally, Vec<Site>);
+
+/// [`scan`] on `threads` threads: the input is cut into [`SEGMENT_BYTES`] segments,
+/// dealt round-robin to the workers, and their sites are handed back through bounded
+/// channels and passed to `on_site` on the calling thread, in input order. Counts and
+/// sites are exactly those of [`scan`]; memory stays bounded by the segment size and
+/// the number of threads, whatever the size of the input. With one thread, or an input
+/// of one segment, this is [`scan`].
+///
+/// # Panics
+/// Only if a worker panics (a bug), in which case the panic is propagated.
+pub fn scan_parallel<F: FnMut(&Site)>(
+    bytes: &[u8],
+    offset: u64,
+    address: Option<u64>,
+    sc: &ScanConfig,
+    threads: usize,
+    tally: &mut Tally,
+    mut on_site: F,
+) {
+    let threads = threads.clamp(1, 64);
+    if threads == 1 || bytes.len() <= SEGMENT_BYTES {
+        scan(bytes, offset, address, sc, tally, on_site);
+        return;
+    }
+    let segments: Vec<&[u8]> = bytes.chunks(SEGMENT_BYTES).collect();
+    let count = segments.len();
+    let run = |k: usize, seg: &[u8]| -> SegmentResult {
+        let delta = (k as u64).saturating_mul(SEGMENT_BYTES as u64);
+        let mut t = Tally::default();
+        let mut sites = Vec::new();
+        scan(
+            seg,
+            offset.saturating_add(delta),
+            address.map(|a| a.wrapping_add(delta)),
+            sc,
+            &mut t,
+            |s| sites.push(*s),
+        );
+        (t, sites)
+    };
+    std::thread::scope(|scope| {
+        let mut receivers = Vec::with_capacity(threads);
+        for w in 0..threads {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<SegmentResult>(1);
+            receivers.push(rx);
+            let segments = &segments;
+            let run = &run;
+            scope.spawn(move || {
+                for k in (w..count).step_by(threads) {
+                    let Some(seg) = segments.get(k) else { break };
+                    if tx.send(run(k, seg)).is_err() {
+                        break; // the caller stopped receiving
+                    }
+                }
+            });
+        }
+        for k in 0..count {
+            let Some(rx) = receivers.get(k % threads) else {
+                break;
+            };
+            // A closed channel means the worker panicked; the scope re-raises it.
+            let Ok((t, sites)) = rx.recv() else { break };
+            tally.merge(&t);
+            for s in &sites {
+                on_site(s);
+            }
+        }
+        // Unblock any worker still waiting to send before the scope joins them.
+        drop(receivers);
+    });
+}
+
 /// Words per block of the hot loop: one bit each in a `u32` mask.
 const BLOCK_WORDS: usize = 32;
 
@@ -325,6 +404,40 @@ mod tests {
                 (t.candidates, t.direct, t.template, t.skipped),
                 (3, 2, 1, 0)
             );
+        }
+    }
+
+    #[test]
+    fn parallel_scan_equals_sequential() {
+        let sc = ScanConfig {
+            config: Config::E500,
+            features: MagicFeatures::MAINLINE,
+            endian: Endian::Big,
+        };
+        // 3.5 segments of candidates and fillers, plus 3 trailing bytes.
+        let n = SEGMENT_BYTES * 7 / 8;
+        let pattern = [
+            0x7c60_00a6u32,
+            0x6000_0000,
+            0x7c70_eaa6,
+            0x3860_ffff,
+            0x7c00_8146,
+        ];
+        let mut data = words(&pattern.repeat(n / pattern.len()), Endian::Big);
+        data.extend_from_slice(&[1, 2, 3]);
+        let mut seq = Tally::default();
+        let mut seq_sites = Vec::new();
+        scan(&data, 16, Some(0x1000), &sc, &mut seq, |s| {
+            seq_sites.push(*s)
+        });
+        for threads in [1, 2, 3, 8] {
+            let mut par = Tally::default();
+            let mut par_sites = Vec::new();
+            scan_parallel(&data, 16, Some(0x1000), &sc, threads, &mut par, |s| {
+                par_sites.push(*s);
+            });
+            assert_eq!(par, seq, "{threads} threads");
+            assert!(par_sites == seq_sites, "{threads} threads: sites differ");
         }
     }
 
