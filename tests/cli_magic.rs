@@ -226,6 +226,35 @@ fn set_with_bits_32_writes_only_the_low_word() {
 }
 
 #[test]
+fn the_page_can_be_named_by_the_map_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let img = image(dir.path(), 0x3000);
+    let m = s(&img);
+    // r3 with flags-like low bits: KVM clears them (D8).
+    run_ok(&["magic", "set", "--mem", m, "--map-r3", "0x2fff", "pir=7"]);
+    let t = run_ok(&["magic", "dump", "--mem", m, "--gpa", "0x2000"]);
+    assert!(t.contains("pir          0x0cc  0x00000007"), "{t}");
+    // A 32-bit guest's r3 is truncated to 32 bits first.
+    let t = run_ok(&[
+        "magic",
+        "dump",
+        "--mem",
+        m,
+        "--map-r3",
+        "0xffffffff00002123",
+        "--bits",
+        "32",
+    ]);
+    assert!(t.starts_with("magic page at GPA 0x2000 "), "{t}");
+    // Exactly one of --gpa and --map-r3.
+    fails(&["magic", "dump", "--mem", m], 2);
+    fails(
+        &["magic", "dump", "--mem", m, "--gpa", "0", "--map-r3", "0"],
+        2,
+    );
+}
+
+#[test]
 fn swab_kvm_subset_and_full() {
     let dir = tempfile::tempdir().unwrap();
     let img = image(dir.path(), 0x1000);

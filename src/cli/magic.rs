@@ -4,7 +4,7 @@
 use super::{BitsArg, CliError, EndianArg, parse_u64, print_json};
 use clap::{Args, Subcommand};
 use ppcpv::Endian;
-use ppcpv::hcall::MagicFeatures;
+use ppcpv::hcall::{HcallRegs, HcallToken, MagicFeatures, MapMagicPage};
 use ppcpv::magic::layout::{self, FIELDS, KVM_MAGIC_PAGE_EA32, KVM_MAGIC_PAGE_EA64};
 use ppcpv::magic::{GuestImage, ImageOptions, MagicError, MagicPage, Selector};
 use ppcpv::num::Hex64;
@@ -59,13 +59,18 @@ pub struct LayoutArgs {
 /// Where the page is: the image, the GPA, how the image maps to guest addresses, and
 /// how to decode it.
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("where").required(true))]
 pub struct PageArgs {
     /// Raw guest RAM image (guest physical memory as a flat file).
     #[arg(long, value_name = "FILE")]
     pub mem: PathBuf,
-    /// Guest physical address of the magic page (4 KiB aligned; r3 of the MAP call).
-    #[arg(long, value_name = "ADDR", value_parser = parse_u64)]
-    pub gpa: u64,
+    /// Guest physical address of the magic page (4 KiB aligned).
+    #[arg(long, value_name = "ADDR", value_parser = parse_u64, group = "where")]
+    pub gpa: Option<u64>,
+    /// Instead of --gpa: r3 of the guest's MAP_MAGIC_PAGE call, decoded as KVM does (low
+    /// 12 bits cleared; truncated to 32 bits with --bits 32, MSR[SF] = 0).
+    #[arg(long, value_name = "R3", value_parser = parse_u64, group = "where")]
+    pub map_r3: Option<u64>,
     /// Guest physical address of the image's first byte.
     #[arg(long, value_name = "GPA", value_parser = parse_u64, default_value = "0")]
     pub base: u64,
@@ -218,6 +223,19 @@ fn run_layout(a: &LayoutArgs) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The page's GPA: `--gpa` as given, or the PA of a MAP request whose r3 is `--map-r3`
+/// (`MapMagicPage::from_regs`, kvm-ppc-pv.md §6.2 step c, D8).
+fn page_gpa(p: &PageArgs, bits: BitsArg) -> u64 {
+    match (p.gpa, p.map_r3) {
+        (Some(gpa), _) => gpa,
+        (None, Some(r3)) => {
+            let regs = HcallRegs::new(HcallToken::kvm(4), bits == BitsArg::B64).with_r3_r4(r3, 0);
+            MapMagicPage::from_regs(&regs).pa
+        }
+        (None, None) => 0, // clap requires one of the two
+    }
+}
+
 fn open(p: &PageArgs, writable: bool) -> Result<GuestImage, CliError> {
     let opts = ImageOptions {
         base: p.base,
@@ -249,8 +267,9 @@ struct DumpReport {
 
 fn run_dump(a: &DumpArgs) -> Result<(), CliError> {
     let img = open(&a.page, false)?;
-    let file_offset = img.file_position(a.page.gpa)?;
-    let page = img.page(a.page.gpa)?;
+    let gpa = page_gpa(&a.page, a.bits);
+    let file_offset = img.file_position(gpa)?;
+    let page = img.page(gpa)?;
     let endian: Endian = a.page.endian.into();
     let features = MagicFeatures(a.page.features);
     let view = page.view(endian, features);
@@ -260,7 +279,7 @@ fn run_dump(a: &DumpArgs) -> Result<(), CliError> {
         .collect();
     if a.json {
         return print_json(&DumpReport {
-            gpa: Hex64(a.page.gpa),
+            gpa: Hex64(gpa),
             file_offset: Hex64(file_offset),
             endian: endian.name(),
             features: Hex64(features.bits()),
@@ -272,7 +291,7 @@ fn run_dump(a: &DumpArgs) -> Result<(), CliError> {
     writeln!(
         out,
         "magic page at GPA {:#x} (file offset {file_offset:#x}), {endian}-endian, features {:#x}{}",
-        a.page.gpa,
+        gpa,
         features.bits(),
         if bits32 { ", 32-bit guest view" } else { "" }
     )?;
@@ -349,7 +368,7 @@ fn run_set(a: &SetArgs) -> Result<(), CliError> {
         plan.push((sel, value));
     }
     let img = open(&a.page, true)?;
-    let mut page = img.page_mut(a.page.gpa)?;
+    let mut page = img.page_mut(page_gpa(&a.page, a.bits))?;
     let mut view = page.view_mut(a.page.endian.into(), features);
     for &(sel, value) in &plan {
         if bits32 {
@@ -376,7 +395,8 @@ fn run_set(a: &SetArgs) -> Result<(), CliError> {
 
 fn run_swab(a: &SwabArgs) -> Result<(), CliError> {
     let img = open(&a.page, true)?;
-    let mut page = img.page_mut(a.page.gpa)?;
+    let gpa = page_gpa(&a.page, BitsArg::B64);
+    let mut page = img.page_mut(gpa)?;
     let from: Endian = a.page.endian.into();
     let to = from.swapped();
     let mut view = page.view_mut(from, MagicFeatures(a.page.features));
@@ -391,6 +411,6 @@ fn run_swab(a: &SwabArgs) -> Result<(), CliError> {
     } else {
         "the fields kvmppc_swab_shared swaps"
     };
-    println!("GPA {:#x}: {from} -> {to} ({what})", a.page.gpa);
+    println!("GPA {gpa:#x}: {from} -> {to} ({what})");
     Ok(())
 }
