@@ -241,3 +241,74 @@ fn every_corpus_blob_dumps_like_dtc_or_is_refused_for_its_reason() {
     );
     assert!(checked >= 110, "only {checked} blobs checked");
 }
+
+type CrateNode<'a> = fdt::nodes::Node<
+    'a,
+    (
+        fdt::parsing::unaligned::UnalignedParser<'a>,
+        fdt::parsing::NoPanic,
+    ),
+>;
+
+/// Lines `depth name prop=len...` from the `fdt` crate, recursing over `children()`
+/// (its `all_nodes()` stops at depth 15, fdt-ecosystem.md §2.4).
+fn crate_lines(n: CrateNode<'_>, depth: usize, out: &mut Vec<String>) {
+    let name = n.name().unwrap();
+    let full = match (depth, name.unit_address) {
+        (0, _) => String::new(),
+        (_, Some(u)) => format!("{}@{u}", name.name),
+        (_, None) => name.name.to_string(),
+    };
+    let props: Vec<String> = n
+        .properties()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let p = p.unwrap();
+            format!("{}={}", p.name, p.value.len())
+        })
+        .collect();
+    out.push(format!("{depth} {full} {}", props.join(" ")));
+    for c in n.children().unwrap().iter() {
+        crate_lines(c.unwrap(), depth + 1, out);
+    }
+}
+
+/// The reader agrees with the `fdt` crate (the design card's parser) on every node
+/// and property of every v16/v17 fixture it can read.
+#[test]
+fn reader_agrees_with_the_fdt_crate() {
+    use fdt::nodes::AsNode;
+    let mut checked = 0;
+    for e in std::fs::read_dir(common::data("")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "dts") {
+            continue;
+        }
+        let blob = std::fs::read(&p).unwrap();
+        let Ok(ours) = Fdt::new(&blob) else { continue };
+        let Some(theirs) = ours.fdt_crate() else {
+            continue;
+        };
+        if ours.has_properties_after_children() {
+            // The crate stops listing properties at the first child.
+            continue;
+        }
+        let mut want = Vec::new();
+        crate_lines(theirs.root().unwrap().as_node(), 0, &mut want);
+        let got: Vec<String> = ours
+            .nodes()
+            .map(|(d, n)| {
+                let props: Vec<String> = n
+                    .properties()
+                    .map(|p| format!("{}={}", p.name, p.value.len()))
+                    .collect();
+                let name = if d == 0 { "" } else { n.name() };
+                format!("{d} {name} {}", props.join(" "))
+            })
+            .collect();
+        assert_eq!(got, want, "{}", p.display());
+        checked += 1;
+    }
+    assert!(checked >= 8, "only {checked} fixtures compared");
+}

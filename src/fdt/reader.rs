@@ -1007,3 +1007,315 @@ impl<'a> Iterator for PathNodes<'a> {
         Some((self.path.clone(), node))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny hand-made v17 blob writer: tokens appended one by one.
+    struct Blob {
+        st: Vec<u8>,
+        strings: Vec<u8>,
+        rsv: Vec<(u64, u64)>,
+    }
+
+    impl Blob {
+        fn new() -> Self {
+            Blob {
+                st: Vec::new(),
+                strings: Vec::new(),
+                rsv: Vec::new(),
+            }
+        }
+        fn word(&mut self, w: u32) -> &mut Self {
+            self.st.extend_from_slice(&w.to_be_bytes());
+            self
+        }
+        fn begin(&mut self, name: &str) -> &mut Self {
+            self.word(FDT_BEGIN_NODE);
+            self.st.extend_from_slice(name.as_bytes());
+            self.st.push(0);
+            while self.st.len() % 4 != 0 {
+                self.st.push(0);
+            }
+            self
+        }
+        fn end(&mut self) -> &mut Self {
+            self.word(FDT_END_NODE)
+        }
+        fn prop(&mut self, name: &str, value: &[u8]) -> &mut Self {
+            let off = match self
+                .strings
+                .windows(name.len() + 1)
+                .position(|w| w.strip_suffix(&[0]) == Some(name.as_bytes()))
+            {
+                Some(o) => o,
+                None => {
+                    let o = self.strings.len();
+                    self.strings.extend_from_slice(name.as_bytes());
+                    self.strings.push(0);
+                    o
+                }
+            };
+            self.word(FDT_PROP)
+                .word(value.len() as u32)
+                .word(off as u32);
+            self.st.extend_from_slice(value);
+            while self.st.len() % 4 != 0 {
+                self.st.push(0);
+            }
+            self
+        }
+        fn build(&mut self) -> Vec<u8> {
+            let mut st = self.st.clone();
+            st.extend_from_slice(&FDT_END.to_be_bytes());
+            let rsv_off = 40u32;
+            let rsv_len = 16 * (self.rsv.len() as u32 + 1);
+            let st_off = rsv_off + rsv_len;
+            let str_off = st_off + st.len() as u32;
+            let total = str_off + self.strings.len() as u32;
+            let mut b = Vec::new();
+            for w in [
+                crate::fdt::FDT_MAGIC,
+                total,
+                st_off,
+                str_off,
+                rsv_off,
+                17,
+                16,
+                3,
+                self.strings.len() as u32,
+                st.len() as u32,
+            ] {
+                b.extend_from_slice(&w.to_be_bytes());
+            }
+            for (a, s) in self.rsv.iter().chain([(0u64, 0u64)].iter()) {
+                b.extend_from_slice(&a.to_be_bytes());
+                b.extend_from_slice(&s.to_be_bytes());
+            }
+            b.extend_from_slice(&st);
+            b.extend_from_slice(&self.strings);
+            b
+        }
+    }
+
+    fn sample() -> Vec<u8> {
+        let mut b = Blob::new();
+        b.rsv.push((0x1000, 0x2000));
+        b.begin("")
+            .prop("model", b"m\0")
+            .begin("aliases")
+            .prop("ser", b"/soc/serial@1\0")
+            .end()
+            .begin("soc")
+            .prop("#address-cells", &[0, 0, 0, 1])
+            .begin("serial@1")
+            .prop("reg", &[0, 0, 0, 1])
+            .end()
+            .begin("eth@1")
+            .end()
+            .begin("eth@2")
+            .end()
+            .end()
+            .end();
+        b.build()
+    }
+
+    #[test]
+    fn reads_structure_offsets_and_reservations() {
+        let blob = sample();
+        let fdt = Fdt::new(&blob).unwrap();
+        assert_eq!(fdt.header().boot_cpuid_phys, Some(3));
+        assert_eq!(
+            fdt.reservations().collect::<Vec<_>>(),
+            vec![Reservation {
+                address: 0x1000,
+                size: 0x2000
+            }]
+        );
+        assert_eq!(fdt.rsvmap_range(), 40..72);
+        assert_eq!(
+            (fdt.node_count(), fdt.property_count(), fdt.max_depth()),
+            (6, 4, 3)
+        );
+        let root = fdt.root();
+        assert_eq!(root.name(), "");
+        assert_eq!(root.offset(), 72);
+        assert_eq!(root.end_offset(), fdt.struct_used_range().end - 4);
+        let model = root.property("model").unwrap();
+        assert_eq!(model.value, b"m\0");
+        assert_eq!(model.offset, 72 + 8);
+        assert_eq!(model.end, 72 + 8 + 12 + 4);
+        let words: Vec<u32> = [model.offset, model.end]
+            .iter()
+            .map(|&o| be32(&blob, o).unwrap())
+            .collect();
+        assert_eq!(words, vec![FDT_PROP, FDT_BEGIN_NODE]);
+        let names: Vec<(usize, &str)> = fdt.nodes().map(|(d, n)| (d, n.name())).collect();
+        assert_eq!(
+            names,
+            vec![
+                (0, ""),
+                (1, "aliases"),
+                (1, "soc"),
+                (2, "serial@1"),
+                (2, "eth@1"),
+                (2, "eth@2")
+            ]
+        );
+        let soc = fdt.find("/soc").unwrap();
+        assert_eq!(be32(&blob, soc.offset()), Some(FDT_BEGIN_NODE));
+        assert_eq!(be32(&blob, soc.end_offset() - 4), Some(FDT_END_NODE));
+        assert_eq!(soc.children().count(), 3);
+        assert_eq!(fdt.parent_of(&soc).unwrap(), root);
+        assert_eq!(fdt.parent_of(&root), None);
+    }
+
+    #[test]
+    fn find_rules() {
+        let blob = sample();
+        let fdt = Fdt::new(&blob).unwrap();
+        assert_eq!(fdt.find("/").unwrap(), fdt.root());
+        let serial = fdt.find("/soc/serial@1").unwrap();
+        assert_eq!(
+            fdt.find("/soc/serial").unwrap(),
+            serial,
+            "unique unit-less name"
+        );
+        assert_eq!(fdt.find("//soc//serial@1/").unwrap(), serial);
+        assert!(fdt.find("/soc/eth").is_none(), "ambiguous: eth@1 and eth@2");
+        assert!(fdt.find("/soc/eth@2").is_some());
+        assert!(fdt.find("/soc/serial@2").is_none());
+        assert_eq!(fdt.find("ser").unwrap(), serial, "alias");
+        assert!(fdt.find("nope").is_none());
+        assert_eq!(fdt.path_of(&serial), "/soc/serial@1");
+        let paths: Vec<String> = fdt.nodes_with_paths().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            [
+                "/",
+                "/aliases",
+                "/soc",
+                "/soc/serial@1",
+                "/soc/eth@1",
+                "/soc/eth@2"
+            ]
+        );
+    }
+
+    #[test]
+    fn properties_after_children_are_found() {
+        let mut b = Blob::new();
+        b.begin("").begin("a").end().prop("late", b"x\0").end();
+        let blob = b.build();
+        let fdt = Fdt::new(&blob).unwrap();
+        assert!(fdt.has_properties_after_children());
+        assert_eq!(fdt.root().property("late").unwrap().value, b"x\0");
+        assert_eq!(fdt.root().children().count(), 1);
+    }
+
+    #[test]
+    fn rejects_structural_errors_with_offsets() {
+        let mut b = Blob::new();
+        b.begin("").begin("a").end();
+        let blob = b.build();
+        assert_eq!(
+            Fdt::new(&blob).unwrap_err(),
+            FdtError::PrematureEnd {
+                offset: 56 + 20,
+                open: 1
+            }
+        );
+        let mut b = Blob::new();
+        b.begin("").end().end();
+        assert!(matches!(
+            Fdt::new(&b.build()),
+            Err(FdtError::ExtraEndNode { offset: 68 })
+        ));
+        let mut b = Blob::new();
+        b.begin("").word(0x7).end();
+        assert_eq!(
+            Fdt::new(&b.build()).unwrap_err(),
+            FdtError::BadToken {
+                token: 7,
+                offset: 64
+            }
+        );
+        let mut b = Blob::new();
+        b.begin("").prop("p", b"").end();
+        let mut blob = b.build();
+        // nameoff of the property (after FDT_PROP and len) far outside the strings.
+        blob[64 + 8..64 + 12].copy_from_slice(&100u32.to_be_bytes());
+        assert!(matches!(
+            Fdt::new(&blob),
+            Err(FdtError::NameOffsetOutOfRange {
+                offset: 64,
+                nameoff: 100,
+                ..
+            })
+        ));
+        let mut b = Blob::new();
+        b.begin("").prop("p", b"").end();
+        let mut blob = b.build();
+        blob[64 + 4..64 + 8].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+        assert!(matches!(
+            Fdt::new(&blob),
+            Err(FdtError::PropertyTooLong { offset: 64, .. })
+        ));
+    }
+
+    #[test]
+    fn old_format_paths_and_alignment() {
+        // Version 1: full paths, values of 8+ bytes 8-aligned within the struct block.
+        let mut st = Vec::new();
+        let w = |st: &mut Vec<u8>, v: u32| st.extend_from_slice(&v.to_be_bytes());
+        w(&mut st, FDT_BEGIN_NODE);
+        st.extend_from_slice(b"/\0\0\0");
+        w(&mut st, FDT_BEGIN_NODE);
+        st.extend_from_slice(b"/c\0\0");
+        w(&mut st, FDT_PROP);
+        w(&mut st, 8);
+        w(&mut st, 0);
+        // offset within struct is now 28: 8-byte alignment pads to 32.
+        st.extend_from_slice(&[0, 0, 0, 0]);
+        st.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
+        w(&mut st, FDT_END_NODE);
+        w(&mut st, FDT_END_NODE);
+        w(&mut st, FDT_END);
+        let strings = b"reg\0";
+        // 28-byte v1 header, 4 bytes of padding, the rsvmap at 32 (8-aligned), then
+        // the structure and strings blocks.
+        let st_off = 48usize;
+        let str_off = st_off + st.len();
+        let total = str_off + strings.len();
+        let mut fixed = Vec::new();
+        for v in [
+            crate::fdt::FDT_MAGIC,
+            total as u32,
+            st_off as u32,
+            str_off as u32,
+            32,
+            1,
+            1,
+        ] {
+            fixed.extend_from_slice(&v.to_be_bytes());
+        }
+        fixed.extend_from_slice(&[0; 4]);
+        fixed.extend_from_slice(&[0; 16]);
+        fixed.extend_from_slice(&st);
+        fixed.extend_from_slice(strings);
+        let fdt = Fdt::new(&fixed).unwrap();
+        assert_eq!(fdt.header().boot_cpuid_phys, None);
+        let cpus = fdt.find("/c").unwrap();
+        assert_eq!(cpus.name(), "c");
+        assert_eq!(fdt.root().name(), "");
+        assert_eq!(
+            cpus.property("reg").unwrap().value,
+            &[1, 2, 3, 4, 5, 6, 7, 8]
+        );
+        // A child path that does not extend its parent's is refused.
+        let pos = fixed.windows(3).position(|w| w == b"/c\0").unwrap();
+        fixed[pos] = b'x';
+        assert!(matches!(Fdt::new(&fixed), Err(FdtError::BadOldPath { .. })));
+    }
+}
