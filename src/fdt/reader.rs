@@ -1035,7 +1035,7 @@ mod tests {
             self.word(FDT_BEGIN_NODE);
             self.st.extend_from_slice(name.as_bytes());
             self.st.push(0);
-            while self.st.len() % 4 != 0 {
+            while !self.st.len().is_multiple_of(4) {
                 self.st.push(0);
             }
             self
@@ -1061,7 +1061,7 @@ mod tests {
                 .word(value.len() as u32)
                 .word(off as u32);
             self.st.extend_from_slice(value);
-            while self.st.len() % 4 != 0 {
+            while !self.st.len().is_multiple_of(4) {
                 self.st.push(0);
             }
             self
