@@ -314,9 +314,19 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         keep_name_properties: a.keep_name_properties,
     };
     let mut out = Output::create(&a.output)?;
-    write_dts(&fdt, &mut out, &opts)?;
-    out.finish()?;
-    Ok(())
+    match write_dts(&fdt, &mut out, &opts) {
+        // `ppcpv dump big.dtb | head`: the reader left; that is not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        r => r?,
+    }
+    match out.finish() {
+        Err(ppcpv::fileio::FileError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            Ok(())
+        }
+        r => Ok(r?),
+    }
 }
 
 /// Runs `ppcpv get`.
