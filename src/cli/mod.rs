@@ -199,7 +199,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 pub fn print_json<T: serde::Serialize>(value: &T) -> Result<(), CliError> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    // Through io::Error, so a closed pipe (`| head`) is recognised as one by main.
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     Ok(())
 }
