@@ -157,6 +157,13 @@ fn exercise(blob: &[u8]) -> bool {
         let _ = fdt.find(&path);
     }
     let _ = ppcpv::fdt::summary::summarize(&fdt);
+    // The fdt crate, handed only blobs this reader accepted, must not panic either.
+    if let Some(c) = fdt.fdt_crate() {
+        use fdt::nodes::AsNode;
+        if let Ok(root) = c.root() {
+            crate_walk(root.as_node(), 0);
+        }
+    }
     for style in [StringListStyle::Dtc16, StringListStyle::Dtc17] {
         let opts = DtsOptions {
             string_lists: style,
@@ -165,6 +172,30 @@ fn exercise(blob: &[u8]) -> bool {
         write_dts(&fdt, std::io::sink(), &opts).unwrap();
     }
     true
+}
+
+type CrateNode<'a> = fdt::nodes::Node<
+    'a,
+    (
+        fdt::parsing::unaligned::UnalignedParser<'a>,
+        fdt::parsing::NoPanic,
+    ),
+>;
+
+fn crate_walk(n: CrateNode<'_>, depth: usize) {
+    let _ = n.name();
+    if let Ok(props) = n.properties() {
+        for p in props.iter().flatten() {
+            let _ = p.value.len();
+        }
+    }
+    if depth < 64
+        && let Ok(children) = n.children()
+    {
+        for c in children.iter().flatten() {
+            crate_walk(c, depth + 1);
+        }
+    }
 }
 
 fn seeds() -> Vec<(String, Vec<u8>)> {
