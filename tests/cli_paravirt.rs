@@ -517,3 +517,42 @@ fn scan_threads_give_identical_output() {
         Some(2)
     );
 }
+
+/// Every truncation and many single-byte corruptions of an ELF image: `locate` either
+/// refuses it or returns regions inside the input, and scanning them never panics.
+#[test]
+fn truncated_and_corrupt_elf_never_panics() {
+    use ppcpv::paravirt::{Format, ScanConfig, Tally, locate, scan};
+    let code = be(&[0x7c60_00a6, 0x7c00_046c, 0x7c80_00a6]);
+    let elf = elf32(&code, &[("_stext", 0xc000_0000), ("_etext", 0xc000_000c)]);
+    let sc = ScanConfig::default();
+    let check_all = |bytes: &[u8]| {
+        for limit in [true, false] {
+            if let Ok(img) = locate(bytes, Format::Auto, limit) {
+                for r in &img.regions {
+                    let end = r.offset.checked_add(r.len).unwrap();
+                    assert!(end <= bytes.len() as u64, "region past the input");
+                    let slice = &bytes[r.offset as usize..end as usize];
+                    scan(
+                        slice,
+                        r.offset,
+                        r.address,
+                        &sc,
+                        &mut Tally::default(),
+                        |_| {},
+                    );
+                }
+            }
+        }
+    };
+    for len in 0..=elf.len() {
+        check_all(&elf[..len]);
+    }
+    for i in 0..elf.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = elf.clone();
+            bad[i] ^= flip;
+            check_all(&bad);
+        }
+    }
+}

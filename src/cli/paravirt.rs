@@ -197,6 +197,8 @@ struct WordJson {
     field: Option<&'static str>,
     page_offset: Option<u16>,
     template: Option<&'static str>,
+    template_reg: Option<u8>,
+    template_rb: Option<u8>,
     reason: Option<String>,
     reason_code: Option<&'static str>,
 }
@@ -212,6 +214,8 @@ fn word_json(word: u32, d: Option<&Decision>) -> WordJson {
         field: None,
         page_offset: None,
         template: None,
+        template_reg: None,
+        template_rb: None,
         reason: None,
         reason_code: None,
     };
@@ -228,7 +232,11 @@ fn word_json(word: u32, d: Option<&Decision>) -> WordJson {
                     j.field = Some(a.field.name());
                     j.page_offset = Some(a.page_offset);
                 }
-                Rewrite::Branch(b) => j.template = Some(b.template.symbol()),
+                Rewrite::Branch(b) => {
+                    j.template = Some(b.template.symbol());
+                    j.template_reg = b.reg;
+                    j.template_rb = b.rb;
+                }
                 Rewrite::Nop => {}
             }
         }

@@ -438,7 +438,9 @@ pub enum Rewrite {
     /// `nop` (0x60000000), for `tlbsync`.
     Nop,
     /// A `b` to a per-site copy of a template. The branch word depends on where
-    /// Linux's `kvm_tmp` area is, so it is not modelled as a word.
+    /// Linux's `kvm_tmp` area is, so it is not modelled as a word. Not modelled either:
+    /// `kvm_patch_ins_b` gives up when the template is more than 32 MiB away, and on
+    /// `CONFIG_RELOCATABLE` Book3S kernels it skips sites below `__end_interrupts`.
     Branch(TemplateBranch),
 }
 
@@ -461,10 +463,17 @@ impl fmt::Display for Rewrite {
             Rewrite::Nop => f.write_str("nop"),
             Rewrite::Branch(b) => {
                 write!(f, "b {}", b.template)?;
-                if b.imm_ee {
-                    f.write_str(" (li r30,MSR_EE)")?;
+                match (b.imm_ee, b.reg, b.rb) {
+                    (true, _, _) => f.write_str(" (li r30,MSR_EE)"),
+                    // mtsrin: RS and RB are ORed into the template as they are.
+                    (false, Some(r), Some(rb)) => write!(f, " (r{r}, r{rb})"),
+                    // The MSR templates reload r30/r31 from the scratch slots they
+                    // saved them in (kvm_patch_ins_ll).
+                    (false, Some(30), None) => f.write_str(" (r30 from scratch2)"),
+                    (false, Some(31), None) => f.write_str(" (r31 from scratch1)"),
+                    (false, Some(r), None) => write!(f, " (r{r})"),
+                    (false, None, _) => Ok(()),
                 }
-                Ok(())
             }
         }
     }

@@ -6,8 +6,10 @@
 //! only counters, and hands every matching word to a callback as a [`Site`], so memory
 //! use does not depend on the size of the image or the number of sites.
 //!
-//! The hot loop looks at the primary opcode first: every `kvm.c` pattern has primary
-//! opcode 31, so most words cost one shift and one compare ([`classify`]).
+//! Every `kvm.c` pattern has primary opcode 31 and one of nine XO values, so the hot
+//! loop masks each word with [`XO_KEY_MASK`] and compares it with [`XO_KEYS`], 32 words
+//! at a time without a data-dependent branch; only the rare hits are classified
+//! ([`classify`](super::classify)). [`scan_parallel`] deals segments to threads.
 
 use super::rules::{Decision, OutcomeClass, PATTERN_COUNT, PATTERNS, XO_KEY_MASK, XO_KEYS};
 use super::{Config, Rewrite};
