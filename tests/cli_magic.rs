@@ -463,3 +463,31 @@ fn bad_input_is_refused_and_the_image_is_untouched() {
     // Reading a read-only image is fine.
     run_ok(&["magic", "dump", "--mem", m, "--gpa", "0x1000"]);
 }
+
+#[test]
+fn generated_rust_compiles_and_its_asserts_hold() {
+    // `layout --rust` carries offset_of! asserts; rustc proves them on this host.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("magic_layout.rs");
+    std::fs::write(&src, run_ok(&["magic", "layout", "--rust"])).unwrap();
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_string());
+    let out = std::process::Command::new(rustc)
+        .args([
+            "--edition",
+            "2021",
+            "--crate-type",
+            "lib",
+            "--emit",
+            "metadata",
+            "-o",
+        ])
+        .arg(dir.path().join("out.rmeta"))
+        .arg(&src)
+        .output()
+        .expect("rustc runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
