@@ -354,6 +354,10 @@ fn rewrite_summary(d: &Decision) -> String {
                 a.target()
             )
         }
+        Outcome::Patch(Rewrite::Branch(b)) if b.imm_ee => {
+            format!("b {} (li r30,MSR_EE)", b.template)
+        }
+        Outcome::Patch(Rewrite::Branch(b)) => format!("b {}", b.template),
         Outcome::Patch(r) => r.to_string(),
         Outcome::Skip(why) => format!("not patched: {why}"),
     }
@@ -538,7 +542,7 @@ fn run_scan(a: &ScanArgs) -> Result<(), CliError> {
     );
     if a.json {
         write!(out, "{{\n\"header\": ")?;
-        serde_json::to_writer_pretty(&mut out, &hdr)?;
+        serde_json::to_writer_pretty(&mut out, &hdr).map_err(io::Error::from)?;
         write!(out, ",\n\"sites\": [")?;
     } else {
         write_text_header(&mut out, &hdr)?;
@@ -606,7 +610,7 @@ fn run_scan(a: &ScanArgs) -> Result<(), CliError> {
             "{}\n],\n\"summary\": ",
             if shown > 0 { "\n" } else { "" }
         )?;
-        serde_json::to_writer_pretty(&mut out, &summary)?;
+        serde_json::to_writer_pretty(&mut out, &summary).map_err(io::Error::from)?;
         writeln!(out, "\n}}")?;
     } else {
         write_text_summary(&mut out, &summary, &hdr)?;
@@ -680,7 +684,7 @@ fn write_json_site<W: Write>(out: &mut W, s: &Site, first: bool) -> io::Result<(
         address: s.address.map(Hex64),
         verdict: word_json(s.word, Some(&s.decision)),
     };
-    serde_json::to_writer(&mut *out, &j).map_err(io::Error::other)
+    serde_json::to_writer(&mut *out, &j).map_err(io::Error::from)
 }
 
 fn write_text_summary<W: Write>(
