@@ -556,3 +556,104 @@ fn truncated_and_corrupt_elf_never_panics() {
         }
     }
 }
+
+/// A minimal 64-bit little-endian PowerPC ELF (like a ppc64le `vmlinux`): `.text` at
+/// 0xc000000000000000 holding `code`, and symbols `syms`.
+fn elf64le(code: &[u8], syms: &[(&str, u64)]) -> Vec<u8> {
+    let text_addr = 0xc000_0000_0000_0000u64;
+    let shstr = b"\0.text\0.symtab\0.strtab\0.shstrtab\0\0".to_vec();
+    let mut strtab = vec![0u8];
+    let mut symtab = vec![0u8; 24]; // the null symbol
+    for (name, value) in syms {
+        symtab.extend((strtab.len() as u32).to_le_bytes());
+        strtab.extend_from_slice(name.as_bytes());
+        strtab.push(0);
+        symtab.extend([0x10, 0]); // STB_GLOBAL, STT_NOTYPE; st_other
+        symtab.extend(1u16.to_le_bytes()); // in .text
+        symtab.extend(value.to_le_bytes());
+        symtab.extend(0u64.to_le_bytes());
+    }
+    let mut out = vec![0u8; 64];
+    let place = |out: &mut Vec<u8>, data: &[u8]| {
+        while !out.len().is_multiple_of(8) {
+            out.push(0);
+        }
+        let off = out.len() as u64;
+        out.extend_from_slice(data);
+        off
+    };
+    let offs = [
+        place(&mut out, code),
+        place(&mut out, &symtab),
+        place(&mut out, &strtab),
+        place(&mut out, &shstr),
+    ];
+    let shoff = place(&mut out, &[]);
+    // (name, type, flags, addr, offset, size, link, info, entsize)
+    let headers: [(u32, u32, u64, u64, u64, usize, u32, u32, u64); 5] = [
+        (0, 0, 0, 0, 0, 0, 0, 0, 0),
+        (1, 1, 6, text_addr, offs[0], code.len(), 0, 0, 0),
+        (7, 2, 0, 0, offs[1], symtab.len(), 3, 1, 24),
+        (15, 3, 0, 0, offs[2], strtab.len(), 0, 0, 0),
+        (23, 3, 0, 0, offs[3], shstr.len(), 0, 0, 0),
+    ];
+    for (name, ty, flags, addr, off, size, link, info, entsize) in headers {
+        out.extend(name.to_le_bytes());
+        out.extend(ty.to_le_bytes());
+        out.extend(flags.to_le_bytes());
+        out.extend(addr.to_le_bytes());
+        out.extend(off.to_le_bytes());
+        out.extend((size as u64).to_le_bytes());
+        out.extend(link.to_le_bytes());
+        out.extend(info.to_le_bytes());
+        out.extend(8u64.to_le_bytes());
+        out.extend(entsize.to_le_bytes());
+    }
+    let mut hdr = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    hdr.extend(2u16.to_le_bytes()); // ET_EXEC
+    hdr.extend(21u16.to_le_bytes()); // EM_PPC64
+    hdr.extend(1u32.to_le_bytes());
+    hdr.extend(text_addr.to_le_bytes()); // entry
+    hdr.extend(0u64.to_le_bytes()); // phoff
+    hdr.extend(shoff.to_le_bytes());
+    hdr.extend(2u32.to_le_bytes()); // e_flags: ELFv2 ABI
+    for v in [64u16, 56, 0, 64, 5, 4] {
+        hdr.extend(v.to_le_bytes());
+    }
+    out[..64].copy_from_slice(&hdr);
+    out
+}
+
+#[test]
+fn scan_ppc64le_elf_takes_class_and_byte_order_from_the_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = [0x7c60_00a6u32, 0x7ca1_0164, 0x7c7a_02a6, 0x3860_ffff];
+    let code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let elf = elf64le(
+        &code,
+        &[
+            ("_stext", 0xc000_0000_0000_0000),
+            ("_etext", 0xc000_0000_0000_0010),
+        ],
+    );
+    let f = write(dir.path(), "vmlinux-le", &elf);
+    let f = f.to_str().unwrap();
+    let j = json(&["paravirt", "scan", f, "--json"]);
+    assert_eq!(j["header"]["bits"], 64);
+    assert_eq!(j["header"]["endian"], "little");
+    let sites = j["sites"].as_array().unwrap();
+    assert_eq!(sites.len(), 3);
+    assert_eq!(sites[0]["address"], "0xc000000000000000");
+    assert_eq!(sites[0]["rewrite"], "0xe860f058"); // ld r3,-4008(0)
+    assert_eq!(sites[1]["template"], "kvm_emulate_mtmsrd");
+    assert_eq!(sites[2]["rewrite"], "0xe860f040"); // ld r3,srr0
+    // apply writes the rewrites in the file's byte order.
+    let out = dir.path().join("patched");
+    run_ok(&["paravirt", "apply", f, "-o", out.to_str().unwrap()]);
+    let patched = std::fs::read(&out).unwrap();
+    let at = elf
+        .windows(4)
+        .position(|w| w == 0x7c60_00a6u32.to_le_bytes())
+        .unwrap();
+    assert_eq!(patched[at..at + 4], 0xe860_f058u32.to_le_bytes());
+}
