@@ -557,6 +557,10 @@ fn truncated_and_corrupt_elf_never_panics() {
     }
 }
 
+/// An `Elf64_Shdr` without `sh_addralign`: (name, type, flags, addr, offset, size, link,
+/// info, entsize).
+type SectionHeader64 = (u32, u32, u64, u64, u64, usize, u32, u32, u64);
+
 /// A minimal 64-bit little-endian PowerPC ELF (like a ppc64le `vmlinux`): `.text` at
 /// 0xc000000000000000 holding `code`, and symbols `syms`.
 fn elf64le(code: &[u8], syms: &[(&str, u64)]) -> Vec<u8> {
@@ -589,8 +593,7 @@ fn elf64le(code: &[u8], syms: &[(&str, u64)]) -> Vec<u8> {
         place(&mut out, &shstr),
     ];
     let shoff = place(&mut out, &[]);
-    // (name, type, flags, addr, offset, size, link, info, entsize)
-    let headers: [(u32, u32, u64, u64, u64, usize, u32, u32, u64); 5] = [
+    let headers: [SectionHeader64; 5] = [
         (0, 0, 0, 0, 0, 0, 0, 0, 0),
         (1, 1, 6, text_addr, offs[0], code.len(), 0, 0, 0),
         (7, 2, 0, 0, offs[1], symtab.len(), 3, 1, 24),
