@@ -290,6 +290,22 @@ mod tests {
     }
 
     #[test]
+    fn error_messages() {
+        assert_eq!(
+            ImageError::NotElf.to_string(),
+            "not an ELF file (no \\x7fELF magic at offset 0)"
+        );
+        assert_eq!(
+            ImageError::Elf("Could not read file magic".into()).to_string(),
+            "malformed ELF file: Could not read file magic"
+        );
+        assert_eq!(
+            ImageError::NotPowerPc("X86_64".into()).to_string(),
+            "ELF file is for X86_64, not PowerPC (use --format raw to scan it anyway)"
+        );
+    }
+
+    #[test]
     fn clip_window() {
         let r = region(0x100, 0x100);
         let c = clip(&[r], 0x1010, Some(8));
