@@ -116,13 +116,19 @@ impl fmt::Display for CliError {
         match self {
             CliError::Usage(m) => f.write_str(m),
             CliError::Failed(e) => {
-                write!(f, "{e}")?;
+                // Print the chain, skipping a cause whose text the message already
+                // carries (many errors say "{path}: {source}" and also expose the source).
+                let mut text = e.to_string();
                 let mut src = e.source();
                 while let Some(s) = src {
-                    write!(f, ": {s}")?;
+                    let cause = s.to_string();
+                    if !text.contains(&cause) {
+                        text.push_str(": ");
+                        text.push_str(&cause);
+                    }
                     src = s.source();
                 }
-                Ok(())
+                f.write_str(&text)
             }
             CliError::Silent => Ok(()),
         }

@@ -1,0 +1,100 @@
+//! The conventions every subcommand shares: help that works, usage errors exit 2,
+//! failures exit 1 with one clear line, completions for each shell.
+
+mod common;
+
+use common::run;
+
+/// Every leaf subcommand of the CLI.
+const LEAVES: &[&[&str]] = &[
+    &["gen"],
+    &["patch"],
+    &["inspect"],
+    &["dump"],
+    &["get"],
+    &["hypervisor"],
+    &["hcall", "list"],
+    &["hcall", "token"],
+    &["hcall", "abi"],
+    &["hcall", "features"],
+    &["hcall", "call"],
+    &["insn", "asm"],
+    &["insn", "disasm"],
+    &["insn", "seq"],
+    &["magic", "layout"],
+    &["magic", "dump"],
+    &["magic", "set"],
+    &["magic", "swab"],
+    &["paravirt", "scan"],
+    &["paravirt", "apply"],
+    &["completions"],
+];
+
+#[test]
+fn every_subcommand_has_help() {
+    for leaf in LEAVES {
+        let mut args = leaf.to_vec();
+        args.push("--help");
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("Usage: ppcpv"), "{args:?}: {text}");
+    }
+}
+
+#[test]
+fn unknown_options_are_usage_errors() {
+    for leaf in LEAVES {
+        let mut args = leaf.to_vec();
+        args.push("--no-such-option");
+        let out = run(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    assert_eq!(run(&["no-such-command"]).status.code(), Some(2));
+    assert_eq!(run(&[]).status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_file_is_one_clear_line_and_exit_1() {
+    for args in [
+        &["dump", "/nonexistent/x.dtb"][..],
+        &["inspect", "/nonexistent/x.dtb"],
+        &["get", "/nonexistent/x.dtb", "/"],
+        &["paravirt", "scan", "/nonexistent/x.bin"],
+        &["patch", "/nonexistent/x.dtb", "-o", "-"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("ppcpv: error: /nonexistent/"), "{err}");
+        assert_eq!(
+            err.matches("No such file").count(),
+            1,
+            "cause printed twice: {err}"
+        );
+    }
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete"),
+        ("zsh", "#compdef ppcpv"),
+        ("fish", "complete -c ppcpv"),
+    ] {
+        let out = run(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains(marker), "{shell}");
+        assert!(text.contains("hypervisor"), "{shell} lists subcommands");
+    }
+    assert_eq!(run(&["completions", "tcsh"]).status.code(), Some(2));
+}
+
+#[test]
+fn version() {
+    let out = run(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ppcpv "));
+}
