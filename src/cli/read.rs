@@ -168,15 +168,16 @@ fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
         Some(c) => writeln!(o, "boot cpu:     {c}")?,
         None => writeln!(o, "boot cpu:     (not in a version 1 header)")?,
     }
-    let opt = |v: Option<u32>| v.map_or_else(|| "-".to_string(), |v| format!("0x{v:x}"));
+    let b = &s.blocks;
     writeln!(
         o,
-        "blocks:       rsvmap @0x{:x}, struct @0x{:x} size {}, strings @0x{:x} size {}",
-        h.off_mem_rsvmap,
-        h.off_dt_struct,
-        opt(h.size_dt_struct),
-        h.off_dt_strings,
-        opt(h.size_dt_strings)
+        "blocks:       rsvmap @{:#x} ({} bytes), struct @{:#x} ({} bytes), strings @{:#x} ({} bytes)",
+        b.rsvmap.offset,
+        b.rsvmap.size,
+        b.structure.offset,
+        b.structure.size,
+        b.strings.offset,
+        b.strings.size
     )?;
     if s.reservations.is_empty() {
         writeln!(o, "reservations: none")?;

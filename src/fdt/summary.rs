@@ -68,6 +68,36 @@ impl From<Reservation> for ReservationJson {
     }
 }
 
+/// Where a block lies: offset and size in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Block {
+    /// Byte offset in the blob.
+    pub offset: usize,
+    /// Size in bytes.
+    pub size: usize,
+}
+
+impl From<std::ops::Range<usize>> for Block {
+    fn from(r: std::ops::Range<usize>) -> Self {
+        Block {
+            offset: r.start,
+            size: r.end.saturating_sub(r.start),
+        }
+    }
+}
+
+/// The blocks as found (old formats have no size fields: these are computed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Blocks {
+    /// Memory reservation map, terminator included.
+    pub rsvmap: Block,
+    /// Structure block (before v17: up to and including `FDT_END`).
+    #[serde(rename = "struct")]
+    pub structure: Block,
+    /// Strings block.
+    pub strings: Block,
+}
+
 /// Everything [`summarize`] finds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -75,6 +105,8 @@ pub struct Summary {
     pub header: Header,
     /// Header size for this version.
     pub header_size: u32,
+    /// Where the blocks are.
+    pub blocks: Blocks,
     /// The memory reservation map.
     pub reservations: Vec<ReservationJson>,
     /// Node count, the root included.
@@ -229,6 +261,11 @@ pub fn summarize(fdt: &Fdt<'_>) -> Summary {
     Summary {
         header,
         header_size: header.size(),
+        blocks: Blocks {
+            rsvmap: fdt.rsvmap_range().into(),
+            structure: fdt.struct_range().into(),
+            strings: fdt.strings_range().into(),
+        },
         reservations: fdt.reservations().map(ReservationJson::from).collect(),
         nodes: fdt.node_count(),
         properties: fdt.property_count(),
