@@ -43,3 +43,9 @@ pub mod num;
 pub mod paravirt;
 
 pub use endian::Endian;
+
+/// Every `rust` block of the README, compiled and run as a doctest so the README's
+/// examples cannot drift from the library.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
