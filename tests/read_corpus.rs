@@ -202,14 +202,14 @@ fn every_corpus_blob_dumps_like_dtc_or_is_refused_for_its_reason() {
             (Some(_), Ok(_)) => failures.push(format!("{file}: should be refused")),
             (None, Err(e)) => failures.push(format!("{file}: refused: {e}")),
             (None, Ok(fdt)) => {
-                if let (Some(n), Some(p)) = (nodes, props) {
-                    if (fdt.node_count(), fdt.property_count()) != (*n, *p) {
-                        failures.push(format!(
-                            "{file}: {} nodes / {} props, manifest says {n} / {p}",
-                            fdt.node_count(),
-                            fdt.property_count()
-                        ));
-                    }
+                if let (Some(n), Some(p)) = (nodes, props)
+                    && (fdt.node_count(), fdt.property_count()) != (*n, *p)
+                {
+                    failures.push(format!(
+                        "{file}: {} nodes / {} props, manifest says {n} / {p}",
+                        fdt.node_count(),
+                        fdt.property_count()
+                    ));
                 }
                 let Some(want) = reference(&corpus, stem) else {
                     failures.push(format!("{file}: no dtc reference"));

@@ -306,14 +306,12 @@ fn run_dump(a: &DumpArgs) -> Result<(), CliError> {
         };
         writeln!(out, "{:<12} {:#05x}  {value}", f.name, f.offset)?;
     }
-    if !bits32 {
-        if let (Ok(m7), Ok(m3)) = (view.mas7(), view.mas3()) {
-            writeln!(
-                out,
-                "{:<12} {:>5}  MAS7 {m7:#010x}  MAS3 {m3:#010x}",
-                "", ""
-            )?;
-        }
+    if !bits32 && let (Ok(m7), Ok(m3)) = (view.mas7(), view.mas3()) {
+        writeln!(
+            out,
+            "{:<12} {:>5}  MAS7 {m7:#010x}  MAS3 {m3:#010x}",
+            "", ""
+        )?;
     }
     Ok(())
 }

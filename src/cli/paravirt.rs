@@ -412,22 +412,22 @@ fn load(input: &InputArgs, guest: &GuestArgs) -> Result<Loaded, CliError> {
     let mut notes = Vec::new();
     let (default_bits, default_endian) = match &image.elf {
         Some(elf) => {
-            if let Some(b) = guest.bits {
-                if b.bits() != elf.word_size.bits() {
-                    notes.push(format!(
-                        "--bits {} overrides the ELF class ({})",
-                        b.bits(),
-                        elf.word_size
-                    ));
-                }
+            if let Some(b) = guest.bits
+                && b.bits() != elf.word_size.bits()
+            {
+                notes.push(format!(
+                    "--bits {} overrides the ELF class ({})",
+                    b.bits(),
+                    elf.word_size
+                ));
             }
-            if let Some(e) = input.endian {
-                if Endian::from(e) != elf.endian {
-                    notes.push(format!(
-                        "--endian overrides the ELF header ({})",
-                        elf.endian
-                    ));
-                }
+            if let Some(e) = input.endian
+                && Endian::from(e) != elf.endian
+            {
+                notes.push(format!(
+                    "--endian overrides the ELF header ({})",
+                    elf.endian
+                ));
             }
             if elf.limited_to_text {
                 notes.push(

@@ -201,14 +201,15 @@ pub fn patch(blob: &[u8], req: &PatchRequest) -> Result<Patched, PatchError> {
     if extra > 0 {
         return Err(PatchError::Duplicate(extra + 1));
     }
-    if let Some(node) = &existing {
-        if req.mode != PatchMode::Replace && !is_kvm_or_epapr(node) {
-            let compatible = node
-                .property(prop::COMPATIBLE)
-                .map(|p| describe_strings(p.value))
-                .unwrap_or_else(|| "(none)".to_string());
-            return Err(PatchError::Foreign { compatible });
-        }
+    if let Some(node) = &existing
+        && req.mode != PatchMode::Replace
+        && !is_kvm_or_epapr(node)
+    {
+        let compatible = node
+            .property(prop::COMPATIBLE)
+            .map(|p| describe_strings(p.value))
+            .unwrap_or_else(|| "(none)".to_string());
+        return Err(PatchError::Foreign { compatible });
     }
 
     if old && req.mode == PatchMode::Set && existing.is_some() {
