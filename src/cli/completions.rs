@@ -3,6 +3,7 @@
 use super::{Cli, CliError};
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
+use std::io::Write;
 
 /// Arguments of `ppcpv completions`.
 #[derive(Debug, Args)]
@@ -21,6 +22,12 @@ pub fn run(a: CompletionsArgs) -> Result<(), CliError> {
         _ => Shell::Fish,
     };
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "ppcpv", &mut std::io::stdout());
+    // clap_complete panics when its writer fails (a closed pipe), so render into memory
+    // and write it ourselves: `ppcpv completions bash | head` must not panic.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "ppcpv", &mut script);
+    let mut out = std::io::stdout().lock();
+    out.write_all(&script)?;
+    out.flush()?;
     Ok(())
 }
