@@ -9,7 +9,6 @@ use ppcpv::dt::hypervisor::{Flavour, HcallInstructions};
 use ppcpv::dt::machine::{self, GuestConfig, InitrdRange, Machine, MemReserve};
 use ppcpv::dt::patch::{self, Change, PatchError, PatchMode, PatchRequest};
 use ppcpv::fdt::writer::Padding;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `ppcpv gen`.
@@ -193,16 +192,7 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
             FormatArg::Dts => "guest.dts",
         })
     });
-    let mut out = ppcpv::fileio::Output::create(&output)?;
-    match a.format {
-        FormatArg::Dtb => out.write_all(&dtb)?,
-        FormatArg::Dts => {
-            let fdt = ppcpv::fdt::Fdt::new(&dtb)?;
-            ppcpv::fdt::dts::write_dts(&fdt, &mut out, &ppcpv::fdt::dts::DtsOptions::default())?;
-        }
-    }
-    out.finish()?;
-    Ok(())
+    super::hypervisor::write_tree(&dtb, a.format, &output)
 }
 
 /// Arguments of `ppcpv patch`.

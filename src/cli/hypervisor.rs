@@ -164,11 +164,20 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
         .to_minimal_dtb(&padding)
         .map_err(|e| CliError::usage(e.to_string()))?;
 
-    let mut out = ppcpv::fileio::Output::create(&a.output)?;
-    match a.format {
-        FormatArg::Dtb => out.write_all(&dtb)?,
+    write_tree(&dtb, a.format, &a.output)
+}
+
+/// Writes a finished blob to `output` (`-` for stdout, else atomically) as DTB, or as
+/// DTS text through the reader and the dtc-identical printer.
+///
+/// # Errors
+/// I/O errors, or (never for ppcpv's own blobs) a blob the reader refuses.
+pub fn write_tree(dtb: &[u8], format: FormatArg, output: &std::path::Path) -> Result<(), CliError> {
+    let mut out = ppcpv::fileio::Output::create(output)?;
+    match format {
+        FormatArg::Dtb => out.write_all(dtb)?,
         FormatArg::Dts => {
-            let fdt = ppcpv::fdt::Fdt::new(&dtb)?;
+            let fdt = ppcpv::fdt::Fdt::new(dtb)?;
             ppcpv::fdt::dts::write_dts(&fdt, &mut out, &ppcpv::fdt::dts::DtsOptions::default())?;
         }
     }
