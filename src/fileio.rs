@@ -117,6 +117,32 @@ fn read_stream<R: Read>(reader: R, path: &Path, limit: u64) -> Result<Input, Fil
     Ok(Input::Owned(buf))
 }
 
+/// Whether `input` and `output` name the same existing file (same device and inode on
+/// Unix; the same canonical path elsewhere). `-` (stdin/stdout) never matches, and a path
+/// that does not exist yet matches nothing. Commands whose output is not a new version of
+/// their input use this to refuse `-o INPUT`, which would destroy the input.
+#[must_use]
+pub fn same_file(input: &Path, output: &Path) -> bool {
+    if input.as_os_str() == STDIO || output.as_os_str() == STDIO {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(input), std::fs::metadata(output)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (input.canonicalize(), output.canonicalize()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// A file being written atomically: bytes go to a temporary file beside the target,
 /// which replaces the target only on [`AtomicFile::commit`]. Dropping it without
 /// committing removes the temporary file and leaves the target untouched.
@@ -288,6 +314,18 @@ mod tests {
         std::fs::File::create(&plain).unwrap();
         let expected = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, expected, "mode {mode:o}, expected {expected:o}");
+    }
+
+    #[test]
+    fn same_file_sees_through_other_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.dtb");
+        std::fs::write(&a, b"x").unwrap();
+        let dotted = dir.path().join(".").join("a.dtb");
+        assert!(same_file(&a, &dotted));
+        assert!(!same_file(&a, &dir.path().join("new.dtb")));
+        assert!(!same_file(&a, Path::new(STDIO)));
+        assert!(!same_file(Path::new(STDIO), Path::new(STDIO)));
     }
 
     #[test]

@@ -124,6 +124,7 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
             ));
         }
         (Some(path), _) => {
+            super::refuse_output_over_input(path, &a.output)?;
             let input = ppcpv::fileio::read_input(path, PVINFO_SIZE as u64 + 1)?;
             let host = ppcpv::Endian::from(a.endian);
             let order = if a.legacy_pvinfo {

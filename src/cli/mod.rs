@@ -198,6 +198,24 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     ppcpv::num::parse_size(s).map_err(|e| e.to_string())
 }
 
+/// Refuses `-o` naming the input file, for commands whose output is not a new version of
+/// their input (DTS text from a DTB, a patched copy): the input must survive.
+///
+/// # Errors
+/// [`CliError::Usage`] when `output` is the same file as `input`.
+pub fn refuse_output_over_input(
+    input: &std::path::Path,
+    output: &std::path::Path,
+) -> Result<(), CliError> {
+    if ppcpv::fileio::same_file(input, output) {
+        return Err(CliError::usage(format!(
+            "-o {} is the input file; write the output to another file (the input is left unchanged)",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Prints `value` as pretty JSON followed by a newline on stdout.
 ///
 /// # Errors

@@ -170,7 +170,8 @@ pub struct ApplyArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub guest: GuestArgs,
-    /// Where to write the patched copy (`-` for stdout); replaced atomically.
+    /// Where to write the patched copy (`-` for stdout; may be FILE itself); replaced
+    /// atomically.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
 }

@@ -50,7 +50,8 @@ pub enum StringListArg {
 pub struct DumpArgs {
     /// The DTB to print (`-` for standard input).
     pub file: PathBuf,
-    /// Where to write the DTS (`-` = standard output; files are replaced atomically).
+    /// Where to write the DTS (`-` = standard output; files are replaced atomically; not
+    /// the input itself).
     #[arg(short, long, default_value = "-")]
     pub output: PathBuf,
     /// How values holding several strings print: like dtc 1.6.1 or like dtc >= 1.7.1.
@@ -304,6 +305,7 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
 
 /// Runs `ppcpv dump`.
 pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
+    super::refuse_output_over_input(&a.file, &a.output)?;
     let input = read_dtb(&a.file)?;
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;

@@ -1,0 +1,49 @@
+//! Hostile command lines found in review: each case once did the wrong thing (modified
+//! its input, exited with the wrong code or said something unclear) and must not again.
+
+mod common;
+
+use std::path::Path;
+
+fn code(out: &std::process::Output) -> Option<i32> {
+    out.status.code()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+/// `-o` naming the input: commands whose output is not a new version of the input
+/// refuse (exit 2) and leave the input byte for byte as it was. Before, `dump g.dtb -o
+/// g.dtb` replaced the DTB with DTS text and `hypervisor --pvinfo
+/// x -o x` replaced the pvinfo struct with a DTB.
+#[test]
+fn output_over_input_is_refused_and_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let dtb = dir.path().join("g.dtb");
+    std::fs::copy(common::data("qemu-pseries.dtb"), &dtb).unwrap();
+    let before = std::fs::read(&dtb).unwrap();
+    // Another spelling of the same file still counts.
+    let alias = dir.path().join(".").join("g.dtb");
+    let out = common::run(&["dump", s(&dtb), "-o", s(&alias)]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is the input file"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&dtb).unwrap(), before);
+
+    let pvinfo = dir.path().join("pvinfo.bin");
+    std::fs::write(&pvinfo, [0u8; 128]).unwrap();
+    let out = common::run(&["hypervisor", "--pvinfo", s(&pvinfo), "-o", s(&pvinfo)]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&pvinfo).unwrap(), [0u8; 128]);
+
+    // patch and paravirt apply document -o IN as in-place editing: still allowed.
+    common::run_ok(&["patch", s(&dtb), "-o", s(&dtb)]);
+}
