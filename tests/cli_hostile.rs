@@ -47,3 +47,22 @@ fn output_over_input_is_refused_and_input_kept() {
     // patch and paravirt apply document -o IN as in-place editing: still allowed.
     common::run_ok(&["patch", s(&dtb), "-o", s(&dtb)]);
 }
+
+/// `magic --mem -`: stdin cannot be mapped page by page. Before, the error was "-: No
+/// such file or directory" with exit 1; now it is a usage error that says why.
+#[test]
+fn magic_mem_stdin_is_a_clear_usage_error() {
+    for sub in [
+        &["magic", "dump", "--mem", "-", "--gpa", "0"][..],
+        &["magic", "set", "--mem", "-", "--gpa", "0", "msr=1"][..],
+        &["magic", "swab", "--mem", "-", "--gpa", "0"][..],
+    ] {
+        let out = common::run(sub);
+        assert_eq!(code(&out), Some(2), "{sub:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("--mem needs a regular file"),
+            "{sub:?}: {}",
+            stderr(&out)
+        );
+    }
+}

@@ -61,7 +61,8 @@ pub struct LayoutArgs {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("where").required(true))]
 pub struct PageArgs {
-    /// Raw guest RAM image (guest physical memory as a flat file).
+    /// Raw guest RAM image (guest physical memory as a flat file). A regular file, not
+    /// `-`: only the page's 4 KiB window is mapped, so the image cannot come from a pipe.
     #[arg(long, value_name = "FILE")]
     pub mem: PathBuf,
     /// Guest physical address of the magic page (4 KiB aligned).
@@ -237,6 +238,13 @@ fn page_gpa(p: &PageArgs, bits: BitsArg) -> u64 {
 }
 
 fn open(p: &PageArgs, writable: bool) -> Result<GuestImage, CliError> {
+    // `-` means stdin elsewhere; here it used to be looked up as a file named "-" and fail
+    // with a puzzling "No such file". Say what is wrong instead (a file named `-` is `./-`).
+    if p.mem.as_os_str() == ppcpv::fileio::STDIO {
+        return Err(CliError::usage(
+            "--mem needs a regular file: a guest RAM image is mapped page by page, so it cannot be read from stdin (-)",
+        ));
+    }
     let opts = ImageOptions {
         base: p.base,
         offset: p.offset,
