@@ -47,6 +47,9 @@ pub enum AsmErrorKind {
     /// Not a number.
     #[error("'{0}' is not a number (decimal or 0x hex)")]
     BadNumber(String),
+    /// A well-formed number too large for any operand (beyond a signed 64-bit value).
+    #[error("'{0}' is too large for any operand")]
+    NumberTooLarge(String),
     /// A number outside its field's range.
     #[error("{what} '{text}' is out of range: {range}")]
     OutOfRange {
@@ -359,8 +362,13 @@ fn number(s: &str) -> R<(i64, bool)> {
         None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let hex = body.starts_with("0x") || body.starts_with("0X");
-    let v = parse_u64(body).map_err(|_| bad())?;
-    let v = i64::try_from(v).map_err(|_| bad())?;
+    // A number that parses but overflows is out of range, not "not a number".
+    let too_large = || AsmErrorKind::NumberTooLarge(s.to_string());
+    let v = parse_u64(body).map_err(|e| match e {
+        crate::num::NumError::TooWide { .. } => too_large(),
+        _ => bad(),
+    })?;
+    let v = i64::try_from(v).map_err(|_| too_large())?;
     Ok(if neg { (-v, false) } else { (v, hex) })
 }
 
@@ -775,5 +783,17 @@ mod tests {
         let e = assemble("sc\n\nnop\nli r3,--1").unwrap_err();
         assert_eq!(e.statement, 3);
         assert_eq!(e.kind, AsmErrorKind::BadNumber("--1".into()));
+        // Overflowing numbers are too large, not malformed.
+        for text in [
+            "lis r0,0xffffffffffffffff",
+            "sc 99999999999999999999",
+            "b .-0x8000000000000000",
+        ] {
+            let e = assemble(text).unwrap_err();
+            assert!(
+                matches!(e.kind, AsmErrorKind::NumberTooLarge(_)),
+                "{text}: {e}"
+            );
+        }
     }
 }
