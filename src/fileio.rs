@@ -177,6 +177,17 @@ impl AtomicFile {
             use std::os::unix::fs::PermissionsExt;
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
+        // Name the directory when it is missing: tempfile's own error names its random
+        // temporary path, which the user never asked for.
+        if !dir.is_dir() {
+            return Err(io_err(
+                target,
+                io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!("directory {} does not exist", dir.display()),
+                ),
+            ));
+        }
         let tmp = builder.tempfile_in(dir).map_err(|e| io_err(target, e))?;
         Ok(AtomicFile {
             tmp: io::BufWriter::with_capacity(1 << 16, tmp),
@@ -314,6 +325,15 @@ mod tests {
         std::fs::File::create(&plain).unwrap();
         let expected = std::fs::metadata(&plain).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, expected, "mode {mode:o}, expected {expected:o}");
+    }
+
+    #[test]
+    fn missing_output_directory_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("no/such/out.dtb");
+        let e = write_atomic(&target, b"x").unwrap_err().to_string();
+        assert!(e.contains("no/such does not exist"), "{e}");
+        assert!(!e.contains("out.dtb."), "the temporary name leaked: {e}");
     }
 
     #[test]

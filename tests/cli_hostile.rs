@@ -66,3 +66,17 @@ fn magic_mem_stdin_is_a_clear_usage_error() {
         );
     }
 }
+
+/// `-o` into a directory that does not exist: exit 1, the message names the missing
+/// directory (before, it named the random temporary file instead) and nothing is created.
+#[test]
+fn output_into_missing_directory_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("missing").join("guest.dtb");
+    let out = common::run(&["gen", "-o", s(&target)]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("missing does not exist"), "{err}");
+    assert!(!err.contains("guest.dtb."), "temporary name leaked: {err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
