@@ -80,3 +80,35 @@ fn output_into_missing_directory_names_it() {
     assert!(!err.contains("guest.dtb."), "temporary name leaked: {err}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// A reader that has already gone (`ppcpv ... | head -0`): every command ends quietly
+/// with exit 0. Before, `insn asm`, `insn disasm`, `insn seq`, `magic swab` and `paravirt
+/// apply` printed with `print!`, which panics (exit 101) on a broken pipe.
+#[test]
+fn closed_stdout_is_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let ram = dir.path().join("ram.bin");
+    std::fs::write(&ram, vec![0u8; 8192]).unwrap();
+    let code_img = dir.path().join("code.bin");
+    std::fs::write(&code_img, 0x7c60_00a6u32.to_be_bytes()).unwrap();
+    let patched = dir.path().join("patched.bin");
+    let cases: [&[&str]; 6] = [
+        &["insn", "asm", "nop; sc"],
+        &["insn", "disasm", "0x60000000"],
+        &["insn", "seq"],
+        &["magic", "swab", "--mem", s(&ram), "--gpa", "0"],
+        &["paravirt", "apply", s(&code_img), "-o", s(&patched)],
+        &["hcall", "list"],
+    ];
+    for args in cases {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = common::ppcpv()
+            .args(args)
+            .stdout(writer)
+            .output()
+            .expect("ppcpv runs");
+        assert_eq!(code(&out), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{args:?}");
+    }
+}

@@ -148,6 +148,16 @@ struct AsmJson {
     sequence: Option<&'static str>,
 }
 
+/// Writes `text` to stdout through an `io::Error`, so a reader that leaves early (`| head`)
+/// ends the command quietly in `main` instead of panicking as `print!` does.
+fn print_out(text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut o = std::io::stdout().lock();
+    o.write_all(text.as_bytes())?;
+    o.flush()?;
+    Ok(())
+}
+
 fn run_asm(a: AsmArgs) -> Result<(), CliError> {
     let mut text = String::new();
     for t in &a.text {
@@ -186,8 +196,7 @@ fn run_asm(a: AsmArgs) -> Result<(), CliError> {
             items.join(",")
         }
     };
-    println!("{out}");
-    Ok(())
+    print_out(&format!("{out}\n"))
 }
 
 #[derive(Serialize)]
@@ -352,8 +361,7 @@ fn run_disasm(a: DisasmArgs) -> Result<(), CliError> {
         let _ = writeln!(out, "# guest hypercall stub with these words:");
         let _ = writeln!(out, "{}", stub_table(be, le, "#   "));
     }
-    print!("{out}");
-    Ok(())
+    print_out(&out)
 }
 
 #[derive(Serialize)]
@@ -408,6 +416,5 @@ fn run_seq(a: SeqArgs) -> Result<(), CliError> {
     if a.json {
         return print_json(&json);
     }
-    print!("{out}");
-    Ok(())
+    print_out(&out)
 }

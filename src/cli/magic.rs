@@ -417,6 +417,7 @@ fn run_swab(a: &SwabArgs) -> Result<(), CliError> {
     } else {
         "the fields kvmppc_swab_shared swaps"
     };
-    println!("GPA {gpa:#x}: {from} -> {to} ({what})");
+    // Through io::Error, so a closed stdout is a broken pipe for main, not a panic.
+    writeln!(std::io::stdout(), "GPA {gpa:#x}: {from} -> {to} ({what})")?;
     Ok(())
 }

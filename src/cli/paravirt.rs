@@ -761,7 +761,8 @@ fn run_apply(a: &ApplyArgs) -> Result<(), CliError> {
     if a.output.as_os_str() == "-" {
         eprintln!("{msg}");
     } else {
-        println!("{msg}");
+        // Through io::Error, so a closed stdout is a broken pipe for main, not a panic.
+        writeln!(io::stdout(), "{msg}")?;
     }
     Ok(())
 }
