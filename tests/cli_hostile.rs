@@ -112,3 +112,21 @@ fn closed_stdout_is_not_a_panic() {
         assert!(!stderr(&out).contains("panicked"), "{args:?}");
     }
 }
+
+/// A DTB path that is an endless stream (/dev/zero, a FIFO, `<(yes)`) is read only as
+/// far as the header: before, it was buffered up to 4 GiB before the magic was checked.
+#[cfg(unix)]
+#[test]
+fn endless_stream_as_dtb_fails_at_the_header() {
+    for sub in ["inspect", "dump"] {
+        let out = common::run(&[sub, "/dev/zero"]);
+        assert_eq!(code(&out), Some(1), "{sub}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("bad magic 0x00000000 at offset 0x0"),
+            "{sub}: {}",
+            stderr(&out)
+        );
+    }
+    let out = common::run(&["get", "/dev/zero", "/"]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+}

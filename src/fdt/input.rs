@@ -1,7 +1,8 @@
 //! Opening a DTB: regular files are memory-mapped through [`crate::fileio::read_input`]
-//! (only the pages touched are read); standard input (`-`) is read as far as the
-//! header's `totalsize` says and no further, so a stream of garbage cannot make ppcpv
-//! buffer more than [`STREAM_LIMIT`] bytes, and a real blob costs exactly its size.
+//! (only the pages touched are read); standard input (`-`) and other streams (FIFOs,
+//! character devices) are read as far as the header's `totalsize` says and no further,
+//! so a stream of garbage cannot make ppcpv buffer more than [`STREAM_LIMIT`] bytes, and
+//! a real blob costs exactly its size.
 
 use crate::fileio::{self, FileError, Input};
 use std::io::{self, Read};
@@ -15,13 +16,23 @@ pub const STREAM_LIMIT: u64 = u32::MAX as u64;
 /// # Errors
 /// [`FileError`] when the file cannot be opened, mapped or read.
 pub fn read_dtb(path: &Path) -> Result<Input, FileError> {
-    if path.as_os_str() != fileio::STDIO {
-        return fileio::read_input(path, STREAM_LIMIT);
-    }
-    read_dtb_stream(io::stdin().lock()).map_err(|source| FileError::Io {
-        path: fileio::STDIO.to_string(),
+    let io_err = |source| FileError::Io {
+        path: path.display().to_string(),
         source,
-    })
+    };
+    if path.as_os_str() == fileio::STDIO {
+        return read_dtb_stream(io::stdin().lock()).map_err(io_err);
+    }
+    // A stream named by path (a FIFO, `<(cmd)`, /dev/zero) is read like stdin: only as
+    // far as totalsize. Buffering it whole before looking at the magic made
+    // `ppcpv inspect /dev/zero` hold 4 GiB before failing.
+    match std::fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => {
+            let file = std::fs::File::open(path).map_err(io_err)?;
+            read_dtb_stream(file).map_err(io_err)
+        }
+        _ => fileio::read_input(path, STREAM_LIMIT),
+    }
 }
 
 /// Reads one blob from a stream: the first 8 bytes (magic and `totalsize`), then up to
