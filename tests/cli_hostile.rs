@@ -130,3 +130,21 @@ fn endless_stream_as_dtb_fails_at_the_header() {
     let out = common::run(&["get", "/dev/zero", "/"]);
     assert_eq!(code(&out), Some(1), "{}", stderr(&out));
 }
+
+/// `patch` names the bad input file like the other DTB readers (it said only "input is
+/// not a valid DTB"), exits 1 and creates no output.
+#[test]
+fn patch_names_the_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = common::data("synthetic-corrupt-bad-magic.dtb");
+    let target = dir.path().join("out.dtb");
+    let out = common::run(&["patch", s(&bad), "-o", s(&target)]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("synthetic-corrupt-bad-magic.dtb: input is not a valid DTB: bad magic"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!target.exists());
+}

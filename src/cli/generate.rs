@@ -277,7 +277,8 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
         patch::patch(&input, &req).map_err(|e| match e {
             // The blob is fine; the request needs --replace or builds no valid node.
             PatchError::Foreign { .. } | PatchError::Node(_) => CliError::usage(e.to_string()),
-            other => CliError::Failed(Box::new(other)),
+            // Name the file, as inspect, dump and get do.
+            other => CliError::failed(format!("{}: {other}", a.input.display())),
         })?
         // The input mapping ends here, before the output (maybe the same file) is
         // replaced.
