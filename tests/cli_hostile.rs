@@ -148,3 +148,30 @@ fn patch_names_the_bad_input() {
     );
     assert!(!target.exists());
 }
+
+/// `magic set msr=1 msr=2`: a usage error before the image is opened (it silently kept
+/// the last value), and the image is left as it was.
+#[test]
+fn magic_set_refuses_a_field_given_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let ram = dir.path().join("ram.bin");
+    std::fs::write(&ram, vec![0u8; 4096]).unwrap();
+    let out = common::run(&[
+        "magic",
+        "set",
+        "--mem",
+        s(&ram),
+        "--gpa",
+        "0",
+        "msr=1",
+        "sr[2]=5",
+        "msr=2",
+    ]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("msr is given twice"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&ram).unwrap(), vec![0u8; 4096]);
+}

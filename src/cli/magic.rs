@@ -371,6 +371,10 @@ fn run_set(a: &SetArgs) -> Result<(), CliError> {
                 bits: 32,
             }));
         }
+        // Last-one-wins would hide a typo; `hcall call` refuses a repeated register too.
+        if plan.iter().any(|&(seen, _)| seen == sel) {
+            return Err(CliError::usage(format!("{sel} is given twice")));
+        }
         plan.push((sel, value));
     }
     let img = open(&a.page, true)?;
