@@ -175,3 +175,15 @@ fn magic_set_refuses_a_field_given_twice() {
     );
     assert_eq!(std::fs::read(&ram).unwrap(), vec![0u8; 4096]);
 }
+
+/// `paravirt check 0x100000000`: the word is too wide, not an unknown mnemonic.
+#[test]
+fn paravirt_check_names_a_too_wide_word() {
+    let out = common::run(&["paravirt", "check", "0x100000000"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("0x100000000 does not fit in 32 bits"),
+        "{}",
+        stderr(&out)
+    );
+}

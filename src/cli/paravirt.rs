@@ -273,8 +273,13 @@ fn verdict_text(d: Option<&Decision>) -> String {
 }
 
 fn parse_word(text: &str) -> Result<u32, CliError> {
-    if let Ok(w) = parse_u32(text) {
-        return Ok(w);
+    match parse_u32(text) {
+        Ok(w) => return Ok(w),
+        // A number, just too wide: say so rather than "unknown mnemonic '0x100000000'".
+        Err(e @ ppcpv::num::NumError::TooWide { .. }) => {
+            return Err(CliError::usage(format!("instruction word {e}")));
+        }
+        Err(_) => {}
     }
     assemble_one(text).map(|i| i.encode()).map_err(|e| {
         CliError::usage(format!(
