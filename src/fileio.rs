@@ -243,21 +243,53 @@ pub enum Output {
     Stdout(io::BufWriter<io::Stdout>),
     /// A file replaced atomically on [`Output::finish`].
     File(AtomicFile),
+    /// Something that is not a regular file (`/dev/null`, a FIFO, a terminal): written
+    /// in place, because renaming a temporary file over it would replace the device
+    /// node itself.
+    Special(PathBuf, io::BufWriter<File>),
 }
 
 impl Output {
     /// Opens `path` for writing; `-` means stdout.
     ///
+    /// A regular file (new or existing) is replaced atomically. A symbolic link is
+    /// followed, so the file it points at is replaced and the link kept. An existing
+    /// path that is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`) is opened
+    /// and written in place, never renamed over.
+    ///
     /// # Errors
-    /// As [`AtomicFile::create`].
+    /// As [`AtomicFile::create`]; a directory is refused.
     pub fn create(path: &Path) -> Result<Self, FileError> {
         if path.as_os_str() == STDIO {
-            Ok(Output::Stdout(io::BufWriter::with_capacity(
+            return Ok(Output::Stdout(io::BufWriter::with_capacity(
                 1 << 16,
                 io::stdout(),
-            )))
-        } else {
-            AtomicFile::create(path).map(Output::File)
+            )));
+        }
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_dir() => Err(io_err(path, io::Error::other("is a directory"))),
+            Ok(meta) if !meta.is_file() => {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| io_err(path, e))?;
+                Ok(Output::Special(
+                    path.to_path_buf(),
+                    io::BufWriter::with_capacity(1 << 16, file),
+                ))
+            }
+            _ => {
+                // Replace what a link points at, not the link.
+                let is_link = std::fs::symlink_metadata(path)
+                    .map(|m| m.file_type().is_symlink())
+                    .unwrap_or(false);
+                let target = if is_link {
+                    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+                } else {
+                    path.to_path_buf()
+                };
+                AtomicFile::create(&target).map(Output::File)
+            }
         }
     }
 
@@ -269,6 +301,7 @@ impl Output {
         match self {
             Output::Stdout(mut w) => w.flush().map_err(|e| io_err(Path::new(STDIO), e)),
             Output::File(f) => f.commit(),
+            Output::Special(path, mut w) => w.flush().map_err(|e| io_err(&path, e)),
         }
     }
 }
@@ -278,12 +311,14 @@ impl Write for Output {
         match self {
             Output::Stdout(w) => w.write(buf),
             Output::File(f) => f.write(buf),
+            Output::Special(_, w) => w.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
             Output::File(f) => f.flush(),
+            Output::Special(_, w) => w.flush(),
         }
     }
 }
@@ -310,6 +345,40 @@ mod tests {
         );
         write_atomic(&target, b"new").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn device_nodes_are_written_in_place_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        // /dev/null must stay a character device after ppcpv writes to it.
+        write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
+        let meta = std::fs::metadata("/dev/null").unwrap();
+        assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlinks_are_followed_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.dtb");
+        let link = dir.path().join("link.dtb");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
+
+    #[test]
+    fn directories_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_atomic(dir.path(), b"x").is_err());
     }
 
     #[cfg(unix)]

@@ -127,3 +127,22 @@ fn a_closed_stdout_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn writing_to_dev_null_keeps_it_a_device() {
+    use std::os::unix::fs::FileTypeExt;
+    for args in [
+        &["gen", "-o", "/dev/null"][..],
+        &["hypervisor", "-o", "/dev/null"],
+        &["gen", "--format", "dts", "-o", "/dev/null"],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let meta = std::fs::metadata("/dev/null").unwrap();
+        assert!(
+            meta.file_type().is_char_device(),
+            "{args:?} replaced /dev/null with a regular file"
+        );
+    }
+}
