@@ -25,25 +25,11 @@ fn gen_bytes(machine: &str, format: &str) -> Vec<u8> {
     out.stdout
 }
 
-fn compare_or_update(path: &Path, got: &[u8]) {
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert!(
-        want == got,
-        "{} differs from ppcpv's output; if the change is intended, rerun with UPDATE_GOLDEN=1",
-        path.display()
-    );
-}
-
 #[test]
 fn goldens_match_what_ppcpv_writes() {
     for m in MACHINES {
-        compare_or_update(&golden(&format!("guest-{m}.dtb")), &gen_bytes(m, "dtb"));
-        compare_or_update(&golden(&format!("guest-{m}.dts")), &gen_bytes(m, "dts"));
+        common::compare_or_update(&golden(&format!("guest-{m}.dtb")), &gen_bytes(m, "dtb"));
+        common::compare_or_update(&golden(&format!("guest-{m}.dts")), &gen_bytes(m, "dts"));
     }
 }
 

@@ -22,27 +22,13 @@ fn run_bytes(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
-fn compare_or_update(path: &Path, got: &[u8]) {
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(path, got).unwrap();
-        return;
-    }
-    let want = std::fs::read(path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
-    assert!(
-        want == got,
-        "{} differs from ppcpv's output; if the change is intended, rerun with UPDATE_GOLDEN=1",
-        path.display()
-    );
-}
-
 #[test]
 fn goldens_match_what_ppcpv_writes() {
     for flavour in ["kvm", "epapr"] {
         let dtb = run_bytes(&["hypervisor", "--flavour", flavour]);
-        compare_or_update(&golden(&format!("{flavour}.dtb")), &dtb);
+        common::compare_or_update(&golden(&format!("{flavour}.dtb")), &dtb);
         let dts = run_bytes(&["hypervisor", "--flavour", flavour, "--format", "dts"]);
-        compare_or_update(&golden(&format!("{flavour}.dts")), &dts);
+        common::compare_or_update(&golden(&format!("{flavour}.dts")), &dts);
     }
 }
 

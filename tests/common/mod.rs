@@ -69,3 +69,19 @@ pub fn data(name: &str) -> PathBuf {
         .join("tests/data")
         .join(name)
 }
+
+/// Compares `got` with the golden file at `path`, or rewrites the file when
+/// `UPDATE_GOLDEN` is set (after an intended change).
+pub fn compare_or_update(path: &Path, got: &[u8]) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read(path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run with UPDATE_GOLDEN=1)", path.display()));
+    assert!(
+        want == got,
+        "{} differs from ppcpv's output; if the change is intended, rerun with UPDATE_GOLDEN=1",
+        path.display()
+    );
+}
