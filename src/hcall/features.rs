@@ -151,24 +151,33 @@ impl Iterator for KvmFeatureIter {
     }
 }
 
+/// Writes the members of a feature set joined by ` | `, or `none` when it is empty.
+fn write_set<T>(
+    f: &mut std::fmt::Formatter<'_>,
+    members: impl Iterator<Item = T>,
+    mut one: impl FnMut(&mut std::fmt::Formatter<'_>, T) -> std::fmt::Result,
+) -> std::fmt::Result {
+    let mut first = true;
+    for m in members {
+        if !first {
+            f.write_str(" | ")?;
+        }
+        first = false;
+        one(f, m)?;
+    }
+    if first {
+        f.write_str("none")?;
+    }
+    Ok(())
+}
+
 impl std::fmt::Display for KvmFeatures {
     /// `KVM_FEATURE_MAGIC_PAGE | bit 5`, or `none`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut first = true;
-        for b in self.iter() {
-            if !first {
-                f.write_str(" | ")?;
-            }
-            first = false;
-            match b.name() {
-                Some(n) => f.write_str(n)?,
-                None => write!(f, "bit {}", b.0)?,
-            }
-        }
-        if first {
-            f.write_str("none")?;
-        }
-        Ok(())
+        write_set(f, self.iter(), |f, b| match b.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "bit {}", b.0),
+        })
     }
 }
 
@@ -259,21 +268,10 @@ impl Iterator for MagicIter {
 impl std::fmt::Display for MagicFeatures {
     /// `KVM_MAGIC_FEAT_SR | KVM_MAGIC_FEAT_MAS0_TO_SPRG7 | 0x4`, or `none`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut first = true;
-        for b in self.iter() {
-            if !first {
-                f.write_str(" | ")?;
-            }
-            first = false;
-            match b.name() {
-                Some(n) => f.write_str(n)?,
-                None => write!(f, "{:#x}", b.0)?,
-            }
-        }
-        if first {
-            f.write_str("none")?;
-        }
-        Ok(())
+        write_set(f, self.iter(), |f, b| match b.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "{:#x}", b.0),
+        })
     }
 }
 
