@@ -287,7 +287,10 @@ fn reader_agrees_with_the_fdt_crate() {
         }
         let blob = std::fs::read(&p).unwrap();
         let Ok(ours) = Fdt::new(&blob) else { continue };
-        let Some(theirs) = ours.fdt_crate() else {
+        if ours.header().is_old_format() {
+            continue; // the fdt crate reads versions 16 and 17 only
+        }
+        let Ok(theirs) = fdt::Fdt::new_unaligned_fallible(&blob) else {
             continue;
         };
         if ours.has_properties_after_children() {

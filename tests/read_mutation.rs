@@ -158,7 +158,9 @@ fn exercise(blob: &[u8]) -> bool {
     }
     let _ = ppcpv::fdt::summary::summarize(&fdt);
     // The fdt crate, handed only blobs this reader accepted, must not panic either.
-    if let Some(c) = fdt.fdt_crate() {
+    if !fdt.header().is_old_format()
+        && let Ok(c) = fdt::Fdt::new_unaligned_fallible(blob)
+    {
         use fdt::nodes::AsNode;
         if let Ok(root) = c.root() {
             crate_walk(root.as_node(), 0);

@@ -628,26 +628,27 @@ impl<'a> Fdt<'a> {
         Some(node)
     }
 
-    /// The same blob through the `fdt` crate (=0.2.0-alpha3), for its typed
-    /// helpers. Only for versions 16 and 17, and only after this reader validated the
-    /// blob (the crate's constructor panics on some headers, fdt-ecosystem.md §2.2).
-    /// Remember that its `all_nodes`/`find_node` stop at depth 15.
+    /// The same blob through the `fdt` crate (0.2.0-alpha3), for code built on its typed
+    /// helpers (feature `fdt`). Only for versions 16 and 17, and only after this reader
+    /// validated the blob: that crate's constructor trusts header fields it should check
+    /// and can panic on a malformed one. Its `all_nodes`/`find_node` stop at depth 15.
+    #[cfg(feature = "fdt")]
     #[must_use]
     pub fn fdt_crate(
         &self,
     ) -> Option<
-        fdt::Fdt<
+        ::fdt::Fdt<
             'a,
             (
-                fdt::parsing::unaligned::UnalignedParser<'a>,
-                fdt::parsing::NoPanic,
+                ::fdt::parsing::unaligned::UnalignedParser<'a>,
+                ::fdt::parsing::NoPanic,
             ),
         >,
     > {
         if self.header.is_old_format() {
             return None;
         }
-        fdt::Fdt::new_unaligned_fallible(self.ctx.blob).ok()
+        ::fdt::Fdt::new_unaligned_fallible(self.ctx.blob).ok()
     }
 }
 
