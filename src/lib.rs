@@ -44,6 +44,9 @@ pub mod magic;
 pub mod num;
 pub mod paravirt;
 
+#[cfg(feature = "serde")]
+mod json;
+
 pub use endian::Endian;
 
 /// Every `rust` block of the README, compiled and run as a doctest so the README's
