@@ -37,7 +37,6 @@ extern crate alloc;
 pub mod dt;
 pub mod endian;
 pub mod fdt;
-pub mod fileio;
 pub mod hcall;
 pub mod insn;
 pub mod magic;

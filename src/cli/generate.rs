@@ -273,7 +273,7 @@ impl PatchArgs {
 pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     let req = a.request();
     let patched = {
-        let input = ppcpv::fdt::input::read_dtb(&a.input)?;
+        let input = crate::cli::input::read_dtb(&a.input)?;
         patch::patch(&input, &req).map_err(|e| match e {
             // The blob is fine; the request needs --replace or builds no valid node.
             PatchError::Foreign { .. } | PatchError::Node(_) => CliError::usage(e.to_string()),
@@ -286,6 +286,6 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     if patched.change == Change::Unchanged {
         eprintln!("ppcpv: {}: nothing to change", a.input.display());
     }
-    ppcpv::fileio::write_atomic(&a.output, &patched.blob)?;
+    crate::cli::fileio::write_atomic(&a.output, &patched.blob)?;
     Ok(())
 }

@@ -2,12 +2,12 @@
 //! `ppcpv::hcall`, prints text or `--json`.
 
 use super::{BitsArg, CliError, parse_u32, parse_u64, print_json};
+use crate::cli::num::Hex64;
 use clap::{Args, Subcommand, ValueEnum};
 use ppcpv::hcall::{
     Arch, CallingConvention, HcallEffect, HcallRegs, HcallToken, HostProfile, Hypercall,
     KvmFeature, KvmFeatures, MagicFeatures, Vendor, abi, registry,
 };
-use ppcpv::num::Hex64;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write as _;

@@ -125,7 +125,7 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
         }
         (Some(path), _) => {
             super::refuse_output_over_input(path, &a.output)?;
-            let input = ppcpv::fileio::read_input(path, PVINFO_SIZE as u64 + 1)?;
+            let input = crate::cli::fileio::read_input(path, PVINFO_SIZE as u64 + 1)?;
             let host = ppcpv::Endian::from(a.endian);
             let order = if a.legacy_pvinfo {
                 PvinfoOrder::legacy(host)
@@ -174,7 +174,7 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
 /// # Errors
 /// I/O errors, or (never for ppcpv's own blobs) a blob the reader refuses.
 pub fn write_tree(dtb: &[u8], format: FormatArg, output: &std::path::Path) -> Result<(), CliError> {
-    let mut out = ppcpv::fileio::Output::create(output)?;
+    let mut out = crate::cli::fileio::Output::create(output)?;
     match format {
         FormatArg::Dtb => out.write_all(dtb)?,
         FormatArg::Dts => {

@@ -119,7 +119,7 @@ pub fn run(c: InsnCommand) -> Result<(), CliError> {
 
 /// Reads all of stdin as UTF-8 text.
 fn stdin_text() -> Result<String, CliError> {
-    let input = ppcpv::fileio::read_input(Path::new("-"), 1 << 24)?;
+    let input = crate::cli::fileio::read_input(Path::new("-"), 1 << 24)?;
     String::from_utf8(input.to_vec()).map_err(|_| CliError::failed("stdin is not UTF-8 text"))
 }
 

@@ -2,12 +2,12 @@
 //! guest RAM image. Argument parsing only; the work is in `ppcpv::magic`.
 
 use super::{BitsArg, CliError, EndianArg, parse_u64, print_json};
+use crate::cli::num::Hex64;
 use clap::{Args, Subcommand};
 use ppcpv::Endian;
 use ppcpv::hcall::{HcallRegs, HcallToken, MagicFeatures, MapMagicPage};
 use ppcpv::magic::layout::{self, FIELDS, KVM_MAGIC_PAGE_EA32, KVM_MAGIC_PAGE_EA64};
 use ppcpv::magic::{GuestImage, ImageOptions, MagicError, MagicPage, Selector};
-use ppcpv::num::Hex64;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -240,7 +240,7 @@ fn page_gpa(p: &PageArgs, bits: BitsArg) -> u64 {
 fn open(p: &PageArgs, writable: bool) -> Result<GuestImage, CliError> {
     // `-` means stdin elsewhere; here it used to be looked up as a file named "-" and fail
     // with a puzzling "No such file". Say what is wrong instead (a file named `-` is `./-`).
-    if p.mem.as_os_str() == ppcpv::fileio::STDIO {
+    if p.mem.as_os_str() == crate::cli::fileio::STDIO {
         return Err(CliError::usage(
             "--mem needs a regular file: a guest RAM image is mapped page by page, so it cannot be read from stdin (-)",
         ));

@@ -5,11 +5,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::fmt;
 
 pub mod completions;
+pub mod fileio;
 pub mod generate;
 pub mod hcall;
 pub mod hypervisor;
+pub mod input;
 pub mod insn;
 pub mod magic;
+pub mod num;
 pub mod paravirt;
 pub mod read;
 
@@ -195,7 +198,7 @@ pub fn parse_u32(s: &str) -> Result<u32, String> {
 
 /// clap value parser: a size with an optional K/M/G suffix.
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    ppcpv::num::parse_size(s).map_err(|e| e.to_string())
+    crate::cli::num::parse_size(s).map_err(|e| e.to_string())
 }
 
 /// Refuses `-o` naming the input file, for commands whose output is not a new version of
@@ -207,7 +210,7 @@ pub fn refuse_output_over_input(
     input: &std::path::Path,
     output: &std::path::Path,
 ) -> Result<(), CliError> {
-    if ppcpv::fileio::same_file(input, output) {
+    if crate::cli::fileio::same_file(input, output) {
         return Err(CliError::usage(format!(
             "-o {} is the input file; write the output to another file (the input is left unchanged)",
             output.display()

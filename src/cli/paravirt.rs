@@ -3,12 +3,13 @@
 //! work is in `ppcpv::paravirt`.
 
 use super::{BitsArg, CliError, EndianArg, parse_u64, print_json};
+use crate::cli::fileio::{Output, read_input};
+use crate::cli::num::Hex64;
 use clap::{Args, Subcommand, ValueEnum};
 use ppcpv::Endian;
-use ppcpv::fileio::{Output, read_input};
 use ppcpv::hcall::MagicFeatures;
 use ppcpv::insn::{Insn, assemble_one};
-use ppcpv::num::{Hex64, parse_u32};
+use ppcpv::num::parse_u32;
 use ppcpv::paravirt::{
     self, CodeRegion, Config, Decision, Family, Format, Image, Outcome, OutcomeClass, PATTERNS,
     Rewrite, ScanConfig, Site, Tally, WordSize,
@@ -392,7 +393,7 @@ fn run_table(a: &TableArgs) -> Result<(), CliError> {
 
 /// The input mapped and its code located.
 struct Loaded {
-    data: ppcpv::fileio::Input,
+    data: crate::cli::fileio::Input,
     image: Image,
     regions: Vec<CodeRegion>,
     sc: ScanConfig,

@@ -2,16 +2,16 @@
 //! and printing only; the work is in `ppcpv::fdt`.
 
 use super::{CliError, print_json};
+use crate::cli::fileio::Output;
+use crate::cli::input::read_dtb;
+use crate::cli::num::format_size;
 use clap::{Args, ValueEnum};
 use ppcpv::dt::checks::{Finding, HypervisorReport, Severity, check_fdt};
 use ppcpv::fdt::Fdt;
 use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
 use ppcpv::fdt::get::{GetError, ValueType, format_value};
-use ppcpv::fdt::input::read_dtb;
 use ppcpv::fdt::summary::{Summary, summarize};
-use ppcpv::fileio::Output;
 use ppcpv::insn::Insn;
-use ppcpv::num::format_size;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -323,7 +323,7 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         r => r?,
     }
     match out.finish() {
-        Err(ppcpv::fileio::FileError::Io { source, .. })
+        Err(crate::cli::fileio::FileError::Io { source, .. })
             if source.kind() == std::io::ErrorKind::BrokenPipe =>
         {
             Ok(())

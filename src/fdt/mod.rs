@@ -7,7 +7,6 @@
 //! * [`Header`] ([`header`]): the header words of every format version (1-3, 16, 17).
 //! * [`dts`]: DTS text, byte-identical to dtc 1.6.1, streamed to any `io::Write`.
 //! * [`summary`]: header, reservations, counts, model, memory and CPUs at a glance.
-//! * [`input::read_dtb`]: opens a file (mapped) or stdin (read up to `totalsize`).
 //! * [`get`]: one value formatted as `fdtget` prints it, with its `-t` types.
 //! * [`FdtError`] ([`error`]): why a blob was refused, with the byte offset.
 
@@ -15,7 +14,6 @@ pub mod dts;
 pub mod error;
 pub mod get;
 pub mod header;
-pub mod input;
 pub mod reader;
 pub mod summary;
 pub mod writer;

@@ -1,10 +1,10 @@
-//! Opening a DTB: regular files are memory-mapped through [`crate::fileio::read_input`]
+//! Opening a DTB: regular files are memory-mapped through [`crate::cli::fileio::read_input`]
 //! (only the pages touched are read); standard input (`-`) and other streams (FIFOs,
 //! character devices) are read as far as the header's `totalsize` says and no further,
 //! so a stream of garbage cannot make ppcpv buffer more than [`STREAM_LIMIT`] bytes, and
 //! a real blob costs exactly its size.
 
-use crate::fileio::{self, FileError, Input};
+use crate::cli::fileio::{self, FileError, Input};
 use std::io::{self, Read};
 use std::path::Path;
 
@@ -46,7 +46,7 @@ pub fn read_dtb_stream<R: Read>(reader: R) -> io::Result<Input> {
     let mut reader = reader;
     (&mut reader).take(8).read_to_end(&mut buf)?;
     let total = match buf.get(..8) {
-        Some(h) if h[..4] == super::FDT_MAGIC.to_be_bytes() => {
+        Some(h) if h[..4] == ppcpv::fdt::FDT_MAGIC.to_be_bytes() => {
             u64::from(u32::from_be_bytes([h[4], h[5], h[6], h[7]]))
         }
         _ => return Ok(Input::Owned(buf)),
@@ -64,7 +64,7 @@ mod tests {
 
     #[test]
     fn stream_stops_at_totalsize() {
-        let mut blob = super::super::FDT_MAGIC.to_be_bytes().to_vec();
+        let mut blob = ppcpv::fdt::FDT_MAGIC.to_be_bytes().to_vec();
         blob.extend_from_slice(&12u32.to_be_bytes());
         blob.extend_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         let got = read_dtb_stream(&blob[..]).unwrap();
