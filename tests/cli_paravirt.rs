@@ -462,6 +462,7 @@ fn scan_refuses_other_machines_and_forced_elf() {
 /// Real PowerPC firmware shipped with QEMU: OpenBIOS (32-bit Book3S ELF) and U-Boot for
 /// ppce500 (32-bit BookE ELF).
 #[test]
+#[ignore = "needs qemu-system-ppc"]
 fn interop_scan_qemu_firmware() {
     if !common::interop("interop_scan_qemu_firmware", "qemu-system-ppc") {
         return;

@@ -300,6 +300,7 @@ const CORPUS: &[CorpusCase] = &[
 ];
 
 #[test]
+#[ignore = "needs the corpus (PPCPV_CORPUS)"]
 fn corpus_hypervisor_trees() {
     let Some(dir) = common::corpus("corpus_hypervisor_trees") else {
         return;
@@ -330,6 +331,7 @@ fn corpus_hypervisor_trees() {
 }
 
 #[test]
+#[ignore = "needs the corpus (PPCPV_CORPUS)"]
 fn whole_corpus_never_panics() {
     let Some(dir) = common::corpus("whole_corpus_never_panics") else {
         return;

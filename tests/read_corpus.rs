@@ -179,6 +179,7 @@ fn reference(corpus: &Path, stem: &str) -> Option<String> {
 }
 
 #[test]
+#[ignore = "needs the corpus (PPCPV_CORPUS)"]
 fn every_corpus_blob_dumps_like_dtc_or_is_refused_for_its_reason() {
     let Some(corpus) = common::corpus("every_corpus_blob") else {
         return;

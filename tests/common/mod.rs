@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: the ppcpv binary, the shared corpus and
-//! the gate for tests that need outside programs (dtc, QEMU, a C compiler).
+//! the checks for tests that need outside programs (dtc, QEMU, a C compiler).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -27,39 +27,35 @@ pub fn run_ok(args: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 stdout")
 }
 
-/// The shared corpus (`PPCPV_CORPUS`, default `../shared/corpus`), or `None` after
-/// printing that the calling test was skipped.
+/// The shared corpus (`PPCPV_CORPUS`, default `../shared/corpus`).
+///
+/// Tests that call this are `#[ignore = "needs the corpus …"]`, so a plain `cargo test`
+/// lists them as ignored; run with `-- --include-ignored` (as CI does), a missing corpus
+/// fails the test instead of passing it silently.
 pub fn corpus(test: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("PPCPV_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if dir.join("dtb").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "{test}: skipped (no corpus at {}; set PPCPV_CORPUS)",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.join("dtb").is_dir(),
+        "{test}: no corpus at {} (set PPCPV_CORPUS)",
+        dir.display()
+    );
+    Some(dir)
 }
 
-/// True when interop tests must run (`PPCPV_INTEROP=1`). Then a missing `program`
-/// fails the test; without the variable the test prints that it was skipped.
+/// Asserts that `program` is installed, for a test that runs it.
+///
+/// Such tests are `#[ignore = "needs dtc"]` (or the program they need), so a plain
+/// `cargo test` lists them as ignored; with `-- --include-ignored` (as CI runs them) a
+/// missing program fails the test. Always returns true, so callers read as a guard.
 pub fn interop(test: &str, program: &str) -> bool {
-    if std::env::var("PPCPV_INTEROP").as_deref() != Ok("1") {
-        eprintln!("{test}: skipped (set PPCPV_INTEROP=1 to run it; needs {program})");
-        return false;
-    }
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    assert!(
-        found,
-        "{test}: PPCPV_INTEROP=1 but `{program}` is not installed"
-    );
+    assert!(found, "{test}: needs `{program}`, which is not installed");
     true
 }
 
