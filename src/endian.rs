@@ -189,7 +189,7 @@ pub mod be {
     /// multiple of four.
     #[must_use]
     pub fn cells(b: &[u8]) -> Option<Vec<u32>> {
-        if b.len() % 4 != 0 {
+        if !b.len().is_multiple_of(4) {
             return None;
         }
         Some(b.chunks_exact(4).map(BigEndian::read_u32).collect())

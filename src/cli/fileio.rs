@@ -11,9 +11,11 @@
 
 use memmap2::Mmap;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
 
 /// The name that means standard input or standard output.
 pub const STDIO: &str = "-";
@@ -55,6 +57,11 @@ pub enum FileError {
         #[source]
         source: io::Error,
     },
+    /// A binary output was to go to a terminal.
+    #[error(
+        "refusing to write a binary blob to a terminal; redirect it (> out.dtb) or name a file with -o"
+    )]
+    Terminal,
     /// A non-mappable input was larger than the caller allows.
     #[error("{path}: input is larger than {limit} bytes")]
     TooLarge {
@@ -143,77 +150,243 @@ pub fn same_file(input: &Path, output: &Path) -> bool {
     }
 }
 
+/// Temporary files of this process that a signal must not leave behind.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Installs, once, a thread that removes [`PENDING`] temporary files when SIGINT,
+/// SIGTERM or SIGHUP arrives and then lets the signal end the process as it would have
+/// (so the exit status still says which signal). SIGKILL cannot be caught: its leftovers
+/// carry this process's id in their name and the next run in that directory removes
+/// them (see [`remove_stale`]).
+fn watch_signals() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return; // without the watcher a signal may leave a temporary file: no worse than before
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                let pending = PENDING.lock().unwrap_or_else(|p| p.into_inner());
+                for p in pending.iter() {
+                    let _ = std::fs::remove_file(p);
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(sig);
+                std::process::exit(128 + sig);
+            }
+        });
+    });
+}
+
+fn pending_add(p: &Path) {
+    PENDING
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(p.to_path_buf());
+}
+
+fn pending_remove(p: &Path) {
+    let mut v = PENDING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(i) = v.iter().position(|x| x == p) {
+        v.swap_remove(i);
+    }
+}
+
+/// The marker in every temporary file name: `.TARGET.ppcpv-PID-N.tmp`.
+const TMP_MARK: &str = ".ppcpv-";
+
+/// Removes temporary files that an earlier ppcpv process, now gone, left beside
+/// `target` (killed with SIGKILL, or by a power cut). Only names of the exact form
+/// `.TARGET.ppcpv-PID-N.tmp` whose PID is no longer running are touched.
+fn remove_stale(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}{TMP_MARK}");
+    for e in entries.flatten() {
+        let file_name = e.file_name();
+        let Some(rest) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some((pid, n)) = rest.split_once('-') else {
+            continue;
+        };
+        let (Ok(pid), Ok(_)) = (pid.parse::<u32>(), n.parse::<u64>()) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Whether a process with this id exists. Where that cannot be told, it is assumed to
+/// exist, so nothing is removed by mistake.
+fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Follows a chain of symbolic links to the path that will be written, also when the
+/// last link dangles (then the file it names is created). Relative link targets are
+/// taken relative to the link's directory, as the kernel does.
+fn resolve_links(path: &Path) -> Result<PathBuf, io::Error> {
+    let mut cur = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&cur) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&cur)?;
+                cur = match cur.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(cur),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
 /// A file being written atomically: bytes go to a temporary file beside the target,
 /// which replaces the target only on [`AtomicFile::commit`]. Dropping it without
-/// committing removes the temporary file and leaves the target untouched.
+/// committing (or a SIGINT/SIGTERM/SIGHUP meanwhile) removes the temporary file and
+/// leaves the target untouched.
+///
+/// The policy for every output file ppcpv writes:
+/// * a symbolic link (even a dangling one) is followed: the file it names is written and
+///   the link kept;
+/// * an existing target that is read-only (no write bit in its mode) is refused, as
+///   `magic set` refuses a read-only image: ppcpv never replaces a file its owner
+///   protected, also when run as root;
+/// * a replaced file keeps its mode and, where the process may set it, its owner and group;
+///   a new file gets 0666 less the umask, as any other program's;
+/// * errors name the path the user typed, never the temporary name.
 #[derive(Debug)]
 pub struct AtomicFile {
-    tmp: io::BufWriter<tempfile::NamedTempFile>,
+    tmp: io::BufWriter<File>,
+    tmp_path: PathBuf,
     target: PathBuf,
+    shown: PathBuf,
+    committed: bool,
 }
 
 impl AtomicFile {
     /// Starts writing `target`.
     ///
     /// # Errors
-    /// [`FileError::Io`] when the temporary file cannot be created in the target's
-    /// directory.
+    /// [`FileError::Io`] when the target is read-only or the temporary file cannot be
+    /// created in the target's directory.
     pub fn create(target: &Path) -> Result<Self, FileError> {
-        let dir = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+        let shown = target.to_path_buf();
+        let resolved = resolve_links(target).map_err(|e| io_err(&shown, e))?;
+        let dir = match resolved.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
         };
-        let name = target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        // A new output gets the mode any other program would give it (0666 less the
-        // umask, applied by open(2)), not tempfile's private 0600.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        // Name the directory when it is missing: tempfile's own error names its random
-        // temporary path, which the user never asked for.
+        // Name the directory when it is missing, not a temporary path the user never saw.
         if !dir.is_dir() {
             return Err(io_err(
-                target,
+                &shown,
                 io::Error::new(
                     io::ErrorKind::NotFound,
                     format!("directory {} does not exist", dir.display()),
                 ),
             ));
         }
-        let tmp = builder.tempfile_in(dir).map_err(|e| io_err(target, e))?;
-        Ok(AtomicFile {
-            tmp: io::BufWriter::with_capacity(1 << 16, tmp),
-            target: target.to_path_buf(),
-        })
+        if let Ok(meta) = std::fs::metadata(&resolved)
+            && meta.permissions().readonly()
+        {
+            return Err(io_err(
+                &shown,
+                io::Error::new(
+                    io::ErrorKind::PermissionDenied,
+                    "is read-only; ppcpv does not replace it (make it writable first)",
+                ),
+            ));
+        }
+        let name = resolved
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        remove_stale(&dir, &name);
+        watch_signals();
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        // A new output gets the mode any other program would give it (0666 less the
+        // umask, applied by open(2)).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o666);
+        }
+        let pid = std::process::id();
+        loop {
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let tmp_path = dir.join(format!(".{name}{TMP_MARK}{pid}-{n}.tmp"));
+            // Registered before it exists, so a signal in between cannot miss it.
+            pending_add(&tmp_path);
+            match opts.open(&tmp_path) {
+                Ok(file) => {
+                    return Ok(AtomicFile {
+                        tmp: io::BufWriter::with_capacity(1 << 16, file),
+                        tmp_path,
+                        target: resolved,
+                        shown,
+                        committed: false,
+                    });
+                }
+                Err(e) => {
+                    pending_remove(&tmp_path);
+                    if e.kind() != io::ErrorKind::AlreadyExists {
+                        return Err(io_err(&shown, e));
+                    }
+                }
+            }
+        }
     }
 
     /// Flushes, syncs and renames the temporary file over the target. If the target
-    /// existed, its permission bits are carried over.
+    /// existed, its permission bits (and, where allowed, owner and group) carry over.
     ///
     /// # Errors
     /// [`FileError::Io`] when flushing, syncing or renaming fails; the target is then
     /// unchanged and the temporary file removed.
-    pub fn commit(self) -> Result<(), FileError> {
-        let target = self.target;
-        let tmp = self
-            .tmp
-            .into_inner()
-            .map_err(|e| io_err(&target, e.into_error()))?;
-        tmp.as_file().sync_all().map_err(|e| io_err(&target, e))?;
-        if let Ok(meta) = std::fs::metadata(&target) {
-            // Keep the mode of the file being replaced; a failure here is not fatal.
-            let _ = tmp.as_file().set_permissions(meta.permissions());
+    pub fn commit(mut self) -> Result<(), FileError> {
+        let shown = self.shown.clone();
+        self.tmp.flush().map_err(|e| io_err(&shown, e))?;
+        let file = self.tmp.get_ref();
+        file.sync_all().map_err(|e| io_err(&shown, e))?;
+        if let Ok(meta) = std::fs::metadata(&self.target) {
+            // Keep the mode and owner of the file being replaced; failing that is not
+            // fatal (an unprivileged user cannot give a file away).
+            let _ = file.set_permissions(meta.permissions());
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::MetadataExt;
+                let _ = std::os::unix::fs::fchown(file, Some(meta.uid()), Some(meta.gid()));
+            }
         }
-        tmp.persist(&target).map_err(|e| io_err(&target, e.error))?;
+        std::fs::rename(&self.tmp_path, &self.target).map_err(|e| io_err(&shown, e))?;
+        self.committed = true;
+        pending_remove(&self.tmp_path);
         Ok(())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp_path);
+            pending_remove(&self.tmp_path);
+        }
     }
 }
 
@@ -226,12 +399,14 @@ impl Write for AtomicFile {
     }
 }
 
-/// Writes `bytes` to `path` atomically (see [`AtomicFile`]); `-` writes to stdout.
+/// Writes the binary `bytes` to `path` atomically (see [`AtomicFile`]); `-` writes to
+/// stdout unless it is a terminal.
 ///
 /// # Errors
-/// [`FileError::Io`] when the file cannot be written; the target is then unchanged.
+/// [`FileError::Io`] when the file cannot be written (the target is then unchanged),
+/// [`FileError::Terminal`] for `-` on a terminal.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let mut out = Output::create(path)?;
+    let mut out = Output::create_binary(path)?;
     out.write_all(bytes).map_err(|e| io_err(path, e))?;
     out.finish()
 }
@@ -252,8 +427,8 @@ pub enum Output {
 impl Output {
     /// Opens `path` for writing; `-` means stdout.
     ///
-    /// A regular file (new or existing) is replaced atomically. A symbolic link is
-    /// followed, so the file it points at is replaced and the link kept. An existing
+    /// A regular file (new or existing) is replaced atomically under the policy of
+    /// [`AtomicFile`] (links followed and kept, read-only files refused). An existing
     /// path that is not a regular file (`/dev/null`, a FIFO, `/dev/stdout`) is opened
     /// and written in place, never renamed over.
     ///
@@ -278,19 +453,21 @@ impl Output {
                     io::BufWriter::with_capacity(1 << 16, file),
                 ))
             }
-            _ => {
-                // Replace what a link points at, not the link.
-                let is_link = std::fs::symlink_metadata(path)
-                    .map(|m| m.file_type().is_symlink())
-                    .unwrap_or(false);
-                let target = if is_link {
-                    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
-                } else {
-                    path.to_path_buf()
-                };
-                AtomicFile::create(&target).map(Output::File)
-            }
+            _ => AtomicFile::create(path).map(Output::File),
         }
+    }
+
+    /// Opens `path` for a binary output (a DTB, a patched image): as [`Output::create`],
+    /// but standard output is refused while it is a terminal, as gzip refuses, because
+    /// binary bytes on a terminal are garbage at best and control sequences at worst.
+    ///
+    /// # Errors
+    /// As [`Output::create`], or [`FileError::Terminal`].
+    pub fn create_binary(path: &Path) -> Result<Self, FileError> {
+        if path.as_os_str() == STDIO && io::stdout().is_terminal() {
+            return Err(FileError::Terminal);
+        }
+        Output::create(path)
     }
 
     /// Flushes stdout, or commits the file.
@@ -355,6 +532,69 @@ mod tests {
         write_atomic(Path::new("/dev/null"), b"discarded").unwrap();
         let meta = std::fs::metadata("/dev/null").unwrap();
         assert!(meta.file_type().is_char_device(), "/dev/null was replaced");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn dangling_links_are_kept_and_their_target_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.dtb");
+        std::os::unix::fs::symlink("sub/../made.dtb", &link).unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read(dir.path().join("made.dtb")).unwrap(), b"new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_targets_are_refused_and_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("ro.dtb");
+        std::fs::write(&target, b"old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let e = write_atomic(&target, b"new").unwrap_err().to_string();
+        assert!(e.contains("ro.dtb: is read-only"), "{e}");
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn temporary_names_say_whose_they_are_and_stale_ones_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.dtb");
+        // A leftover of a process that no longer exists (pid 0 is never a process
+        // that /proc lists), one of a live process (ours, when not this writer), and an
+        // unrelated dot file.
+        let stale = dir.path().join(".out.dtb.ppcpv-0-7.tmp");
+        let other = dir.path().join(".out.dtb.keep");
+        std::fs::write(&stale, b"x").unwrap();
+        std::fs::write(&other, b"x").unwrap();
+        let f = AtomicFile::create(&target).unwrap();
+        let name = f
+            .tmp_path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let pid = std::process::id();
+        assert!(
+            name.starts_with(&format!(".out.dtb.ppcpv-{pid}-")),
+            "{name}"
+        );
+        assert!(
+            !stale.exists() || !cfg!(target_os = "linux"),
+            "stale temp kept"
+        );
+        assert!(other.exists());
+        drop(f);
+        assert!(!dir.path().join(&name).exists());
     }
 
     #[cfg(unix)]
