@@ -10,10 +10,16 @@ fn main() -> ExitCode {
     let parsed = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            // --help and --version are not errors; everything else is a usage error.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // --help and --version are not errors; everything else is a usage error,
+            // printed with the same "ppcpv: error:" prefix as every other error.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            eprint!("ppcpv: error: {text}");
+            return ExitCode::from(2);
         }
     };
     match cli::run(parsed) {

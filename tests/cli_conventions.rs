@@ -146,3 +146,33 @@ fn writing_to_dev_null_keeps_it_a_device() {
         );
     }
 }
+
+/// Usage errors found by argument parsing and failures found later share one prefix.
+#[test]
+fn one_error_prefix_for_every_error() {
+    for args in [
+        &["gen", "--pad", "x"][..],
+        &["nosuch"][..],
+        &["dump", "/nonexistent/x.dtb"][..],
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.starts_with("ppcpv: error: "), "{args:?}: {err}");
+        assert!(!err.contains("\nerror:"), "{args:?}: {err}");
+    }
+}
+
+/// Numbers: one syntax everywhere (decimal or 0x/0X hex, `_` between digits only).
+#[test]
+fn numbers_are_strict_everywhere() {
+    for bad in [" 12", "12 ", "1__0", "_1", "0x"] {
+        let out = run(&["gen", "--pad", bad, "-o", "-"]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+    let out = run(&["hcall", "token", "--decode", "0X2A_0003"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

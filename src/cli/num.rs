@@ -15,7 +15,7 @@ use std::fmt;
 /// # Errors
 /// [`NumError`] for malformed text or a product above `u64::MAX`.
 pub fn parse_size(text: &str) -> Result<u64, NumError> {
-    let t = text.trim();
+    let t = text;
     if let Ok(v) = parse_u64(t) {
         return Ok(v); // plain bytes, including hex such as 0x1b
     }
