@@ -14,6 +14,7 @@ pub mod dts;
 pub mod error;
 pub mod get;
 pub mod header;
+pub mod lint;
 pub mod reader;
 pub mod summary;
 pub mod writer;
