@@ -1,0 +1,402 @@
+//! A magic-page view over guest memory that a running vCPU may write at the same time.
+//!
+//! The slice views ([`MagicPage`](super::MagicPage), [`MagicPageMut`](super::MagicPageMut))
+//! borrow the page as `&[u8]` / `&mut [u8]`, and a Rust reference promises the compiler
+//! that nothing else writes the bytes while it lives. Guest RAM breaks that promise: the
+//! guest's patched kernel stores to the page (`arch/powerpc/kernel/kvm.c` rewrites
+//! `mtspr`/`mtmsr` into stores to it) on another CPU while the VMM looks at it. Holding a
+//! slice over such memory is undefined behaviour, whatever the code does with it.
+//!
+//! [`VolatileMagicPage`] never forms a reference to the page. It keeps a raw pointer and
+//! reads or writes one field at a time with [`core::ptr::read_volatile`] /
+//! [`core::ptr::write_volatile`], then converts between the page's byte order and the
+//! host's in a register. It has the same typed accessors, the same `KVM_MAGIC_FEAT_*`
+//! gating and the same [`Selector`] access as the slice views; keep those for snapshots
+//! ([`VolatileMagicPage::copy_to`] takes one).
+//!
+//! # What is and is not atomic
+//!
+//! * Each access to a naturally aligned field is **one** load or store of the field's
+//!   width: a u32 field (`dsisr`, `int_pending`, `sr[n]`, `mas0`, …) on every target, a
+//!   u64 field (`msr`, `srr0`, `critical`, …) on 64-bit targets. LLVM does not split or
+//!   merge a volatile access of a width the target loads in one instruction, and every
+//!   field of `struct kvm_vcpu_arch_shared` is naturally aligned inside a page the
+//!   constructors require to be 8-byte aligned. So a read never returns half of one value
+//!   and half of another (no torn values), and a write is seen whole by the guest.
+//! * On a 32-bit host a u64 access is two 32-bit accesses and can tear; the test
+//!   `volatile_view_never_tears` in `tests/magic_views.rs` runs on 64-bit hosts.
+//! * Nothing spans fields. [`snapshot`](VolatileMagicPage::snapshot) reads field by field,
+//!   so its fields may come from different moments; read-modify-write accessors
+//!   ([`set_mas7`](VolatileMagicPage::set_mas7), [`set_mas3`](VolatileMagicPage::set_mas3),
+//!   [`set32`](VolatileMagicPage::set32) on a u64, [`swab_kvm`](VolatileMagicPage::swab_kvm))
+//!   can lose a guest store that lands between their load and their store. KVM itself
+//!   only does those while the vCPU is stopped (MAP time, exits), and so should a VMM.
+//! * Volatile is not an ordering primitive: it orders accesses against each other on
+//!   this thread in program order, but no fence is implied. A VMM that needs the guest to
+//!   see fields in a given order across CPUs must add its own fences (as it would for
+//!   any shared memory).
+//!
+//! The view is neither `Send` nor `Sync` (like `vm_memory::VolatileSlice`): make one per
+//! thread from the guest memory, which is cheap.
+//!
+//! With the `vm-memory` feature, [`VmMagicPage`] builds the view from the rust-vmm
+//! crate's `VolatileSlice` or from any `GuestMemory` and a guest physical address.
+
+// The one module of the crate that uses `unsafe`: raw-pointer access is the point.
+#![allow(unsafe_code)]
+
+use super::layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, Width};
+use super::view::{
+    MagicError, SR_COUNT, Selector, access, check, gate_const, merge_mas, off, read_api, sr_index,
+    write_api,
+};
+use crate::Endian;
+use crate::hcall::MagicFeatures;
+use core::cell::UnsafeCell;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+/// The alignment the volatile view needs: that of the widest field (u64).
+pub const VOLATILE_ALIGN: usize = 8;
+
+/// A typed view of a magic page in memory that others (the guest's vCPUs, another
+/// process) may write concurrently. Every access is volatile and field-sized; see the
+/// [module documentation](self) for what that guarantees.
+///
+/// Setters take `&self`, like [`core::cell::Cell::set`]: the page is shared memory, and
+/// the view is a pointer to it.
+///
+/// ```
+/// use ppcpv::magic::{MagicPage, VolatileMagicPage};
+/// use ppcpv::Endian;
+///
+/// #[repr(C, align(4096))]
+/// struct Page([u8; 4096]);
+/// let mut page = Page([0; 4096]);
+///
+/// // Safe: a `&mut` borrow is exclusive for the view's lifetime. Over real guest
+/// // memory, use the unsafe `from_ptr` (or `VmMagicPage` with the vm-memory feature).
+/// let live = VolatileMagicPage::from_mut(&mut page.0)?.with_endian(Endian::Little);
+/// live.set_srr0(0xc000_0000_0000_1234);
+/// live.set_int_pending(1);
+/// assert_eq!(live.srr0(), 0xc000_0000_0000_1234);
+///
+/// let mut copy = [0u8; 4096];
+/// live.copy_to(&mut copy); // a snapshot for the slice views
+/// let snap = MagicPage::from_array(&copy).with_endian(Endian::Little);
+/// assert_eq!(snap.int_pending(), 1);
+/// # Ok::<(), ppcpv::magic::MagicError>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct VolatileMagicPage<'a> {
+    base: NonNull<u8>,
+    endian: Endian,
+    features: MagicFeatures,
+    /// Borrows 4096 bytes of shared, interior-mutable memory for `'a` (not `Send`, not
+    /// `Sync`).
+    _page: PhantomData<&'a UnsafeCell<[u8; PAGE_SIZE]>>,
+}
+
+impl<'a> VolatileMagicPage<'a> {
+    /// Views the page at `ptr`; big-endian, features 0x3 (what mainline KVM answers to
+    /// every MAP call, `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`).
+    ///
+    /// # Errors
+    /// [`MagicError::Misaligned`] when `ptr` is not 8-byte aligned.
+    ///
+    /// # Safety
+    /// For the whole lifetime `'a` of the view (and of its copies):
+    /// * `ptr` is valid for reads and writes of 4096 bytes ([`PAGE_SIZE`]): the memory is
+    ///   mapped, readable and writable, and is neither unmapped nor freed;
+    /// * no Rust reference (`&` or `&mut`) to any of those bytes exists or is created;
+    ///   other code touches them only through raw pointers or volatile access (the guest,
+    ///   another process, a `vm_memory::VolatileSlice`).
+    ///
+    /// The memory **may** be written concurrently by the guest's vCPUs or by another
+    /// process: that is what the view is for.
+    pub unsafe fn from_ptr(ptr: NonNull<u8>) -> Result<Self, MagicError> {
+        let addr = ptr.as_ptr() as usize;
+        if !addr.is_multiple_of(VOLATILE_ALIGN) {
+            return Err(MagicError::Misaligned { addr });
+        }
+        Ok(VolatileMagicPage {
+            base: ptr,
+            endian: Endian::Big,
+            features: MagicFeatures::MAINLINE,
+            _page: PhantomData,
+        })
+    }
+
+    /// Views a page borrowed exclusively (safe: the borrow keeps every other reference
+    /// away for `'a`). Useful for tests and for memory the caller owns.
+    ///
+    /// # Errors
+    /// [`MagicError::PageSize`] unless `bytes` is 4096 bytes long,
+    /// [`MagicError::Misaligned`] unless it starts 8-byte aligned.
+    pub fn from_mut(bytes: &'a mut [u8]) -> Result<Self, MagicError> {
+        if bytes.len() != PAGE_SIZE {
+            return Err(MagicError::PageSize { len: bytes.len() });
+        }
+        let ptr = NonNull::from(bytes).cast::<u8>();
+        // SAFETY: `ptr` comes from a `&'a mut [u8]` of exactly PAGE_SIZE bytes, so it is
+        // valid for reads and writes of the page for 'a, and the exclusive borrow keeps
+        // every other reference to those bytes away for as long as the view lives.
+        unsafe { Self::from_ptr(ptr) }
+    }
+
+    /// The same view, decoding and encoding in `endian` (no bytes change).
+    #[must_use]
+    pub const fn with_endian(self, endian: Endian) -> Self {
+        VolatileMagicPage { endian, ..self }
+    }
+
+    /// The same view, with `features` in force.
+    #[must_use]
+    pub const fn with_features(self, features: MagicFeatures) -> Self {
+        VolatileMagicPage { features, ..self }
+    }
+
+    /// The host address of the page's first byte.
+    #[must_use]
+    pub const fn as_ptr(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
+    /// The field-sized location at `off`, or `None` if it is not inside the page or not
+    /// naturally aligned. Offsets come from the layout table or from a validated
+    /// selector, so `None` never happens in practice; with constant offsets the check
+    /// folds away.
+    #[inline(always)]
+    fn at<T>(&self, off: usize) -> Option<*mut T> {
+        let size = core::mem::size_of::<T>();
+        if off > PAGE_SIZE - size || !off.is_multiple_of(size) {
+            return None;
+        }
+        // SAFETY: `off + size <= PAGE_SIZE`, so the result stays inside the 4096-byte
+        // allocation the constructor's contract promises.
+        Some(unsafe { self.base.as_ptr().add(off) }.cast::<T>())
+    }
+
+    #[inline(always)]
+    fn ld32(&self, off: usize) -> u32 {
+        let Some(p) = self.at::<u32>(off) else {
+            return 0;
+        };
+        // SAFETY: `p` is inside the page (checked by `at`), valid for reads for 'a by the
+        // constructor's contract, and 4-byte aligned (page 8-aligned, `off` a multiple
+        // of 4). Volatile: the guest may write it concurrently; no reference is formed.
+        let raw = unsafe { p.read_volatile() };
+        match self.endian {
+            Endian::Big => u32::from_be(raw),
+            Endian::Little => u32::from_le(raw),
+        }
+    }
+
+    #[inline(always)]
+    fn ld64(&self, off: usize) -> u64 {
+        let Some(p) = self.at::<u64>(off) else {
+            return 0;
+        };
+        // SAFETY: as in `ld32`, with 8-byte alignment (`off` a multiple of 8).
+        let raw = unsafe { p.read_volatile() };
+        match self.endian {
+            Endian::Big => u64::from_be(raw),
+            Endian::Little => u64::from_le(raw),
+        }
+    }
+
+    #[inline(always)]
+    fn st32(&self, off: usize, v: u32) {
+        let raw = match self.endian {
+            Endian::Big => v.to_be(),
+            Endian::Little => v.to_le(),
+        };
+        if let Some(p) = self.at::<u32>(off) {
+            // SAFETY: inside the page, aligned (see `ld32`), valid for writes for 'a by
+            // the constructor's contract; volatile, no reference formed.
+            unsafe { p.write_volatile(raw) }
+        }
+    }
+
+    #[inline(always)]
+    fn st64(&self, off: usize, v: u64) {
+        let raw = match self.endian {
+            Endian::Big => v.to_be(),
+            Endian::Little => v.to_le(),
+        };
+        if let Some(p) = self.at::<u64>(off) {
+            // SAFETY: as in `st32`, with 8-byte alignment.
+            unsafe { p.write_volatile(raw) }
+        }
+    }
+
+    /// Copies the whole page (struct and tail) into `out`, one aligned u64 at a time,
+    /// bytes unchanged: a snapshot to hand to [`MagicPage`](super::MagicPage). Each
+    /// 8-byte word is read whole; words may come from different moments.
+    pub fn copy_to(&self, out: &mut [u8; PAGE_SIZE]) {
+        for (n, chunk) in out.chunks_exact_mut(8).enumerate() {
+            if let Some(p) = self.at::<u64>(n * 8) {
+                // SAFETY: inside the page and 8-byte aligned (checked by `at`), valid for
+                // reads for 'a; volatile, no reference formed.
+                let w = unsafe { p.read_volatile() };
+                // Native order both ways: the bytes land exactly as they are in memory.
+                chunk.copy_from_slice(&w.to_ne_bytes());
+            }
+        }
+    }
+
+    /// Writes a whole page (struct and tail) from `bytes`, one aligned u64 at a time,
+    /// bytes unchanged (restoring a snapshot while the vCPU is stopped).
+    pub fn copy_from(&self, bytes: &[u8; PAGE_SIZE]) {
+        for (n, chunk) in bytes.chunks_exact(8).enumerate() {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            if let Some(p) = self.at::<u64>(n * 8) {
+                // SAFETY: inside the page and 8-byte aligned (checked by `at`), valid for
+                // writes for 'a; volatile, no reference formed.
+                unsafe { p.write_volatile(u64::from_ne_bytes(w)) }
+            }
+        }
+    }
+
+    read_api!();
+
+    write_api!('_; common);
+    write_api!('_; all);
+}
+
+impl core::fmt::Debug for VolatileMagicPage<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("VolatileMagicPage")
+            .field("at", &self.base)
+            .field("endian", &self.endian)
+            .field("features", &format_args!("{:#x}", self.features.bits()))
+            .field("msr", &format_args!("{:#x}", self.msr()))
+            .field("srr0", &format_args!("{:#x}", self.srr0()))
+            .field("int_pending", &self.int_pending())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "vm-memory")]
+pub use vm::VmMagicPage;
+
+#[cfg(feature = "vm-memory")]
+mod vm {
+    use super::{MagicError, PAGE_SIZE, VolatileMagicPage};
+    use super::super::layout::SHARED_SIZE;
+    use core::ptr::NonNull;
+    use vm_memory::bitmap::{BS, BitmapSlice};
+    use vm_memory::volatile_memory::PtrGuardMut;
+    use vm_memory::{GuestAddress, GuestMemory, Permissions, VolatileSlice};
+
+    /// The magic page inside a rust-vmm `vm-memory` guest memory (feature `vm-memory`).
+    ///
+    /// It keeps the `VolatileSlice` of the page and the pointer guard that `vm-memory`
+    /// hands out for raw access (with the Xen backend the guard is what keeps the page
+    /// mapped), and lends [`VolatileMagicPage`] views that cannot outlive either.
+    ///
+    /// Writes through the view do not reach `vm-memory`'s dirty-page bitmap (raw access
+    /// never does): call [`VmMagicPage::mark_dirty`] after writing, before the bitmap is
+    /// read for migration.
+    ///
+    /// ```
+    /// use ppcpv::magic::VmMagicPage;
+    /// use vm_memory::VolatileSlice;
+    ///
+    /// #[repr(C, align(4096))]
+    /// struct Page([u8; 4096]);
+    /// let mut ram = Page([0; 4096]);
+    /// let page = VmMagicPage::new(VolatileSlice::from(&mut ram.0[..]))?;
+    /// page.view().set_msr(0x8000_0000_0000_1032);
+    /// page.mark_dirty();
+    /// assert_eq!(page.view().msr(), 0x8000_0000_0000_1032);
+    /// # Ok::<(), ppcpv::magic::MagicError>(())
+    /// ```
+    #[derive(Debug)]
+    pub struct VmMagicPage<'a, B: BitmapSlice = ()> {
+        slice: VolatileSlice<'a, B>,
+        guard: PtrGuardMut,
+    }
+
+    impl<'a, B: BitmapSlice> VmMagicPage<'a, B> {
+        /// The page at the start of `slice`, which must hold at least 4096 bytes.
+        ///
+        /// # Errors
+        /// [`MagicError::PageSize`] for a shorter slice, [`MagicError::Misaligned`] when
+        /// it does not start 8-byte aligned.
+        pub fn new(slice: VolatileSlice<'a, B>) -> Result<Self, MagicError> {
+            let len = slice.len();
+            let slice = slice
+                .subslice(0, PAGE_SIZE)
+                .map_err(|_| MagicError::PageSize { len })?;
+            let guard = slice.ptr_guard_mut();
+            let addr = guard.as_ptr() as usize;
+            if !addr.is_multiple_of(super::VOLATILE_ALIGN) {
+                return Err(MagicError::Misaligned { addr });
+            }
+            Ok(VmMagicPage { slice, guard })
+        }
+
+        /// A view of the page: big-endian, features 0x3 until set with
+        /// [`VolatileMagicPage::with_endian`] / [`VolatileMagicPage::with_features`].
+        #[must_use]
+        pub fn view(&self) -> VolatileMagicPage<'_> {
+            match NonNull::new(self.guard.as_ptr()) {
+                // SAFETY: `VolatileSlice`'s own constructor contract makes its memory
+                // valid for 'a and accessed by everyone else only through raw pointers or
+                // volatile access; the guard (borrowed with `self`) keeps the pointer
+                // valid, and `new` checked the length (4096) and the alignment. The view
+                // borrows `self`, so it cannot outlive the guard or 'a.
+                Some(p) => match unsafe { VolatileMagicPage::from_ptr(p) } {
+                    Ok(v) => v,
+                    Err(_) => unreachable!("alignment checked in VmMagicPage::new"),
+                },
+                None => unreachable!("vm-memory returned a null pointer for a page"),
+            }
+        }
+
+        /// Marks the struct's 240 bytes dirty in `vm-memory`'s bitmap.
+        pub fn mark_dirty(&self) {
+            self.slice.bitmap().mark_dirty(0, SHARED_SIZE);
+        }
+
+        /// The `VolatileSlice` of the page (4096 bytes).
+        #[must_use]
+        pub fn slice(&self) -> &VolatileSlice<'a, B> {
+            &self.slice
+        }
+    }
+
+    impl VmMagicPage<'_, ()> {
+        /// The page at guest physical address `gpa` of `mem` (any `GuestMemory`, such as
+        /// `GuestMemoryMmap`), e.g. the PA of the guest's MAP call
+        /// ([`MapMagicPage::pa`](crate::hcall::MapMagicPage)). The result carries
+        /// `mem`'s dirty bitmap.
+        ///
+        /// # Errors
+        /// [`MagicError::NotMapped`] when the 4096 bytes at `gpa` are not one contiguous,
+        /// host-mapped, read-write range; [`MagicError::Misaligned`] as in
+        /// [`VmMagicPage::new`].
+        pub fn from_guest_memory<M>(
+            mem: &M,
+            gpa: u64,
+        ) -> Result<VmMagicPage<'_, BS<'_, M::Bitmap>>, MagicError>
+        where
+            M: GuestMemory + ?Sized,
+        {
+            let not_mapped = MagicError::NotMapped { gpa };
+            let slice = mem
+                .get_slices(GuestAddress(gpa), PAGE_SIZE, Permissions::ReadWrite)
+                .map_err(|_| not_mapped)?
+                .next()
+                .ok_or(not_mapped)?
+                .map_err(|_| not_mapped)?;
+            if slice.len() != PAGE_SIZE {
+                // The page straddles two regions (or an IOMMU mapping boundary).
+                return Err(not_mapped);
+            }
+            VmMagicPage::new(slice)
+        }
+    }
+}
