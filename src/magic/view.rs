@@ -1155,7 +1155,7 @@ mod tests {
         let v = v.with_features(MagicFeatures::NONE);
         assert!(matches!(
             v.sr(0),
-            Err(MagicError::Gated { field: "sr", .. })
+            Err(MagicError::Gated { field: FieldId::Sr, .. })
         ));
         assert!(v.get(Selector::Mas3).is_err());
         assert!(v.get32(Selector::Field(FieldId::Sprg7)).is_err());
@@ -1180,23 +1180,40 @@ mod tests {
             Ok(Selector::Element(FieldId::Sr, 2))
         );
         assert_eq!(Selector::parse("mas3"), Ok(Selector::Mas3));
-        assert_eq!(Selector::parse("sr"), Err(SelectorError::NeedsIndex("sr")));
+        assert_eq!(Selector::parse("sr"), Err(SelectorError::NeedsIndex(FieldId::Sr)));
         assert!(matches!(
             Selector::parse("sr[16]"),
             Err(SelectorError::Field(MagicError::Index { index: 16, .. }))
         ));
         assert!(matches!(
             Selector::parse("sr[99999999999999999999]"),
-            Err(SelectorError::Unknown(_))
+            Err(SelectorError::BadIndex(_))
         ));
         assert!(matches!(
             Selector::parse("msr[0]"),
-            Err(SelectorError::Unknown(_))
+            Err(SelectorError::NotAnArray(_, FieldId::Msr))
         ));
         assert!(matches!(
             Selector::parse("sr[1"),
+            Err(SelectorError::BadIndex(_))
+        ));
+        assert!(matches!(
+            Selector::parse("spr[1]"),
             Err(SelectorError::Unknown(_))
         ));
+        // Elements built by hand are checked at access, never read past the struct.
+        let page = [0u8; PAGE_SIZE];
+        let v = MagicPage::from_array(&page);
+        for bad in [
+            Selector::Element(FieldId::Sr, 16),
+            Selector::Element(FieldId::Sr, usize::MAX),
+            Selector::Element(FieldId::Msr, 1),
+        ] {
+            assert!(matches!(bad.validate(), Err(MagicError::Index { .. })), "{bad:?}");
+            assert!(matches!(v.get(bad), Err(MagicError::Index { .. })), "{bad:?}");
+            assert!(v.get32(bad).is_err());
+        }
+        assert_eq!(v.get(Selector::Element(FieldId::Msr, 0)), Ok(0));
         assert!(matches!(
             Selector::parse("epr"),
             Err(SelectorError::Unknown(_))

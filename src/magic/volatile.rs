@@ -400,3 +400,119 @@ mod vm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::magic::{MagicPage, MagicPageMut};
+
+    #[repr(C, align(4096))]
+    struct Page([u8; PAGE_SIZE]);
+
+    fn pattern(sel: Selector) -> u64 {
+        let seed = (sel.offset() as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        if sel.bits() == 32 { seed >> 32 } else { seed }
+    }
+
+    #[test]
+    fn constructors_check_length_and_alignment() {
+        let mut page = Page([0; PAGE_SIZE]);
+        assert!(VolatileMagicPage::from_mut(&mut page.0).is_ok());
+        assert_eq!(
+            VolatileMagicPage::from_mut(&mut page.0[..4095]).unwrap_err(),
+            MagicError::PageSize { len: 4095 }
+        );
+        let mut big = Page([0; PAGE_SIZE]);
+        let addr = big.0.as_ptr() as usize + 4;
+        let ptr = NonNull::new(big.0.as_mut_ptr().wrapping_add(4)).unwrap();
+        // SAFETY: the pointer is refused for its alignment before any access.
+        let err = unsafe { VolatileMagicPage::from_ptr(ptr) }.unwrap_err();
+        assert_eq!(err, MagicError::Misaligned { addr });
+        assert!(err.to_string().contains("not 8-byte aligned"));
+    }
+
+    #[test]
+    fn every_selector_round_trips_and_matches_the_slice_view() {
+        for e in [Endian::Big, Endian::Little] {
+            let mut page = Page([0; PAGE_SIZE]);
+            let v = VolatileMagicPage::from_mut(&mut page.0).unwrap().with_endian(e);
+            for sel in Selector::all() {
+                v.set(sel, pattern(sel)).unwrap();
+            }
+            v.set(Selector::Mas7, 0x7777_7777).unwrap();
+            let mut copy = [0u8; PAGE_SIZE];
+            v.copy_to(&mut copy);
+            let s = MagicPage::from_array(&copy).with_endian(e);
+            for sel in Selector::all().chain([Selector::Mas7, Selector::Mas3]) {
+                assert_eq!(v.get(sel), s.get(sel), "{sel} {e}");
+                assert_eq!(v.get32(sel), s.get32(sel), "{sel} {e}");
+            }
+            assert_eq!(v.snapshot(), s.snapshot());
+            assert_eq!(v.mas7(), Ok(0x7777_7777));
+            assert_eq!(copy, page.0);
+        }
+    }
+
+    #[test]
+    fn swab_and_restore_match_the_slice_view() {
+        for from in [Endian::Big, Endian::Little] {
+            let mut a = Page([0x5a; PAGE_SIZE]);
+            let mut b = [0x5au8; PAGE_SIZE];
+            let v = VolatileMagicPage::from_mut(&mut a.0).unwrap().with_endian(from);
+            let mut m = MagicPageMut::from_array(&mut b).with_endian(from);
+            for sel in Selector::all() {
+                v.set(sel, pattern(sel)).unwrap();
+                m.set(sel, pattern(sel)).unwrap();
+            }
+            let mut v = v;
+            assert!(v.swab_kvm(from.swapped()));
+            assert!(m.swab_kvm(from.swapped()));
+            let mut copy = [0u8; PAGE_SIZE];
+            v.copy_to(&mut copy);
+            assert!(copy == *m.bytes(), "swab_kvm {from}");
+            assert!(v.convert(from));
+            assert!(m.convert(from));
+            v.copy_to(&mut copy);
+            assert!(copy == *m.bytes(), "convert {from}");
+            let snap = m.snapshot();
+            let mut fresh = Page([0; PAGE_SIZE]);
+            let w = VolatileMagicPage::from_mut(&mut fresh.0).unwrap().with_endian(v.endian());
+            w.restore(&snap);
+            assert_eq!(w.snapshot(), snap);
+        }
+    }
+
+    #[test]
+    fn gates_and_bad_selectors_write_nothing() {
+        let mut page = Page([0xff; PAGE_SIZE]);
+        let v = VolatileMagicPage::from_mut(&mut page.0)
+            .unwrap()
+            .with_features(MagicFeatures::NONE);
+        assert!(matches!(v.pir(), Err(MagicError::Gated { field: FieldId::Pir, .. })));
+        assert!(v.set_sprg7(0).is_err());
+        assert!(v.set_sr(0, 0).is_err());
+        let v = v.with_features(MagicFeatures::MAINLINE);
+        assert!(v.set_sr(16, 0).is_err());
+        assert!(v.set(Selector::Element(FieldId::Sr, 99), 0).is_err());
+        assert!(v.set32(Selector::Element(FieldId::Sr, usize::MAX), 0).is_err());
+        assert!(v.get(Selector::Element(FieldId::Msr, 2)).is_err());
+        assert!(v.set(Selector::Mas7, 1 << 32).is_err());
+        assert!(page.0.iter().all(|&b| b == 0xff));
+    }
+
+    #[test]
+    fn copy_from_writes_the_whole_page() {
+        let mut src = [0u8; PAGE_SIZE];
+        for (i, b) in src.iter_mut().enumerate() {
+            *b = (i as u8).wrapping_mul(31);
+        }
+        let mut page = Page([0; PAGE_SIZE]);
+        let v = VolatileMagicPage::from_mut(&mut page.0).unwrap();
+        v.copy_from(&src);
+        assert_eq!(v.msr(), MagicPage::from_array(&src).msr());
+        let d = alloc::format!("{v:?}");
+        assert!(d.starts_with("VolatileMagicPage { at: "), "{d}");
+        assert!(d.ends_with("int_pending: 473651833, .. }"), "{d}");
+        assert!(page.0 == src);
+    }
+}
