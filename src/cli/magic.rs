@@ -255,7 +255,7 @@ fn open(p: &PageArgs, writable: bool) -> Result<GuestImage, CliError> {
 
 #[derive(Serialize)]
 struct DumpField {
-    name: String,
+    name: Selector,
     offset: usize,
     size: usize,
     /// `null` when the features in force do not include the field's mask.
@@ -340,7 +340,7 @@ fn dump_field(view: &MagicPage<'_>, sel: Selector, bits32: bool) -> DumpField {
         )
     };
     DumpField {
-        name: sel.name(),
+        name: sel,
         offset,
         size,
         value,

@@ -151,10 +151,18 @@ impl FieldId {
     }
 }
 
+/// In JSON a field is its C member name (`"int_pending"`), as the command line writes it.
+#[cfg(feature = "serde")]
+impl serde::Serialize for FieldId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 impl core::fmt::Display for FieldId {
-    /// The C member name.
+    /// The C member name (width and alignment flags apply).
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 

@@ -278,9 +278,17 @@ impl Selector {
     }
 }
 
+/// In JSON a selector is its name as the command line writes it (`"sr[3]"`, `"mas7"`).
+#[cfg(feature = "serde")]
+impl serde::Serialize for Selector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl core::fmt::Display for Selector {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(&self.name())
+        f.pad(&self.name())
     }
 }
 
@@ -362,13 +370,19 @@ fn page_mut(bytes: &mut [u8]) -> Result<&mut [u8; PAGE_SIZE], MagicError> {
 pub(super) const SR_COUNT: usize = 16;
 const _: () = assert!(FieldId::Sr.field().count == SR_COUNT);
 
+/// Why `sr(n)` failed: the gate first (as for every field), then the index. Out of line,
+/// so that the accessors' hot path is one compare, one test and the access.
 #[cold]
 #[inline(never)]
-pub(super) fn sr_index(n: usize) -> MagicError {
-    MagicError::Index {
-        field: FieldId::Sr,
-        index: n,
-        count: SR_COUNT,
+pub(super) fn sr_error(n: usize, features: MagicFeatures) -> MagicError {
+    if features.contains(MagicFeatures::SR) {
+        MagicError::Index {
+            field: FieldId::Sr,
+            index: n,
+            count: SR_COUNT,
+        }
+    } else {
+        gated(FieldId::Sr, features)
     }
 }
 
@@ -493,11 +507,10 @@ macro_rules! read_api {
         /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
         #[inline]
         pub fn sr(&self, n: usize) -> Result<u32, MagicError> {
-            gate_const(FieldId::Sr, MagicFeatures::SR, self.features)?;
-            if n < SR_COUNT {
+            if n < SR_COUNT && self.features.contains(MagicFeatures::SR) {
                 Ok(self.ld32(off(FieldId::Sr) + 4 * n))
             } else {
-                Err(sr_index(n))
+                Err(sr_error(n, self.features))
             }
         }
 
@@ -659,12 +672,11 @@ macro_rules! write_api {
         /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
         #[inline]
         pub fn set_sr(&$m self, n: usize, v: u32) -> Result<(), MagicError> {
-            gate_const(FieldId::Sr, MagicFeatures::SR, self.features)?;
-            if n < SR_COUNT {
+            if n < SR_COUNT && self.features.contains(MagicFeatures::SR) {
                 self.st32(off(FieldId::Sr) + 4 * n, v);
                 Ok(())
             } else {
-                Err(sr_index(n))
+                Err(sr_error(n, self.features))
             }
         }
 
@@ -1136,7 +1148,7 @@ mod tests {
                 sprg7: 25,
             };
             assert_eq!(s, want, "{e}");
-            // mas7_3 bytes: MAS7 is the word at +0 only on a big-endian page (§7).
+            // mas7_3 bytes: MAS7 is the word at +0 only on a big-endian page.
             let word0 = e.u32_from(page[0xb0..0xb4].try_into().unwrap());
             assert_eq!(word0, if e == Endian::Big { 0x77 } else { 0x33 });
         }

@@ -39,15 +39,16 @@
 //! The view is neither `Send` nor `Sync` (like `vm_memory::VolatileSlice`): make one per
 //! thread from the guest memory, which is cheap.
 //!
-//! With the `vm-memory` feature, [`VmMagicPage`] builds the view from the rust-vmm
+//! With the `vm-memory` feature, `VmMagicPage` builds the view from the rust-vmm
 //! crate's `VolatileSlice` or from any `GuestMemory` and a guest physical address.
 
-// The one module of the crate that uses `unsafe`: raw-pointer access is the point.
+// Raw-pointer access is the point of this module, so `unsafe` is allowed here (the crate
+// denies it elsewhere, except the mmap calls of `memory`); every block says why it holds.
 #![allow(unsafe_code)]
 
 use super::layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, Width};
 use super::view::{
-    MagicError, SR_COUNT, Selector, access, check, gate_const, merge_mas, off, read_api, sr_index,
+    MagicError, SR_COUNT, Selector, access, check, gate_const, merge_mas, off, read_api, sr_error,
     write_api,
 };
 use crate::Endian;
