@@ -38,7 +38,9 @@ fn aligned_page() -> Box<Aligned> {
 fn volatile(c: &mut Criterion) {
     let mut p = aligned_page();
     for e in [Endian::Big, Endian::Little] {
-        let view = VolatileMagicPage::from_mut(&mut p.0).unwrap().with_endian(e);
+        let view = VolatileMagicPage::from_mut(&mut p.0)
+            .unwrap()
+            .with_endian(e);
         c.bench_function(&format!("volatile get msr ({e})"), |b| {
             b.iter(|| black_box(black_box(&view).msr()))
         });
@@ -180,7 +182,9 @@ fn cpu_time_report() {
     }
     let mut a = aligned_page();
     for e in [Endian::Big, Endian::Little] {
-        let view = VolatileMagicPage::from_mut(&mut a.0).unwrap().with_endian(e);
+        let view = VolatileMagicPage::from_mut(&mut a.0)
+            .unwrap()
+            .with_endian(e);
         cpu_per_call(&format!("volatile get msr ({e})"), N, || {
             black_box(black_box(&view).msr());
         });

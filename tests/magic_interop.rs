@@ -370,9 +370,15 @@ fn vm_memory_volatile_slice_gives_the_same_page() {
         page.mark_dirty();
         assert_eq!(page.slice().len(), 4096);
     }
-    let snap = MagicPage::new(&ram.0[4096..8192]).unwrap().with_endian(Endian::Little);
+    let snap = MagicPage::new(&ram.0[4096..8192])
+        .unwrap()
+        .with_endian(Endian::Little);
     for sel in Selector::all() {
-        assert_eq!(snap.get(sel).unwrap(), (sel.offset() as u64) << 8 | 0x5a, "{sel}");
+        assert_eq!(
+            snap.get(sel).unwrap(),
+            (sel.offset() as u64) << 8 | 0x5a,
+            "{sel}"
+        );
     }
     assert!(ram.0[..4096].iter().all(|&b| b == 0));
     assert!(ram.0[8192..].iter().all(|&b| b == 0));

@@ -262,7 +262,11 @@ macro_rules! each_typed {
 #[test]
 fn volatile_view_agrees_with_the_slice_views_field_for_field() {
     for e in [Endian::Big, Endian::Little] {
-        for features in [MagicFeatures::MAINLINE, MagicFeatures::SR, MagicFeatures::NONE] {
+        for features in [
+            MagicFeatures::MAINLINE,
+            MagicFeatures::SR,
+            MagicFeatures::NONE,
+        ] {
             // Reads: the same bytes through both views give the same answers (values,
             // and errors for gated fields).
             let mut bytes = [0u8; 4096];
@@ -329,7 +333,10 @@ fn volatile_view_agrees_with_the_slice_views_field_for_field() {
                 .with_endian(e)
                 .with_features(features);
             for n in 0..17 {
-                assert_eq!(vol.set_sr(n, 0x1000 + n as u32), mutv.set_sr(n, 0x1000 + n as u32));
+                assert_eq!(
+                    vol.set_sr(n, 0x1000 + n as u32),
+                    mutv.set_sr(n, 0x1000 + n as u32)
+                );
             }
             for sel in Selector::all() {
                 assert_eq!(vol.set(sel, 7), mutv.set(sel, 7), "{sel}");
@@ -355,7 +362,11 @@ fn torn_writer_child() {
         return;
     };
     let (order, path) = spec.split_once(':').unwrap();
-    let e = if order == "little" { Endian::Little } else { Endian::Big };
+    let e = if order == "little" {
+        Endian::Little
+    } else {
+        Endian::Big
+    };
     let img = ppcpv::magic::GuestImage::open(
         std::path::Path::new(path),
         ppcpv::magic::ImageOptions::new().writable(true),
@@ -386,15 +397,18 @@ fn volatile_view_never_tears() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ram.img");
         std::fs::write(&path, [0u8; 4096]).unwrap();
-        let img = ppcpv::magic::GuestImage::open(
-            &path,
-            ppcpv::magic::ImageOptions::new().writable(true),
-        )
-        .unwrap();
+        let img =
+            ppcpv::magic::GuestImage::open(&path, ppcpv::magic::ImageOptions::new().writable(true))
+                .unwrap();
         let mut page = img.page_mut(0).unwrap();
         let v = page.volatile(e, MagicFeatures::MAINLINE).unwrap();
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "torn_writer_child", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "torn_writer_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(TORN_ENV, format!("{e}:{}", path.display()))
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -406,7 +420,10 @@ fn volatile_view_never_tears() {
                 let m = v.msr();
                 let i = v.int_pending();
                 assert!(m == 0 || m == A64 || m == B64, "torn msr {m:#x} ({e})");
-                assert!(i == 0 || i == A32 || i == B32, "torn int_pending {i:#x} ({e})");
+                assert!(
+                    i == 0 || i == A32 || i == B32,
+                    "torn int_pending {i:#x} ({e})"
+                );
                 seen_a += u64::from(m == A64);
                 seen_b += u64::from(m == B64);
                 reads += 1;
@@ -417,6 +434,9 @@ fn volatile_view_never_tears() {
         }
         assert!(child.wait().unwrap().success());
         // The writer ran while we read (else the test proved nothing).
-        assert!(seen_a > 0 && seen_b > 0, "{e}: {seen_a} A, {seen_b} B in {reads} reads");
+        assert!(
+            seen_a > 0 && seen_b > 0,
+            "{e}: {seen_a} A, {seen_b} B in {reads} reads"
+        );
     }
 }

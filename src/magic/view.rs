@@ -297,12 +297,14 @@ impl core::fmt::Display for Selector {
 // selector; an offset past the page would read 0 and write nothing rather than panic.
 #[inline(always)]
 fn load32(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u32 {
-    b.get(off..off.saturating_add(4)).map_or(0, |s| e.read_u32(s))
+    b.get(off..off.saturating_add(4))
+        .map_or(0, |s| e.read_u32(s))
 }
 
 #[inline(always)]
 fn load64(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u64 {
-    b.get(off..off.saturating_add(8)).map_or(0, |s| e.read_u64(s))
+    b.get(off..off.saturating_add(8))
+        .map_or(0, |s| e.read_u64(s))
 }
 
 #[inline(always)]
@@ -1167,7 +1169,10 @@ mod tests {
         let v = v.with_features(MagicFeatures::NONE);
         assert!(matches!(
             v.sr(0),
-            Err(MagicError::Gated { field: FieldId::Sr, .. })
+            Err(MagicError::Gated {
+                field: FieldId::Sr,
+                ..
+            })
         ));
         assert!(v.get(Selector::Mas3).is_err());
         assert!(v.get32(Selector::Field(FieldId::Sprg7)).is_err());
@@ -1192,7 +1197,10 @@ mod tests {
             Ok(Selector::Element(FieldId::Sr, 2))
         );
         assert_eq!(Selector::parse("mas3"), Ok(Selector::Mas3));
-        assert_eq!(Selector::parse("sr"), Err(SelectorError::NeedsIndex(FieldId::Sr)));
+        assert_eq!(
+            Selector::parse("sr"),
+            Err(SelectorError::NeedsIndex(FieldId::Sr))
+        );
         assert!(matches!(
             Selector::parse("sr[16]"),
             Err(SelectorError::Field(MagicError::Index { index: 16, .. }))
@@ -1221,8 +1229,14 @@ mod tests {
             Selector::Element(FieldId::Sr, usize::MAX),
             Selector::Element(FieldId::Msr, 1),
         ] {
-            assert!(matches!(bad.validate(), Err(MagicError::Index { .. })), "{bad:?}");
-            assert!(matches!(v.get(bad), Err(MagicError::Index { .. })), "{bad:?}");
+            assert!(
+                matches!(bad.validate(), Err(MagicError::Index { .. })),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(v.get(bad), Err(MagicError::Index { .. })),
+                "{bad:?}"
+            );
             assert!(v.get32(bad).is_err());
         }
         assert_eq!(v.get(Selector::Element(FieldId::Msr, 0)), Ok(0));

@@ -284,8 +284,8 @@ pub use vm::VmMagicPage;
 
 #[cfg(feature = "vm-memory")]
 mod vm {
-    use super::{MagicError, PAGE_SIZE, VolatileMagicPage};
     use super::super::layout::SHARED_SIZE;
+    use super::{MagicError, PAGE_SIZE, VolatileMagicPage};
     use core::ptr::NonNull;
     use vm_memory::bitmap::{BS, BitmapSlice};
     use vm_memory::volatile_memory::PtrGuardMut;
@@ -436,7 +436,9 @@ mod tests {
     fn every_selector_round_trips_and_matches_the_slice_view() {
         for e in [Endian::Big, Endian::Little] {
             let mut page = Page([0; PAGE_SIZE]);
-            let v = VolatileMagicPage::from_mut(&mut page.0).unwrap().with_endian(e);
+            let v = VolatileMagicPage::from_mut(&mut page.0)
+                .unwrap()
+                .with_endian(e);
             for sel in Selector::all() {
                 v.set(sel, pattern(sel)).unwrap();
             }
@@ -459,7 +461,9 @@ mod tests {
         for from in [Endian::Big, Endian::Little] {
             let mut a = Page([0x5a; PAGE_SIZE]);
             let mut b = [0x5au8; PAGE_SIZE];
-            let v = VolatileMagicPage::from_mut(&mut a.0).unwrap().with_endian(from);
+            let v = VolatileMagicPage::from_mut(&mut a.0)
+                .unwrap()
+                .with_endian(from);
             let mut m = MagicPageMut::from_array(&mut b).with_endian(from);
             for sel in Selector::all() {
                 v.set(sel, pattern(sel)).unwrap();
@@ -477,7 +481,9 @@ mod tests {
             assert!(copy == *m.bytes(), "convert {from}");
             let snap = m.snapshot();
             let mut fresh = Page([0; PAGE_SIZE]);
-            let w = VolatileMagicPage::from_mut(&mut fresh.0).unwrap().with_endian(v.endian());
+            let w = VolatileMagicPage::from_mut(&mut fresh.0)
+                .unwrap()
+                .with_endian(v.endian());
             w.restore(&snap);
             assert_eq!(w.snapshot(), snap);
         }
@@ -489,13 +495,22 @@ mod tests {
         let v = VolatileMagicPage::from_mut(&mut page.0)
             .unwrap()
             .with_features(MagicFeatures::NONE);
-        assert!(matches!(v.pir(), Err(MagicError::Gated { field: FieldId::Pir, .. })));
+        assert!(matches!(
+            v.pir(),
+            Err(MagicError::Gated {
+                field: FieldId::Pir,
+                ..
+            })
+        ));
         assert!(v.set_sprg7(0).is_err());
         assert!(v.set_sr(0, 0).is_err());
         let v = v.with_features(MagicFeatures::MAINLINE);
         assert!(v.set_sr(16, 0).is_err());
         assert!(v.set(Selector::Element(FieldId::Sr, 99), 0).is_err());
-        assert!(v.set32(Selector::Element(FieldId::Sr, usize::MAX), 0).is_err());
+        assert!(
+            v.set32(Selector::Element(FieldId::Sr, usize::MAX), 0)
+                .is_err()
+        );
         assert!(v.get(Selector::Element(FieldId::Msr, 2)).is_err());
         assert!(v.set(Selector::Mas7, 1 << 32).is_err());
         assert!(page.0.iter().all(|&b| b == 0xff));
