@@ -3,7 +3,7 @@
 //! `KVM_HC_PPC_MAP_MAGIC_PAGE` carries the page's guest physical address in r3 and its
 //! effective address in r4, whose low 12 bits carry flags; KVM keeps both with the low
 //! 12 bits cleared (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`; in
-//! 32-bit mode, MSR[SF] = 0, the parameters are first truncated to 32 bits). Note that
+//! 32-bit mode, `MSR[SF]` = 0, the parameters are first truncated to 32 bits). Note that
 //! `Documentation/virt/kvm/ppc-pv.rst` names the two parameters the other way round; the
 //! code is what counts. The request itself is decoded by the hypercall module
 //! ([`MapMagicPage::from_regs`]); this module adds what the page's location implies:
@@ -81,7 +81,7 @@ pub trait PageLocation {
 
     /// The guest physical address a supervisor access to effective address `addr`
     /// reaches: `gpa | (addr & 0xfff)` when `addr` is inside the page (the Book3S MMU's
-    /// "magic page override" of `kvmppc_mmu_book3s_64_xlate`, for MSR[PR] = 0), `None`
+    /// "magic page override" of `kvmppc_mmu_book3s_64_xlate`, for `MSR[PR]` = 0), `None`
     /// otherwise.
     fn translate(&self, addr: u64) -> Option<u64> {
         (addr & !PAGE_OFFSET_MASK == self.ea()).then_some(self.gpa() | (addr & PAGE_OFFSET_MASK))
