@@ -1135,7 +1135,7 @@ mod tests {
                 msr: 12,
                 dsisr: 13,
                 int_pending: 14,
-                sr: std::array::from_fn(|n| 100 + n as u32),
+                sr: core::array::from_fn(|n| 100 + n as u32),
                 mas0: 15,
                 mas1: 16,
                 mas7_3: 0x77_0000_0033,
