@@ -317,7 +317,10 @@ mod vm {
     #[derive(Debug)]
     pub struct VmMagicPage<'a, B: BitmapSlice = ()> {
         slice: VolatileSlice<'a, B>,
-        guard: PtrGuardMut,
+        /// Keeps `base` valid (the Xen backend maps the page for as long as it lives).
+        _guard: PtrGuardMut,
+        /// The page's host address, non-null and 8-byte aligned (checked in `new`).
+        base: NonNull<u8>,
     }
 
     impl<'a, B: BitmapSlice> VmMagicPage<'a, B> {
@@ -333,27 +336,31 @@ mod vm {
                 .map_err(|_| MagicError::PageSize { len })?;
             let guard = slice.ptr_guard_mut();
             let addr = guard.as_ptr() as usize;
-            if !addr.is_multiple_of(super::VOLATILE_ALIGN) {
-                return Err(MagicError::Misaligned { addr });
-            }
-            Ok(VmMagicPage { slice, guard })
+            let base = match NonNull::new(guard.as_ptr()) {
+                Some(p) if addr.is_multiple_of(super::VOLATILE_ALIGN) => p,
+                _ => return Err(MagicError::Misaligned { addr }),
+            };
+            Ok(VmMagicPage {
+                slice,
+                _guard: guard,
+                base,
+            })
         }
 
         /// A view of the page: big-endian, features 0x3 until set with
         /// [`VolatileMagicPage::with_endian`] / [`VolatileMagicPage::with_features`].
         #[must_use]
         pub fn view(&self) -> VolatileMagicPage<'_> {
-            match NonNull::new(self.guard.as_ptr()) {
-                // SAFETY: `VolatileSlice`'s own constructor contract makes its memory
-                // valid for 'a and accessed by everyone else only through raw pointers or
-                // volatile access; the guard (borrowed with `self`) keeps the pointer
-                // valid, and `new` checked the length (4096) and the alignment. The view
-                // borrows `self`, so it cannot outlive the guard or 'a.
-                Some(p) => match unsafe { VolatileMagicPage::from_ptr(p) } {
-                    Ok(v) => v,
-                    Err(_) => unreachable!("alignment checked in VmMagicPage::new"),
-                },
-                None => unreachable!("vm-memory returned a null pointer for a page"),
+            // This meets `VolatileMagicPage::from_ptr`'s contract: `VolatileSlice`'s own
+            // (unsafe) constructor promised that its memory is valid for 'a and touched by
+            // everyone else only through raw pointers or volatile access; the guard, owned
+            // by `self`, keeps the pointer valid; `new` checked the length (4096), null
+            // and the alignment. The view borrows `self`, so it outlives neither.
+            VolatileMagicPage {
+                base: self.base,
+                endian: crate::Endian::Big,
+                features: crate::hcall::MagicFeatures::MAINLINE,
+                _page: core::marker::PhantomData,
             }
         }
 
