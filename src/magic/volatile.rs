@@ -539,3 +539,115 @@ mod tests {
         assert!(page.0 == src);
     }
 }
+
+#[cfg(all(test, feature = "vm-memory"))]
+mod vm_tests {
+    use super::*;
+    use vm_memory::bitmap::BS;
+    use vm_memory::{
+        GuestAddress, GuestMemoryError, GuestMemoryRegion, GuestMemoryRegionBytes,
+        GuestRegionCollection, GuestUsize, MemoryRegionAddress, VolatileSlice,
+    };
+
+    #[repr(C, align(4096))]
+    struct Frame([u8; PAGE_SIZE]);
+
+    /// A plain-RAM region over frames this test owns, as a VMM's mmap backend would be.
+    struct Ram {
+        start: u64,
+        /// `Box::into_raw` of the frames: reached only through raw pointers until `drop`.
+        frames: *mut [Frame],
+    }
+
+    impl Ram {
+        fn new(start: u64, pages: usize) -> Self {
+            let frames: alloc::boxed::Box<[Frame]> =
+                (0..pages).map(|_| Frame([0; PAGE_SIZE])).collect();
+            Ram {
+                start,
+                frames: alloc::boxed::Box::into_raw(frames),
+            }
+        }
+
+        fn base(&self) -> *mut u8 {
+            self.frames.cast::<u8>()
+        }
+    }
+
+    impl Drop for Ram {
+        fn drop(&mut self) {
+            // SAFETY: `frames` came from `Box::into_raw` and is freed exactly once, here,
+            // when no slice of it is alive any more (they borrow `self`).
+            drop(unsafe { alloc::boxed::Box::from_raw(self.frames) });
+        }
+    }
+
+    impl GuestMemoryRegion for Ram {
+        type B = ();
+
+        fn len(&self) -> GuestUsize {
+            (self.frames.len() * PAGE_SIZE) as GuestUsize
+        }
+
+        fn start_addr(&self) -> GuestAddress {
+            GuestAddress(self.start)
+        }
+
+        fn bitmap(&self) -> BS<'_, ()> {}
+
+        fn get_slice(
+            &self,
+            offset: MemoryRegionAddress,
+            count: usize,
+        ) -> Result<VolatileSlice<'_, BS<'_, ()>>, GuestMemoryError> {
+            let off = usize::try_from(offset.0).unwrap_or(usize::MAX);
+            if off
+                .checked_add(count)
+                .is_none_or(|end| end as u64 > self.len())
+            {
+                return Err(GuestMemoryError::InvalidBackendAddress);
+            }
+            // SAFETY: `off + count` is inside the frames, which live as long as `self`
+            // and are only reached through raw pointers and volatile slices.
+            Ok(unsafe { VolatileSlice::new(self.base().add(off), count) })
+        }
+    }
+
+    impl GuestMemoryRegionBytes for Ram {}
+
+    #[test]
+    fn page_from_guest_memory_by_gpa() {
+        let mem =
+            GuestRegionCollection::from_regions(vec![Ram::new(0x10000, 2), Ram::new(0x12000, 1)])
+                .unwrap();
+        let page = VmMagicPage::from_guest_memory(&mem, 0x11000).unwrap();
+        let v = page.view().with_endian(Endian::Little);
+        v.set_msr(0x8000_0000_0000_1033);
+        page.mark_dirty();
+        // The bytes landed at GPA 0x11058, little-endian.
+        let regions: alloc::vec::Vec<_> = vm_memory::GuestMemoryBackend::iter(&mem).collect();
+        let mut byte = [0u8; 1];
+        regions[0]
+            .get_slice(MemoryRegionAddress(0x1058), 1)
+            .unwrap()
+            .copy_to(&mut byte[..]);
+        assert_eq!(byte, [0x33]);
+        assert_eq!(
+            VmMagicPage::from_guest_memory(&mem, 0x11000)
+                .unwrap()
+                .view()
+                .with_endian(Endian::Little)
+                .msr(),
+            0x8000_0000_0000_1033
+        );
+        // Straddling two regions, outside guest memory: no contiguous page.
+        for gpa in [0x11800, 0x13000, 0] {
+            assert_eq!(
+                VmMagicPage::from_guest_memory(&mem, gpa).unwrap_err(),
+                MagicError::NotMapped { gpa },
+                "{gpa:#x}"
+            );
+        }
+        assert!(VmMagicPage::from_guest_memory(&mem, 0x12000).is_ok());
+    }
+}
