@@ -1,5 +1,6 @@
 //! Magic-page field access, the hot path of a VMM that serves a PowerPC guest: one typed
-//! get or set must stay within a couple of nanoseconds in either byte order.
+//! get or set must stay within a couple of nanoseconds in either byte order, through the
+//! slice views and through the volatile view over live guest memory (target: 2 ns).
 //!
 //! Run: `cargo bench --bench magic`. After criterion's wall-clock figures it prints
 //! on-CPU nanoseconds per call, measured from the thread's scheduler statistics, which
@@ -13,7 +14,7 @@
 
 use criterion::{Criterion, criterion_group};
 use ppcpv::Endian;
-use ppcpv::magic::{MagicPage, MagicPageMut, Selector};
+use ppcpv::magic::{MagicPage, MagicPageMut, Selector, VolatileMagicPage};
 use std::hint::black_box;
 
 fn page() -> Box<[u8; 4096]> {
@@ -22,6 +23,40 @@ fn page() -> Box<[u8; 4096]> {
         *b = (i as u8).wrapping_mul(31);
     }
     p
+}
+
+/// A page-aligned page for the volatile view, as guest RAM is.
+#[repr(C, align(4096))]
+struct Aligned([u8; 4096]);
+
+fn aligned_page() -> Box<Aligned> {
+    let mut p = Box::new(Aligned([0; 4096]));
+    p.0.copy_from_slice(&page()[..]);
+    p
+}
+
+fn volatile(c: &mut Criterion) {
+    let mut p = aligned_page();
+    for e in [Endian::Big, Endian::Little] {
+        let view = VolatileMagicPage::from_mut(&mut p.0)
+            .unwrap()
+            .with_endian(e);
+        c.bench_function(&format!("volatile get msr ({e})"), |b| {
+            b.iter(|| black_box(black_box(&view).msr()))
+        });
+        c.bench_function(&format!("volatile get int_pending ({e})"), |b| {
+            b.iter(|| black_box(black_box(&view).int_pending()))
+        });
+        c.bench_function(&format!("volatile get sprg7 gated ({e})"), |b| {
+            b.iter(|| black_box(black_box(&view).sprg7().unwrap_or(0)))
+        });
+        c.bench_function(&format!("volatile set msr ({e})"), |b| {
+            b.iter(|| black_box(&view).set_msr(black_box(0x8000_0000_0000_1032)))
+        });
+        c.bench_function(&format!("volatile set mas0 gated ({e})"), |b| {
+            b.iter(|| black_box(black_box(&view).set_mas0(black_box(0x1000_0000)).is_ok()))
+        });
+    }
 }
 
 fn gets(c: &mut Criterion) {
@@ -145,12 +180,36 @@ fn cpu_time_report() {
             );
         });
     }
+    let mut a = aligned_page();
+    for e in [Endian::Big, Endian::Little] {
+        let view = VolatileMagicPage::from_mut(&mut a.0)
+            .unwrap()
+            .with_endian(e);
+        cpu_per_call(&format!("volatile get msr ({e})"), N, || {
+            black_box(black_box(&view).msr());
+        });
+        cpu_per_call(&format!("volatile get int_pending ({e})"), N, || {
+            black_box(black_box(&view).int_pending());
+        });
+        cpu_per_call(&format!("volatile get sprg7 gated ({e})"), N, || {
+            black_box(black_box(&view).sprg7().unwrap_or(0));
+        });
+        cpu_per_call(&format!("volatile get sr(n) ({e})"), N, || {
+            black_box(black_box(&view).sr(black_box(5)).unwrap_or(0));
+        });
+        cpu_per_call(&format!("volatile set msr ({e})"), N, || {
+            black_box(&view).set_msr(black_box(0x8000_0000_0000_1032));
+        });
+        cpu_per_call(&format!("volatile set mas0 gated ({e})"), N, || {
+            black_box(black_box(&view).set_mas0(black_box(0x1000_0000)).is_ok());
+        });
+    }
     cpu_per_call("empty loop (harness cost)", N, || {
         black_box(0u64);
     });
 }
 
-criterion_group!(benches, gets, sets, whole_page);
+criterion_group!(benches, gets, sets, whole_page, volatile);
 
 fn main() {
     benches();

@@ -230,7 +230,7 @@ fn the_page_can_be_named_by_the_map_request() {
     let dir = tempfile::tempdir().unwrap();
     let img = image(dir.path(), 0x3000);
     let m = s(&img);
-    // r3 with flags-like low bits: KVM clears them (D8).
+    // r3 with flags-like low bits: KVM clears them (kvmppc_kvm_pv: `param1 & ~0xfffULL`).
     run_ok(&["magic", "set", "--mem", m, "--map-r3", "0x2fff", "pir=7"]);
     let t = run_ok(&["magic", "dump", "--mem", m, "--gpa", "0x2000"]);
     assert!(t.contains("pir          0x0cc  0x00000007"), "{t}");

@@ -225,7 +225,8 @@ fn run_layout(a: &LayoutArgs) -> Result<(), CliError> {
 }
 
 /// The page's GPA: `--gpa` as given, or the PA of a MAP request whose r3 is `--map-r3`
-/// (`MapMagicPage::from_regs`, kvm-ppc-pv.md §6.2 step c, D8).
+/// (`MapMagicPage::from_regs`: in 32-bit mode the parameter is truncated to 32 bits, then
+/// the low 12 bits are cleared, as `arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)` does).
 fn page_gpa(p: &PageArgs, bits: BitsArg) -> u64 {
     match (p.gpa, p.map_r3) {
         (Some(gpa), _) => gpa,
@@ -245,17 +246,16 @@ fn open(p: &PageArgs, writable: bool) -> Result<GuestImage, CliError> {
             "--mem needs a regular file: a guest RAM image is mapped page by page, so it cannot be read from stdin (-)",
         ));
     }
-    let opts = ImageOptions {
-        base: p.base,
-        offset: p.offset,
-        writable,
-    };
+    let opts = ImageOptions::new()
+        .with_base(p.base)
+        .with_offset(p.offset)
+        .writable(writable);
     Ok(GuestImage::open(&p.mem, opts)?)
 }
 
 #[derive(Serialize)]
 struct DumpField {
-    name: String,
+    name: Selector,
     offset: usize,
     size: usize,
     /// `null` when the features in force do not include the field's mask.
@@ -340,7 +340,7 @@ fn dump_field(view: &MagicPage<'_>, sel: Selector, bits32: bool) -> DumpField {
         )
     };
     DumpField {
-        name: sel.name(),
+        name: sel,
         offset,
         size,
         value,

@@ -3,7 +3,17 @@
 //! Source: `torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h` (the struct and the
 //! `KVM_MAGIC_FEAT_*` masks), `arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)` (which
 //! fields KVM byte-swaps), `arch/powerpc/kernel/kvm.c` + `kvm_emul.S` (the offsets a
-//! 32-bit guest uses); summarised in `kvm-ppc-pv.md` §6.5 and §7, decisions D12–D14.
+//! 32-bit guest uses).
+//!
+//! What the crate models, and why: the 240-byte mainline struct at the start of a
+//! 4096-byte page. The header's rule is that fields are only ever appended, each new one
+//! announced by a `KVM_MAGIC_FEAT_*` mask in the MAP answer, so the fields behind
+//! `KVM_MAGIC_FEAT_SR` and `KVM_MAGIC_FEAT_MAS0_TO_SPRG7` carry that mask here and the
+//! views refuse them when it is not in force. Bytes 240..4096 are kept raw: only a vendor
+//! SDK fork of the kernel ever put fields there. Every u64 stays a u64 even for a
+//! 32-bit guest, which reaches the low word at +4 (see [`Field::offset32`]). `esr` is a
+//! u32, as the struct declares it, although some kernels' accessor macros treat it as
+//! 64 bits.
 //!
 //! ```text
 //! 0x000 scratch1  0x008 scratch2  0x010 scratch3  0x018 critical   (u64, never swapped)
@@ -22,12 +32,17 @@
 //! header.
 
 use crate::hcall::MagicFeatures;
-use std::mem::{offset_of, size_of};
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::mem::{offset_of, size_of};
 
-/// Size of the magic page: one 4 KiB page (`kvm-ppc-pv.md` §6.2 step d copies 0x1000 bytes).
+/// Size of the magic page: one 4 KiB page (a 64 KiB-page host moves it by copying
+/// 0x1000 bytes in `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`).
 pub const PAGE_SIZE: usize = 4096;
 
-/// `sizeof(struct kvm_vcpu_arch_shared)` = 240 (0xF0) on every ABI (`kvm-ppc-pv.md` §7).
+/// `sizeof(struct kvm_vcpu_arch_shared)` = 240 (0xF0) on every ABI: every u64 member is
+/// already 8-aligned, so there is no padding even where u64 aligns to 4 (checked below
+/// against the `#[repr(C)]` mirror, and by `tests/magic_interop.rs` against gcc).
 pub const SHARED_SIZE: usize = 240;
 
 /// `KVM_MAGIC_PAGE` = -4096: the effective address where Linux maps the page
@@ -86,8 +101,10 @@ impl Width {
 
 macro_rules! field_ids {
     ($($id:ident = $name:literal),* $(,)?) => {
-        /// One field of `struct kvm_vcpu_arch_shared`, in declaration order.
+        /// One field of `struct kvm_vcpu_arch_shared`, in declaration order. The kernel
+        /// only ever appends fields, so more may come.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
         pub enum FieldId {
             $(
                 #[doc = concat!("`", $name, "`")]
@@ -134,8 +151,25 @@ impl FieldId {
     }
 }
 
-/// One row of the layout table.
+/// In JSON a field is its C member name (`"int_pending"`), as the command line writes it.
+#[cfg(feature = "serde")]
+impl serde::Serialize for FieldId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl core::fmt::Display for FieldId {
+    /// The C member name (width and alignment flags apply).
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.pad(self.name())
+    }
+}
+
+/// One row of the layout table (rows live in [`FIELDS`]; reach one with
+/// [`FieldId::field`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Field {
     /// Which field.
     pub id: FieldId,
@@ -153,7 +187,9 @@ pub struct Field {
     pub swapped: bool,
     /// Offset of the word a 32-bit guest loads with `lwz`/stores with `stw`: `offset + 4`
     /// (the low word, big-endian) for a u64, except the template scratch slots, used at
-    /// `+0` (`kvm-ppc-pv.md` §7, §8.4, D13); `offset` for a u32.
+    /// `+0`; `offset` for a u32. Source: `arch/powerpc/kernel/kvm_emul.S`, whose
+    /// `LL64`/`STL64` macros load and store `offs + 4` on 32-bit, while `SCRATCH_SAVE`
+    /// stores r31/r30 with `PPC_STL` (an `stw` at +0 on 32-bit) and CR with `stw` at +0.
     pub offset32: usize,
     /// What the field holds, one line (reworded from the header and ppc-pv.rst).
     pub note: &'static str,
@@ -230,9 +266,11 @@ macro_rules! row {
     };
 }
 
-/// Every field of `struct kvm_vcpu_arch_shared`, in order (`kvm-ppc-pv.md` §7 table).
-/// Columns: id, name, offset, width, count, gate, swapped by `kvmppc_swab_shared`
-/// (§6.5), 32-bit offset (D13), note.
+/// Every field of `struct kvm_vcpu_arch_shared`, in order
+/// (`torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`). Columns: id, name,
+/// offset, width, count, gate (`KVM_MAGIC_FEAT_*`), swapped by
+/// `arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)`, 32-bit word offset
+/// ([`Field::offset32`]), note.
 #[rustfmt::skip]
 pub static FIELDS: [Field; FIELD_COUNT] = [
     row!(Scratch1, "scratch1", 0x000, U64, 1, None, false, 0x000, "template scratch (saves r31); 32-bit templates use +0"),
@@ -267,9 +305,11 @@ pub static FIELDS: [Field; FIELD_COUNT] = [
 /// A `#[repr(C)]` mirror of `struct kvm_vcpu_arch_shared`, field for field
 /// (`torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`). Values are native
 /// integers: use it as an owned snapshot ([`crate::magic::MagicPage::snapshot`]), never
-/// by casting page bytes, whose order is the guest's.
+/// by casting page bytes, whose order is the guest's. The kernel may append fields, so
+/// build one with `Default::default()` and assign the fields.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct KvmVcpuArchShared {
     /// `scratch1`, offset 0x000.
     pub scratch1: u64,
@@ -366,7 +406,7 @@ const MIRROR_OFFSETS: [usize; FIELD_COUNT] = {
 // struct 240 bytes inside one page, ids in table order, 32-bit offsets inside the field.
 const _: () = {
     assert!(size_of::<KvmVcpuArchShared>() == SHARED_SIZE);
-    assert!(std::mem::align_of::<KvmVcpuArchShared>() == 8);
+    assert!(core::mem::align_of::<KvmVcpuArchShared>() == 8);
     assert!(SHARED_SIZE <= PAGE_SIZE);
     let mut i = 0;
     let mut end = 0;
@@ -388,7 +428,7 @@ const _: () = {
 /// `bits32`), then the feature masks.
 #[must_use]
 pub fn c_header(bits32: bool) -> String {
-    use std::fmt::Write;
+    use core::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -430,7 +470,7 @@ pub fn c_header(bits32: bool) -> String {
 /// `bits32`).
 #[must_use]
 pub fn rust_source(bits32: bool) -> String {
-    use std::fmt::Write;
+    use core::fmt::Write;
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -491,7 +531,7 @@ mod tests {
 
     #[test]
     fn reference_rows() {
-        // kvm-ppc-pv.md §7: spot checks of the published table.
+        // Spot checks against the kernel header's offsets, counted by hand.
         let mas = FieldId::Mas7_3.field();
         assert_eq!((mas.offset, mas.size(), mas.offset32), (176, 8, 180));
         let sr = FieldId::Sr.field();
@@ -501,7 +541,7 @@ mod tests {
         assert_eq!(FieldId::Critical.field().offset32, 0x1c);
         assert_eq!(FieldId::Scratch3.field().offset32, 0x10);
         assert_eq!(FieldId::Sprg7.field().ea64(), 0xFFFF_FFFF_FFFF_F0E8);
-        // The swapped subset is exactly kvmppc_swab_shared's (§6.5).
+        // The swapped subset is exactly kvmppc_swab_shared's.
         let swapped: Vec<&str> = FIELDS
             .iter()
             .filter(|f| f.swapped)

@@ -2,26 +2,30 @@
 //!
 //! `KVM_HC_PPC_MAP_MAGIC_PAGE` carries the page's guest physical address in r3 and its
 //! effective address in r4, whose low 12 bits carry flags; KVM keeps both with the low
-//! 12 bits cleared (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`,
-//! `kvm-ppc-pv.md` §6.2 steps b–d, D8). The request itself is decoded by the hypercall
-//! module ([`MapMagicPage::from_regs`]); this module adds what the page's location
-//! implies: which guest addresses reach it (§6.4) and, on a host built with 64 KiB
-//! pages, where KVM keeps the shared struct so that the 4 KiB magic page sits in the
-//! same 4 KiB slot of its 64 KiB host page as the guest's page does of its 64 KiB frame
-//! (step d).
+//! 12 bits cleared (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`; in
+//! 32-bit mode, `MSR[SF]` = 0, the parameters are first truncated to 32 bits). Note that
+//! `Documentation/virt/kvm/ppc-pv.rst` names the two parameters the other way round; the
+//! code is what counts. The request itself is decoded by the hypercall module
+//! ([`MapMagicPage::from_regs`]); this module adds what the page's location implies:
+//! which guest addresses reach it (the "magic page override" of
+//! `arch/powerpc/kvm/book3s_64_mmu.c (kvmppc_mmu_book3s_64_xlate)`) and, on a host built
+//! with 64 KiB pages, where KVM keeps the shared struct so that the 4 KiB magic page sits
+//! in the same 4 KiB slot of its 64 KiB host page as the guest's page does of its 64 KiB
+//! frame (the `CONFIG_PPC_64K_PAGES` branch of `kvmppc_kvm_pv`).
 
 pub use crate::hcall::MapMagicPage;
 
 /// Low 12 bits: the in-page offset KVM clears from both parameters (`& ~0xfff`).
 pub const PAGE_OFFSET_MASK: u64 = 0xfff;
 
-/// Bits 12–15: which 4 KiB slot of a 64 KiB page (`& 0xf000`, §6.2 step d).
+/// Bits 12–15: which 4 KiB slot of a 64 KiB page (`& 0xf000` in `kvmppc_kvm_pv`).
 pub const SLOT_MASK_64K: u64 = 0xf000;
 
 /// `PAGE_MASK` of a 64 KiB-page host: `!0xffff`.
 pub const PAGE_MASK_64K: u64 = !0xffff;
 
-/// Where a 64 KiB-page host keeps the shared struct after a MAP call (§6.2 step d).
+/// Where a 64 KiB-page host keeps the shared struct after a MAP call (`kvmppc_kvm_pv`,
+/// `CONFIG_PPC_64K_PAGES`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HostPlacement {
     /// Already in the right 4 KiB slot: the struct stays where it is.
@@ -77,7 +81,8 @@ pub trait PageLocation {
 
     /// The guest physical address a supervisor access to effective address `addr`
     /// reaches: `gpa | (addr & 0xfff)` when `addr` is inside the page (the Book3S MMU's
-    /// "magic page override", §6.4), `None` otherwise.
+    /// "magic page override" of `kvmppc_mmu_book3s_64_xlate`, for `MSR[PR]` = 0), `None`
+    /// otherwise.
     fn translate(&self, addr: u64) -> Option<u64> {
         (addr & !PAGE_OFFSET_MASK == self.ea()).then_some(self.gpa() | (addr & PAGE_OFFSET_MASK))
     }
@@ -104,12 +109,13 @@ mod tests {
 
     #[test]
     fn linux_request_location() {
-        // Newer Linux: in[1] = -4096 | 1 (§6.1); the PA here is the VMM's choice.
+        // Newer Linux (kvm_map_magic_page): in[1] = -4096 | MAGIC_PAGE_FLAG_NOT_MAPPED_NX;
+        // the PA here is the VMM's choice.
         let l = req(0x07ff_f000, (u64::MAX - 4095) | 1, true);
         assert_eq!((l.gpa(), l.ea()), (0x07ff_f000, 0xffff_ffff_ffff_f000));
         assert_eq!(l.translate(0xffff_ffff_ffff_f0e8), Some(0x07ff_f0e8));
         assert_eq!(l.translate(0xffff_ffff_ffff_e000), None);
-        // A 32-bit guest: parameters truncated before the low bits are cleared (D8).
+        // A 32-bit guest: parameters truncated before the low bits are cleared.
         let l = req(0xdead_0000_1234_5fff, 0xffff_ffff_ffff_f000, false);
         assert_eq!((l.gpa(), l.ea()), (0x1234_5000, 0xffff_f000));
         assert_eq!(l.slot_64k(), 5);

@@ -9,11 +9,15 @@
 //! Mapping is read-only unless the page is opened for writing.
 //!
 //! The page location comes from a GPA, or from the guest's `KVM_HC_PPC_MAP_MAGIC_PAGE`
-//! request ([`MapMagicPage`]: r3 = physical address, low 12 bits cleared,
-//! `kvm-ppc-pv.md` §6.2 step c).
+//! request ([`MapMagicPage`]: r3 = physical address, low 12 bits cleared as
+//! `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)` does).
+//!
+//! Everything here needs the standard library (files, `memmap2`), so the module exists
+//! only with the `std` feature; no `memmap2` type appears in its public API.
 
 use super::layout::PAGE_SIZE;
-use super::view::{MagicPage, MagicPageMut};
+use super::view::{MagicError, MagicPage, MagicPageMut};
+use super::volatile::VolatileMagicPage;
 use crate::Endian;
 use crate::hcall::{MagicFeatures, MapMagicPage};
 use memmap2::{Mmap, MmapMut, MmapOptions};
@@ -26,6 +30,7 @@ const PAGE: u64 = PAGE_SIZE as u64;
 
 /// Errors from guest memory images.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImageError {
     /// The operating system refused to open, inspect, map or flush the file.
     #[error("{path}: {source}")]
@@ -78,8 +83,16 @@ pub enum ImageError {
     },
 }
 
-/// How to open a [`GuestImage`].
+/// How to open a [`GuestImage`]: build with [`ImageOptions::new`] and the `with_*`
+/// methods (more options may come).
+///
+/// ```
+/// use ppcpv::magic::ImageOptions;
+/// let opts = ImageOptions::new().with_base(0x4000_0000).with_offset(0x200).writable(true);
+/// assert_eq!((opts.base, opts.offset, opts.writable), (0x4000_0000, 0x200, true));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ImageOptions {
     /// The guest physical address of the image's first byte (after `offset`).
     pub base: u64,
@@ -87,6 +100,36 @@ pub struct ImageOptions {
     pub offset: u64,
     /// Open the file for writing (pages can then be mapped with [`GuestImage::page_mut`]).
     pub writable: bool,
+}
+
+impl ImageOptions {
+    /// Guest address 0 at the start of the file, read-only.
+    #[must_use]
+    pub const fn new() -> Self {
+        ImageOptions {
+            base: 0,
+            offset: 0,
+            writable: false,
+        }
+    }
+
+    /// The guest physical address of the image's first byte.
+    #[must_use]
+    pub const fn with_base(self, base: u64) -> Self {
+        ImageOptions { base, ..self }
+    }
+
+    /// Bytes to skip at the start of the file before guest RAM begins.
+    #[must_use]
+    pub const fn with_offset(self, offset: u64) -> Self {
+        ImageOptions { offset, ..self }
+    }
+
+    /// Whether to open the file for writing.
+    #[must_use]
+    pub const fn writable(self, writable: bool) -> Self {
+        ImageOptions { writable, ..self }
+    }
 }
 
 /// A raw guest RAM image, opened but not mapped.
@@ -252,7 +295,7 @@ impl GuestImage {
     }
 
     /// Maps the page a guest's `KVM_HC_PPC_MAP_MAGIC_PAGE` call named (its PA, low 12
-    /// bits already cleared by [`MapMagicPage::from_regs`], `kvm-ppc-pv.md` §6.2 step c).
+    /// bits already cleared by [`MapMagicPage::from_regs`], as KVM clears them).
     ///
     /// # Errors
     /// As [`GuestImage::page`].
@@ -337,11 +380,39 @@ impl MappedPageMut {
     }
 
     /// A typed read-write view in `endian` with `features` in force.
+    ///
+    /// The view borrows the page as a slice: use it when nothing else writes the file
+    /// meanwhile. When another process may (a VMM running the guest from the same file,
+    /// shared), use [`MappedPageMut::volatile`].
     #[must_use]
     pub fn view_mut(&mut self, endian: Endian, features: MagicFeatures) -> MagicPageMut<'_> {
         MagicPageMut::from_array(self.bytes_mut())
             .with_endian(endian)
             .with_features(features)
+    }
+
+    /// A volatile view of the page (see [`VolatileMagicPage`]): safe to use while
+    /// another process writes the same page of the file through its own shared mapping.
+    ///
+    /// # Errors
+    /// [`MagicError::Misaligned`] when the image's file offset puts the page at an
+    /// address that is not 8-byte aligned (an `offset` that is not a multiple of 8).
+    pub fn volatile(
+        &mut self,
+        endian: Endian,
+        features: MagicFeatures,
+    ) -> Result<VolatileMagicPage<'_>, MagicError> {
+        let ptr = self.map.as_mut_ptr();
+        let Some(ptr) = core::ptr::NonNull::new(ptr) else {
+            unreachable!("mmap returned a null mapping");
+        };
+        // SAFETY: the mapping is PAGE_SIZE bytes, readable and writable, and stays mapped
+        // while `self` is borrowed, which the view's lifetime enforces; the mutable borrow
+        // keeps `bytes_mut` (the only way to a reference into the mapping) away meanwhile.
+        // Another process may write the page concurrently, which the view allows.
+        #[allow(unsafe_code)]
+        let view = unsafe { VolatileMagicPage::from_ptr(ptr) }?;
+        Ok(view.with_endian(endian).with_features(features))
     }
 
     /// Writes the page back to the file and waits for it (`msync`).
@@ -440,6 +511,33 @@ mod tests {
                 .msr(),
             0x1122_3344_5566_7788
         );
+    }
+
+    #[test]
+    fn volatile_view_of_a_mapped_page() {
+        let (_d, p) = image(0x3000 + 8);
+        let img = GuestImage::open(&p, ImageOptions::new().with_offset(8).writable(true)).unwrap();
+        let mut page = img.page_mut(0x1000).unwrap();
+        let v = page
+            .volatile(Endian::Little, MagicFeatures::MAINLINE)
+            .unwrap();
+        v.set_srr1(0x8000_0000_0000_1033);
+        assert_eq!(
+            page.view_mut(Endian::Little, MagicFeatures::MAINLINE)
+                .srr1(),
+            0x8000_0000_0000_1033
+        );
+        page.flush().unwrap();
+        drop(page);
+        assert_eq!(std::fs::read(&p).unwrap()[8 + 0x1048], 0x33);
+        // A header of 4 bytes puts the page at a 4-aligned address: refused, not UB.
+        let (_d2, p2) = image(0x2000 + 4);
+        let img = GuestImage::open(&p2, ImageOptions::new().with_offset(4).writable(true)).unwrap();
+        let mut page = img.page_mut(0).unwrap();
+        assert!(matches!(
+            page.volatile(Endian::Big, MagicFeatures::MAINLINE),
+            Err(MagicError::Misaligned { .. })
+        ));
     }
 
     #[test]

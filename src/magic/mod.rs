@@ -5,14 +5,20 @@
 //! * [`layout`]: the exact field table (offsets, sizes, feature gates, the fields KVM
 //!   byte-swaps, 32-bit offsets) and a `#[repr(C)]` mirror checked at compile time.
 //! * [`view`]: [`MagicPage`] / [`MagicPageMut`], zero-copy typed views of any 4096-byte
-//!   slice, byte order chosen at run time.
+//!   slice, byte order chosen at run time (snapshots, files).
+//! * [`volatile`]: [`VolatileMagicPage`], the same typed view over live guest memory that
+//!   a running vCPU may write concurrently: volatile, field-sized accesses through a raw
+//!   pointer, never a Rust reference (with the `vm-memory` feature, `VmMagicPage`
+//!   builds it from rust-vmm's `VolatileSlice` or `GuestMemory`).
 //! * [`map`]: where the page lives after the guest's MAP call (PA, EA, flags, the
 //!   64 KiB window rule).
-//! * [`memory`]: raw guest RAM images mapped one page at a time.
+//! * `memory` (feature `std`): raw guest RAM images mapped one page at a time.
+//!
+//! Everything except `memory` works without the standard library.
 //!
 //! Sources: `torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`,
 //! `arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv, kvmppc_swab_shared)`,
-//! `arch/powerpc/kernel/kvm.c`; `kvm-ppc-pv.md` §6–§7, decisions D8, D11–D14.
+//! `arch/powerpc/kernel/kvm.c (kvm_map_magic_page)`, `arch/powerpc/kernel/kvm_emul.S`.
 //!
 //! ```
 //! use ppcpv::magic::{MagicPage, MagicPageMut};
@@ -30,10 +36,16 @@
 
 pub mod layout;
 pub mod map;
+#[cfg(feature = "std")]
 pub mod memory;
 pub mod view;
+pub mod volatile;
 
 pub use layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, SHARED_SIZE, Width};
 pub use map::{HostPlacement, MapMagicPage, PageLocation};
+#[cfg(feature = "std")]
 pub use memory::{GuestImage, ImageError, ImageOptions, MappedPage, MappedPageMut};
 pub use view::{MagicError, MagicPage, MagicPageMut, Selector, SelectorError};
+#[cfg(feature = "vm-memory")]
+pub use volatile::VmMagicPage;
+pub use volatile::{VOLATILE_ALIGN, VolatileMagicPage};

@@ -1,23 +1,40 @@
-//! Zero-copy typed views of a magic page in either byte order.
+//! Zero-copy typed views of a magic page held in a byte slice, in either byte order.
 //!
-//! [`MagicPage`] and [`MagicPageMut`] borrow exactly 4096 bytes from wherever they live
-//! (a `Vec`, an mmap, a VMM's guest memory) and decode fields on access with explicit
-//! big- or little-endian loads: the byte order is a run-time value because the guest
-//! decides it (`kvm-ppc-pv.md` §6.5, D11). Fields announced by a `KVM_MAGIC_FEAT_*` mask
-//! (D12) are only reachable when the features in force include that mask; otherwise the
-//! accessor returns [`MagicError::Gated`] rather than a silent zero.
+//! [`MagicPage`] and [`MagicPageMut`] borrow exactly 4096 bytes (a `Vec`, a mapped file,
+//! a snapshot of guest memory) and decode fields on access with explicit big- or
+//! little-endian loads. The byte order is a run-time value because the guest decides it:
+//! KVM keeps the page in the byte order of the guest's interrupt MSR
+//! (`torvalds/linux: arch/powerpc/include/asm/kvm_ppc.h (kvmppc_shared_big_endian)`),
+//! which only a Book3S-64 PR little-endian guest makes little-endian, so the default
+//! is big-endian.
+//!
+//! Fields that `struct kvm_vcpu_arch_shared` only gained later are announced by a
+//! `KVM_MAGIC_FEAT_*` mask in the answer to the guest's MAP call
+//! (`torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`, whose comment asks every
+//! appended field to come with such a flag). The views only reach such a field when the
+//! features in force include its mask; otherwise the accessor returns
+//! [`MagicError::Gated`] rather than a silent zero, so a VMM never acts on a value the
+//! guest was never told exists.
 //!
 //! Byte-order switches come in two kinds: [`MagicPageMut::swab_kvm`] does exactly what
 //! `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)` does (only the
 //! fields in its list), [`MagicPageMut::convert`] swaps every field of the struct.
+//!
+//! These views borrow the bytes as a Rust slice, which promises that nothing else
+//! writes them meanwhile: use them for snapshots and files. Guest RAM that a running
+//! vCPU may write at the same time needs [`VolatileMagicPage`](super::VolatileMagicPage),
+//! which has the same accessors but never forms a reference to the page.
 
 use super::layout::{FIELDS, Field, FieldId, KvmVcpuArchShared, PAGE_SIZE, SHARED_SIZE, Width};
 use crate::Endian;
 use crate::hcall::MagicFeatures;
+use alloc::format;
+use alloc::string::{String, ToString};
 
 /// Errors from magic-page views. `Copy` and heap-free, so a `Result` from a field
 /// accessor costs no more than the value itself on the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MagicError {
     /// The slice is not exactly one page.
     #[error("a magic page is {PAGE_SIZE} bytes, got {len}")]
@@ -27,23 +44,22 @@ pub enum MagicError {
     },
     /// The field needs a feature mask that the features in force lack.
     #[error(
-        "{field} needs {feature} ({mask:#x}) but the features in force are {features:#x} (set them with --features)"
+        "{} needs {} ({:#x}) but the features in force are {:#x} (set them with --features)",
+        .field.name(), super::layout::feature_name(*.mask), .mask.bits(), .features.bits()
     )]
     Gated {
-        /// The field (C name).
-        field: &'static str,
-        /// The missing mask's C name.
-        feature: &'static str,
+        /// The field.
+        field: FieldId,
         /// The missing mask.
-        mask: u64,
+        mask: MagicFeatures,
         /// The features in force.
-        features: u64,
+        features: MagicFeatures,
     },
-    /// An array index past the end (`sr[16]`).
-    #[error("{field}[{index}] is out of range: {field} has {count} elements")]
+    /// An array index past the end (`sr[16]`), or an index into a scalar field.
+    #[error("{}[{index}] is out of range: {} has {count} elements", .field.name(), .field.name())]
     Index {
-        /// The field (C name).
-        field: &'static str,
+        /// The field.
+        field: FieldId,
         /// The index asked for.
         index: usize,
         /// The number of elements.
@@ -59,19 +75,43 @@ pub enum MagicError {
         /// The field's width.
         bits: u32,
     },
+    /// A page address that is not 8-byte aligned: the volatile view accesses each
+    /// field with one naturally aligned load or store, which needs the page to be at
+    /// least 8-byte aligned (guest pages are 4096-byte aligned in practice).
+    #[error("the magic page at host address {addr:#x} is not 8-byte aligned")]
+    Misaligned {
+        /// The host address given.
+        addr: usize,
+    },
+    /// The page at a guest physical address is not one contiguous, host-mapped range of
+    /// 4096 bytes in the VMM's guest memory (see `VmMagicPage`, feature `vm-memory`).
+    #[error("guest memory has no contiguous, host-mapped page at GPA {gpa:#x}")]
+    NotMapped {
+        /// The guest physical address asked for.
+        gpa: u64,
+    },
 }
 
-/// Errors from [`Selector::parse`].
+/// Errors from [`Selector::parse`]: which part of the text is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SelectorError {
-    /// A name that is not a field.
+    /// A name that is not a field of the struct (nor `mas7`/`mas3`).
     #[error(
         "unknown field '{0}' (see `ppcpv magic layout`; arrays as sr[0]..sr[15], halves as mas7/mas3)"
     )]
     Unknown(String),
+    /// An index that is not a number, or brackets that do not close (`sr[x]`, `sr[1`).
+    #[error(
+        "unknown field '{0}' (the index must be a number in brackets, as in sr[3]; see `ppcpv magic layout`)"
+    )]
+    BadIndex(String),
+    /// An index on a field that is not an array (`msr[0]`).
+    #[error("unknown field '{0}' ({1} is not an array; see `ppcpv magic layout`)")]
+    NotAnArray(String, FieldId),
     /// An array named without an index.
-    #[error("{0} is an array: name one element, e.g. {0}[0]")]
-    NeedsIndex(&'static str),
+    #[error("{} is an array: name one element, e.g. {}[0]", .0.name(), .0.name())]
+    NeedsIndex(FieldId),
     /// An index past the end.
     #[error(transparent)]
     Field(#[from] MagicError),
@@ -79,22 +119,29 @@ pub enum SelectorError {
 
 /// What one access names: a whole field, one array element, or a half of `mas7_3`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Selector {
     /// A scalar field.
     Field(FieldId),
-    /// Element `n` of an array field (`sr[n]`).
+    /// Element `n` of an array field (`sr[n]`). Build it with [`Selector::element`],
+    /// which checks `n`; accessors refuse an element past the end with
+    /// [`MagicError::Index`].
     Element(FieldId, usize),
-    /// MAS7: the high word of `mas7_3` (`mas7_3 >> 32`, `kvm-ppc-pv.md` §7).
+    /// MAS7: the high word of `mas7_3` (`mas7_3 >> 32`, as
+    /// `torvalds/linux: arch/powerpc/kvm/e500_emulate.c (kvmppc_core_emulate_mfspr_e500)`
+    /// reads it).
     Mas7,
-    /// MAS3: the low word of `mas7_3` (`(u32)mas7_3`).
+    /// MAS3: the low word of `mas7_3` (`(u32)mas7_3`, same source).
     Mas3,
 }
 
 impl Selector {
-    /// Parses `msr`, `sr[3]`, `mas7` or `mas3` (C member names, lower case).
+    /// Parses `msr`, `sr[3]`, `mas7` or `mas3` (C member names, lower case; leading and
+    /// trailing blanks are ignored; the index may be decimal or `0x` hex).
     ///
     /// # Errors
-    /// [`SelectorError::Unknown`], [`SelectorError::NeedsIndex`] for a bare `sr`,
+    /// [`SelectorError::Unknown`], [`SelectorError::BadIndex`],
+    /// [`SelectorError::NotAnArray`], [`SelectorError::NeedsIndex`] for a bare `sr`,
     /// [`MagicError::Index`] (wrapped) for an index past the end.
     pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let t = text.trim();
@@ -106,20 +153,19 @@ impl Selector {
         if let Some((name, rest)) = t.split_once('[') {
             let id =
                 FieldId::from_name(name).ok_or_else(|| SelectorError::Unknown(text.to_string()))?;
-            let f = id.field();
             let index = rest
                 .strip_suffix(']')
                 .and_then(|n| crate::num::parse_u64(n).ok())
-                .ok_or_else(|| SelectorError::Unknown(text.to_string()))?;
-            let index = usize::try_from(index).unwrap_or(usize::MAX);
-            if f.count == 1 {
-                return Err(SelectorError::Unknown(text.to_string()));
+                .ok_or_else(|| SelectorError::BadIndex(text.to_string()))?;
+            if id.field().count == 1 {
+                return Err(SelectorError::NotAnArray(text.to_string(), id));
             }
+            let index = usize::try_from(index).unwrap_or(usize::MAX);
             return Ok(Selector::element(id, index)?);
         }
         let id = FieldId::from_name(t).ok_or_else(|| SelectorError::Unknown(text.to_string()))?;
         if id.field().count > 1 {
-            return Err(SelectorError::NeedsIndex(id.name()));
+            return Err(SelectorError::NeedsIndex(id));
         }
         Ok(Selector::Field(id))
     }
@@ -132,7 +178,7 @@ impl Selector {
         let f = id.field();
         if index >= f.count {
             return Err(MagicError::Index {
-                field: f.name,
+                field: id,
                 index,
                 count: f.count,
             });
@@ -142,6 +188,22 @@ impl Selector {
         } else {
             Selector::Element(id, index)
         })
+    }
+
+    /// Checks an [`Selector::Element`] built by hand: its index must be inside the field.
+    ///
+    /// # Errors
+    /// [`MagicError::Index`].
+    #[inline(always)]
+    pub fn validate(self) -> Result<(), MagicError> {
+        match self {
+            Selector::Element(id, n) if n >= id.field().count => Err(MagicError::Index {
+                field: id,
+                index: n,
+                count: id.field().count,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The field accessed.
@@ -176,16 +238,22 @@ impl Selector {
 
     /// Byte offset of the first byte of the value in the page (for `Mas7`/`Mas3`, the
     /// whole `mas7_3`, since which word holds which half depends on the byte order).
+    /// For an element past the end this is past the struct; accessors check first.
     #[must_use]
     pub fn offset(self) -> usize {
         match self {
-            Selector::Element(id, n) => id.field().offset + n * id.field().width.bytes(),
+            Selector::Element(id, n) => id
+                .field()
+                .offset
+                .saturating_add(n.saturating_mul(id.field().width.bytes())),
             other => other.field().offset,
         }
     }
 
-    /// Offset of the 32-bit word a 32-bit guest accesses (`lwz`/`stw`, D13): a u64's low
-    /// word at +4 except the scratch slots; MAS7 at +0 and MAS3 at +4 of `mas7_3`.
+    /// Offset of the 32-bit word a 32-bit guest accesses with `lwz`/`stw`: a u64's low
+    /// word at +4 (the `LL64`/`STL64` macros of `arch/powerpc/kernel/kvm_emul.S`) except
+    /// the scratch slots, which the templates use at +0 ([`Field::offset32`]); MAS7 at +0
+    /// and MAS3 at +4 of `mas7_3`.
     #[must_use]
     pub fn offset32(self) -> usize {
         match self {
@@ -210,48 +278,56 @@ impl Selector {
     }
 }
 
-impl std::fmt::Display for Selector {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.name())
+/// In JSON a selector is its name as the command line writes it (`"sr[3]"`, `"mas7"`).
+#[cfg(feature = "serde")]
+impl serde::Serialize for Selector {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 
-#[inline(always)]
-fn rd32(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u32 {
-    let mut w = [0u8; 4];
-    if let Some(s) = b.get(off..off.saturating_add(4)) {
-        w.copy_from_slice(s);
+impl core::fmt::Display for Selector {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.pad(&self.name())
     }
-    e.u32_from(w)
+}
+
+// Byte access for the slice views, through the crate's one byte-order layer. Offsets
+// come from the layout table (all inside the first 240 bytes) or from a validated
+// selector; an offset past the page would read 0 and write nothing rather than panic.
+#[inline(always)]
+fn load32(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u32 {
+    b.get(off..off.saturating_add(4))
+        .map_or(0, |s| e.read_u32(s))
 }
 
 #[inline(always)]
-fn rd64(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u64 {
-    let mut w = [0u8; 8];
-    if let Some(s) = b.get(off..off.saturating_add(8)) {
-        w.copy_from_slice(s);
-    }
-    e.u64_from(w)
+fn load64(b: &[u8; PAGE_SIZE], off: usize, e: Endian) -> u64 {
+    b.get(off..off.saturating_add(8))
+        .map_or(0, |s| e.read_u64(s))
 }
 
 #[inline(always)]
-fn wr32(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u32) {
+fn store32(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u32) {
     if let Some(s) = b.get_mut(off..off.saturating_add(4)) {
-        s.copy_from_slice(&e.u32_to(v));
+        e.write_u32(s, v);
     }
 }
 
 #[inline(always)]
-fn wr64(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u64) {
+fn store64(b: &mut [u8; PAGE_SIZE], off: usize, e: Endian, v: u64) {
     if let Some(s) = b.get_mut(off..off.saturating_add(8)) {
-        s.copy_from_slice(&e.u64_to(v));
+        e.write_u64(s, v);
     }
 }
 
+/// The checks before any access by selector: the index, then the feature gate.
 #[inline(always)]
-fn gate(f: &'static Field, features: MagicFeatures) -> Result<(), MagicError> {
+pub(super) fn access(sel: Selector, features: MagicFeatures) -> Result<(), MagicError> {
+    sel.validate()?;
+    let f = sel.field();
     match f.feature {
-        Some(mask) if !features.contains(mask) => Err(gated(f, features)),
+        Some(mask) if !features.contains(mask) => Err(gated(f.id, features)),
         _ => Ok(()),
     }
 }
@@ -259,23 +335,25 @@ fn gate(f: &'static Field, features: MagicFeatures) -> Result<(), MagicError> {
 /// The gate of a typed accessor, whose mask is a constant: one AND and a compare on
 /// the hot path, the error built out of line.
 #[inline(always)]
-fn gate_const(id: FieldId, mask: MagicFeatures, features: MagicFeatures) -> Result<(), MagicError> {
+pub(super) fn gate_const(
+    id: FieldId,
+    mask: MagicFeatures,
+    features: MagicFeatures,
+) -> Result<(), MagicError> {
     if features.contains(mask) {
         Ok(())
     } else {
-        Err(gated(id.field(), features))
+        Err(gated(id, features))
     }
 }
 
 #[cold]
 #[inline(never)]
-fn gated(f: &'static Field, features: MagicFeatures) -> MagicError {
-    let mask = f.feature.unwrap_or(MagicFeatures::NONE);
+fn gated(id: FieldId, features: MagicFeatures) -> MagicError {
     MagicError::Gated {
-        field: f.name,
-        feature: super::layout::feature_name(mask),
-        mask: mask.bits(),
-        features: features.bits(),
+        field: id,
+        mask: id.field().feature.unwrap_or(MagicFeatures::NONE),
+        features,
     }
 }
 
@@ -291,26 +369,57 @@ fn page_mut(bytes: &mut [u8]) -> Result<&mut [u8; PAGE_SIZE], MagicError> {
 }
 
 /// Elements of `sr`.
-const SR_COUNT: usize = 16;
+pub(super) const SR_COUNT: usize = 16;
 const _: () = assert!(FieldId::Sr.field().count == SR_COUNT);
 
+/// Why `sr(n)` failed: the gate first (as for every field), then the index. Out of line,
+/// so that the accessors' hot path is one compare, one test and the access.
 #[cold]
 #[inline(never)]
-fn sr_index(n: usize) -> MagicError {
-    MagicError::Index {
-        field: "sr",
-        index: n,
-        count: SR_COUNT,
+pub(super) fn sr_error(n: usize, features: MagicFeatures) -> MagicError {
+    if features.contains(MagicFeatures::SR) {
+        MagicError::Index {
+            field: FieldId::Sr,
+            index: n,
+            count: SR_COUNT,
+        }
+    } else {
+        gated(FieldId::Sr, features)
     }
 }
 
-// Offsets used by the typed accessors, taken from the table so there is one source.
-const fn off(id: FieldId) -> usize {
+/// Offsets used by the typed accessors, taken from the table so there is one source.
+pub(super) const fn off(id: FieldId) -> usize {
     id.field().offset
 }
 
-/// Read accessors shared by [`MagicPage`] and [`MagicPageMut`]; `$t` must have
-/// `bytes()`, `endian` and `features`.
+/// Checks a value against the selector's width and gate, as [`MagicPageMut::check`].
+pub(super) fn check(sel: Selector, value: u64, features: MagicFeatures) -> Result<(), MagicError> {
+    access(sel, features)?;
+    let bits = sel.bits();
+    if bits < 64 && value >> bits != 0 {
+        return Err(MagicError::TooWide {
+            field: sel,
+            value,
+            bits,
+        });
+    }
+    Ok(())
+}
+
+/// The new `mas7_3` after writing `value` to the MAS7 or MAS3 half of `old`.
+#[inline]
+pub(super) fn merge_mas(sel: Selector, old: u64, value: u64) -> u64 {
+    if sel == Selector::Mas7 {
+        (old & 0xffff_ffff) | (value << 32)
+    } else {
+        (old & !0xffff_ffff) | value
+    }
+}
+
+/// Read accessors shared by [`MagicPage`], [`MagicPageMut`] and the volatile view: the
+/// type must have fields `endian` and `features` and methods `ld32(&self, usize) -> u32`
+/// and `ld64(&self, usize) -> u64` that load one field at a byte offset in `endian`.
 macro_rules! read_api {
     () => {
         /// The byte order values are decoded in.
@@ -328,76 +437,70 @@ macro_rules! read_api {
         /// The value of `sel`, zero-extended (gated fields need their mask).
         ///
         /// # Errors
-        /// [`MagicError::Gated`] when the features in force lack the field's mask.
+        /// [`MagicError::Gated`] when the features in force lack the field's mask,
+        /// [`MagicError::Index`] for an element past the end.
         pub fn get(&self, sel: Selector) -> Result<u64, MagicError> {
             let f = sel.field();
-            gate(f, self.features)?;
-            let b = self.bytes();
+            $crate::magic::view::access(sel, self.features)?;
             Ok(match sel {
-                Selector::Mas7 => rd64(b, f.offset, self.endian) >> 32,
-                Selector::Mas3 => rd64(b, f.offset, self.endian) & 0xffff_ffff,
+                Selector::Mas7 => self.ld64(f.offset) >> 32,
+                Selector::Mas3 => self.ld64(f.offset) & 0xffff_ffff,
                 _ => match f.width {
-                    Width::U32 => u64::from(rd32(b, sel.offset(), self.endian)),
-                    Width::U64 => rd64(b, sel.offset(), self.endian),
+                    Width::U32 => u64::from(self.ld32(sel.offset())),
+                    Width::U64 => self.ld64(sel.offset()),
                 },
             })
         }
 
         /// What a 32-bit guest reads with `lwz` at [`Selector::offset32`]: the low word of
-        /// a u64 on a big-endian page (32-bit guests are always big-endian, §6.5).
+        /// a u64 on a big-endian page (32-bit PowerPC guests are always big-endian:
+        /// `kvmppc_shared_big_endian` is only ever false on Book3S-64).
         ///
         /// # Errors
-        /// [`MagicError::Gated`] when the features in force lack the field's mask.
+        /// [`MagicError::Gated`] when the features in force lack the field's mask,
+        /// [`MagicError::Index`] for an element past the end.
         pub fn get32(&self, sel: Selector) -> Result<u32, MagicError> {
-            gate(sel.field(), self.features)?;
-            Ok(rd32(self.bytes(), sel.offset32(), self.endian))
+            $crate::magic::view::access(sel, self.features)?;
+            Ok(self.ld32(sel.offset32()))
         }
 
         /// An owned copy of the whole struct in native integers, ignoring the gates (for
         /// snapshots and diffs; the `#[repr(C)]` mirror).
         #[must_use]
         pub fn snapshot(&self) -> KvmVcpuArchShared {
-            let (b, e) = (self.bytes(), self.endian);
             let mut sr = [0u32; 16];
             for (n, v) in sr.iter_mut().enumerate() {
-                *v = rd32(b, off(FieldId::Sr) + 4 * n, e);
+                *v = self.ld32(off(FieldId::Sr) + 4 * n);
             }
             KvmVcpuArchShared {
-                scratch1: rd64(b, off(FieldId::Scratch1), e),
-                scratch2: rd64(b, off(FieldId::Scratch2), e),
-                scratch3: rd64(b, off(FieldId::Scratch3), e),
-                critical: rd64(b, off(FieldId::Critical), e),
-                sprg0: rd64(b, off(FieldId::Sprg0), e),
-                sprg1: rd64(b, off(FieldId::Sprg1), e),
-                sprg2: rd64(b, off(FieldId::Sprg2), e),
-                sprg3: rd64(b, off(FieldId::Sprg3), e),
-                srr0: rd64(b, off(FieldId::Srr0), e),
-                srr1: rd64(b, off(FieldId::Srr1), e),
-                dar: rd64(b, off(FieldId::Dar), e),
-                msr: rd64(b, off(FieldId::Msr), e),
-                dsisr: rd32(b, off(FieldId::Dsisr), e),
-                int_pending: rd32(b, off(FieldId::IntPending), e),
+                scratch1: self.ld64(off(FieldId::Scratch1)),
+                scratch2: self.ld64(off(FieldId::Scratch2)),
+                scratch3: self.ld64(off(FieldId::Scratch3)),
+                critical: self.ld64(off(FieldId::Critical)),
+                sprg0: self.ld64(off(FieldId::Sprg0)),
+                sprg1: self.ld64(off(FieldId::Sprg1)),
+                sprg2: self.ld64(off(FieldId::Sprg2)),
+                sprg3: self.ld64(off(FieldId::Sprg3)),
+                srr0: self.ld64(off(FieldId::Srr0)),
+                srr1: self.ld64(off(FieldId::Srr1)),
+                dar: self.ld64(off(FieldId::Dar)),
+                msr: self.ld64(off(FieldId::Msr)),
+                dsisr: self.ld32(off(FieldId::Dsisr)),
+                int_pending: self.ld32(off(FieldId::IntPending)),
                 sr,
-                mas0: rd32(b, off(FieldId::Mas0), e),
-                mas1: rd32(b, off(FieldId::Mas1), e),
-                mas7_3: rd64(b, off(FieldId::Mas7_3), e),
-                mas2: rd64(b, off(FieldId::Mas2), e),
-                mas4: rd32(b, off(FieldId::Mas4), e),
-                mas6: rd32(b, off(FieldId::Mas6), e),
-                esr: rd32(b, off(FieldId::Esr), e),
-                pir: rd32(b, off(FieldId::Pir), e),
-                sprg4: rd64(b, off(FieldId::Sprg4), e),
-                sprg5: rd64(b, off(FieldId::Sprg5), e),
-                sprg6: rd64(b, off(FieldId::Sprg6), e),
-                sprg7: rd64(b, off(FieldId::Sprg7), e),
+                mas0: self.ld32(off(FieldId::Mas0)),
+                mas1: self.ld32(off(FieldId::Mas1)),
+                mas7_3: self.ld64(off(FieldId::Mas7_3)),
+                mas2: self.ld64(off(FieldId::Mas2)),
+                mas4: self.ld32(off(FieldId::Mas4)),
+                mas6: self.ld32(off(FieldId::Mas6)),
+                esr: self.ld32(off(FieldId::Esr)),
+                pir: self.ld32(off(FieldId::Pir)),
+                sprg4: self.ld64(off(FieldId::Sprg4)),
+                sprg5: self.ld64(off(FieldId::Sprg5)),
+                sprg6: self.ld64(off(FieldId::Sprg6)),
+                sprg7: self.ld64(off(FieldId::Sprg7)),
             }
-        }
-
-        /// The page bytes after the struct (240..4096), kept raw: mainline KVM does not
-        /// use them (D12).
-        #[must_use]
-        pub fn tail(&self) -> &[u8] {
-            self.bytes().get(SHARED_SIZE..).unwrap_or_default()
         }
 
         /// `sr[n]` (needs `KVM_MAGIC_FEAT_SR`).
@@ -406,11 +509,10 @@ macro_rules! read_api {
         /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
         #[inline]
         pub fn sr(&self, n: usize) -> Result<u32, MagicError> {
-            gate_const(FieldId::Sr, MagicFeatures::SR, self.features)?;
-            if n < SR_COUNT {
-                Ok(rd32(self.bytes(), off(FieldId::Sr) + 4 * n, self.endian))
+            if n < SR_COUNT && self.features.contains(MagicFeatures::SR) {
+                Ok(self.ld32(off(FieldId::Sr) + 4 * n))
             } else {
-                Err(sr_index(n))
+                Err(sr_error(n, self.features))
             }
         }
 
@@ -446,7 +548,7 @@ macro_rules! read_api {
         #[inline]
         #[must_use]
         pub fn $name(&self) -> u64 {
-            rd64(self.bytes(), off(FieldId::$id), self.endian)
+            self.ld64(off(FieldId::$id))
         }
     )*};
     (@base u32: $($name:ident $id:ident),* $(,)?) => {$(
@@ -454,7 +556,7 @@ macro_rules! read_api {
         #[inline]
         #[must_use]
         pub fn $name(&self) -> u32 {
-            rd32(self.bytes(), off(FieldId::$id), self.endian)
+            self.ld32(off(FieldId::$id))
         }
     )*};
     (@gated u32: $($name:ident $id:ident),* $(,)?) => {$(
@@ -465,7 +567,7 @@ macro_rules! read_api {
         #[inline]
         pub fn $name(&self) -> Result<u32, MagicError> {
             gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
-            Ok(rd32(self.bytes(), off(FieldId::$id), self.endian))
+            Ok(self.ld32(off(FieldId::$id)))
         }
     )*};
     (@gated u64: $($name:ident $id:ident),* $(,)?) => {$(
@@ -476,52 +578,216 @@ macro_rules! read_api {
         #[inline]
         pub fn $name(&self) -> Result<u64, MagicError> {
             gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
-            Ok(rd64(self.bytes(), off(FieldId::$id), self.endian))
+            Ok(self.ld64(off(FieldId::$id)))
         }
     )*};
 }
 
-/// Write accessors of [`MagicPageMut`].
+/// Setters shared by [`MagicPageMut`] (`write_api!(mut; …)`: receiver `&mut self`) and
+/// the volatile view (`write_api!('_; …)`: receiver `&'_ self`); the type must have
+/// `st32`/`st64` (store one field at a byte offset) besides what [`read_api`] needs.
 macro_rules! write_api {
-    (@base u64: $($name:ident $id:ident),* $(,)?) => {$(
+    ($m:tt; @base u64: $($name:ident $id:ident),* $(,)?) => {$(
         #[doc = concat!("Sets `", stringify!($name), "`.")]
         #[inline]
-        pub fn $name(&mut self, v: u64) {
-            wr64(self.bytes, off(FieldId::$id), self.endian, v);
+        pub fn $name(&$m self, v: u64) {
+            self.st64(off(FieldId::$id), v);
         }
     )*};
-    (@base u32: $($name:ident $id:ident),* $(,)?) => {$(
+    ($m:tt; @base u32: $($name:ident $id:ident),* $(,)?) => {$(
         #[doc = concat!("Sets `", stringify!($name), "`.")]
         #[inline]
-        pub fn $name(&mut self, v: u32) {
-            wr32(self.bytes, off(FieldId::$id), self.endian, v);
+        pub fn $name(&$m self, v: u32) {
+            self.st32(off(FieldId::$id), v);
         }
     )*};
-    (@gated u32: $($name:ident $id:ident),* $(,)?) => {$(
+    ($m:tt; @gated u32: $($name:ident $id:ident),* $(,)?) => {$(
         #[doc = concat!("Sets `", stringify!($name), "` (needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).")]
         ///
         /// # Errors
         /// [`MagicError::Gated`] without the mask; nothing is written.
         #[inline]
-        pub fn $name(&mut self, v: u32) -> Result<(), MagicError> {
+        pub fn $name(&$m self, v: u32) -> Result<(), MagicError> {
             gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
-            wr32(self.bytes, off(FieldId::$id), self.endian, v);
+            self.st32(off(FieldId::$id), v);
             Ok(())
         }
     )*};
-    (@gated u64: $($name:ident $id:ident),* $(,)?) => {$(
+    ($m:tt; @gated u64: $($name:ident $id:ident),* $(,)?) => {$(
         #[doc = concat!("Sets `", stringify!($name), "` (needs `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`).")]
         ///
         /// # Errors
         /// [`MagicError::Gated`] without the mask; nothing is written.
         #[inline]
-        pub fn $name(&mut self, v: u64) -> Result<(), MagicError> {
+        pub fn $name(&$m self, v: u64) -> Result<(), MagicError> {
             gate_const(FieldId::$id, MagicFeatures::MAS0_TO_SPRG7, self.features)?;
-            wr64(self.bytes, off(FieldId::$id), self.endian, v);
+            self.st64(off(FieldId::$id), v);
             Ok(())
         }
     )*};
+    ($m:tt; common) => {
+        /// Checks that `value` may be written to `sel` without writing it (used to validate
+        /// a batch before touching any byte).
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`], [`MagicError::Index`] or [`MagicError::TooWide`].
+        pub fn check(&self, sel: Selector, value: u64) -> Result<(), MagicError> {
+            check(sel, value, self.features)
+        }
+
+        /// Writes `value` to `sel`; for MAS7/MAS3 the other half of `mas7_3` is kept.
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] or [`MagicError::TooWide`]; nothing is written then.
+        pub fn set(&$m self, sel: Selector, value: u64) -> Result<(), MagicError> {
+            check(sel, value, self.features)?;
+            let f = sel.field();
+            match sel {
+                Selector::Mas7 | Selector::Mas3 => {
+                    let old = self.ld64(f.offset);
+                    self.st64(f.offset, merge_mas(sel, old, value));
+                }
+                _ => match f.width {
+                    #[allow(clippy::cast_possible_truncation)] // checked by `check`
+                    Width::U32 => self.st32(sel.offset(), value as u32),
+                    Width::U64 => self.st64(sel.offset(), value),
+                },
+            }
+            Ok(())
+        }
+
+        /// What a 32-bit guest's `stw` at [`Selector::offset32`] does: writes one word,
+        /// leaving the rest of a u64 alone.
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without the field's mask, [`MagicError::Index`] for an
+        /// element past the end.
+        pub fn set32(&$m self, sel: Selector, value: u32) -> Result<(), MagicError> {
+            access(sel, self.features)?;
+            self.st32(sel.offset32(), value);
+            Ok(())
+        }
+
+        /// Sets `sr[n]` (needs `KVM_MAGIC_FEAT_SR`).
+        ///
+        /// # Errors
+        /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
+        #[inline]
+        pub fn set_sr(&$m self, n: usize, v: u32) -> Result<(), MagicError> {
+            if n < SR_COUNT && self.features.contains(MagicFeatures::SR) {
+                self.st32(off(FieldId::Sr) + 4 * n, v);
+                Ok(())
+            } else {
+                Err(sr_error(n, self.features))
+            }
+        }
+
+        /// Sets MAS7, the high word of `mas7_3`, keeping MAS3.
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`.
+        pub fn set_mas7(&$m self, v: u32) -> Result<(), MagicError> {
+            self.set(Selector::Mas7, u64::from(v))
+        }
+
+        /// Sets MAS3, the low word of `mas7_3`, keeping MAS7.
+        ///
+        /// # Errors
+        /// [`MagicError::Gated`] without `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`.
+        pub fn set_mas3(&$m self, v: u32) -> Result<(), MagicError> {
+            self.set(Selector::Mas3, u64::from(v))
+        }
+
+        /// Writes every field of `s` (ignoring the gates: a snapshot restore).
+        pub fn restore(&$m self, s: &KvmVcpuArchShared) {
+            for (n, v) in s.sr.iter().enumerate() {
+                self.st32(off(FieldId::Sr) + 4 * n, *v);
+            }
+            for (id, v) in [
+                (FieldId::Scratch1, s.scratch1),
+                (FieldId::Scratch2, s.scratch2),
+                (FieldId::Scratch3, s.scratch3),
+                (FieldId::Critical, s.critical),
+                (FieldId::Sprg0, s.sprg0),
+                (FieldId::Sprg1, s.sprg1),
+                (FieldId::Sprg2, s.sprg2),
+                (FieldId::Sprg3, s.sprg3),
+                (FieldId::Srr0, s.srr0),
+                (FieldId::Srr1, s.srr1),
+                (FieldId::Dar, s.dar),
+                (FieldId::Msr, s.msr),
+                (FieldId::Mas7_3, s.mas7_3),
+                (FieldId::Mas2, s.mas2),
+                (FieldId::Sprg4, s.sprg4),
+                (FieldId::Sprg5, s.sprg5),
+                (FieldId::Sprg6, s.sprg6),
+                (FieldId::Sprg7, s.sprg7),
+            ] {
+                self.st64(off(id), v);
+            }
+            for (id, v) in [
+                (FieldId::Dsisr, s.dsisr),
+                (FieldId::IntPending, s.int_pending),
+                (FieldId::Mas0, s.mas0),
+                (FieldId::Mas1, s.mas1),
+                (FieldId::Mas4, s.mas4),
+                (FieldId::Mas6, s.mas6),
+                (FieldId::Esr, s.esr),
+                (FieldId::Pir, s.pir),
+            ] {
+                self.st32(off(id), v);
+            }
+        }
+
+        /// Switches the page to `to` the way KVM does at MAP time
+        /// (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)`): only
+        /// the fields marked `swapped` in the layout are byte-reversed; scratch, critical,
+        /// the MAS registers, ESR, PIR and SPRG4–7 keep their bytes, exactly as in the
+        /// kernel. Returns whether anything changed (nothing when already in `to`).
+        pub fn swab_kvm(&mut self, to: Endian) -> bool {
+            self.switch(to, |f| f.swapped)
+        }
+
+        /// Converts every field of the struct to `to`, so all values read the same
+        /// afterwards; bytes 240..4096 are left alone. Returns whether anything changed.
+        pub fn convert(&mut self, to: Endian) -> bool {
+            self.switch(to, |_| true)
+        }
+
+        fn switch(&mut self, to: Endian, pick: impl Fn(&Field) -> bool) -> bool {
+            if to == self.endian {
+                return false;
+            }
+            for f in FIELDS.iter().filter(|f| pick(f)) {
+                let w = f.width.bytes();
+                for n in 0..f.count {
+                    // Decoding and re-encoding the byte-reversed value in the same order
+                    // reverses the field's bytes in memory.
+                    let o = f.offset + n * w;
+                    match f.width {
+                        Width::U32 => self.st32(o, self.ld32(o).swap_bytes()),
+                        Width::U64 => self.st64(o, self.ld64(o).swap_bytes()),
+                    }
+                }
+            }
+            self.endian = to;
+            true
+        }
+    };
+    ($m:tt; all) => {
+        write_api!($m; @base u64: set_scratch1 Scratch1, set_scratch2 Scratch2,
+            set_scratch3 Scratch3, set_critical Critical, set_sprg0 Sprg0, set_sprg1 Sprg1,
+            set_sprg2 Sprg2, set_sprg3 Sprg3, set_srr0 Srr0, set_srr1 Srr1, set_dar Dar,
+            set_msr Msr);
+        write_api!($m; @base u32: set_dsisr Dsisr, set_int_pending IntPending);
+        write_api!($m; @gated u32: set_mas0 Mas0, set_mas1 Mas1, set_mas4 Mas4,
+            set_mas6 Mas6, set_esr Esr, set_pir Pir);
+        write_api!($m; @gated u64: set_mas7_3 Mas7_3, set_mas2 Mas2, set_sprg4 Sprg4,
+            set_sprg5 Sprg5, set_sprg6 Sprg6, set_sprg7 Sprg7);
+    };
 }
+
+pub(super) use {read_api, write_api};
 
 /// A read-only view of one magic page.
 ///
@@ -545,7 +811,8 @@ pub struct MagicPage<'a> {
 
 impl<'a> MagicPage<'a> {
     /// Views `bytes`, which must be exactly 4096 bytes long; big-endian, features 0x3
-    /// (what mainline KVM answers, D7).
+    /// (what mainline KVM answers to every MAP call:
+    /// `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`).
     ///
     /// # Errors
     /// [`MagicError::PageSize`] for any other length.
@@ -579,6 +846,23 @@ impl<'a> MagicPage<'a> {
     #[must_use]
     pub const fn bytes(&self) -> &'a [u8; PAGE_SIZE] {
         self.bytes
+    }
+
+    /// The page bytes after the struct (240..4096), kept raw: mainline KVM does not use
+    /// them (only a vendor SDK fork of the kernel put EPR and MPIC fields there).
+    #[must_use]
+    pub fn tail(&self) -> &'a [u8] {
+        self.bytes.get(SHARED_SIZE..).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn ld32(&self, off: usize) -> u32 {
+        load32(self.bytes, off, self.endian)
+    }
+
+    #[inline(always)]
+    fn ld64(&self, off: usize) -> u64 {
+        load64(self.bytes, off, self.endian)
     }
 
     read_api!();
@@ -652,174 +936,41 @@ impl<'a> MagicPageMut<'a> {
         }
     }
 
+    /// The page bytes after the struct (240..4096), as [`MagicPage::tail`].
+    #[must_use]
+    pub fn tail(&self) -> &[u8] {
+        self.bytes.get(SHARED_SIZE..).unwrap_or_default()
+    }
+
+    #[inline(always)]
+    fn ld32(&self, off: usize) -> u32 {
+        load32(self.bytes, off, self.endian)
+    }
+
+    #[inline(always)]
+    fn ld64(&self, off: usize) -> u64 {
+        load64(self.bytes, off, self.endian)
+    }
+
+    #[inline(always)]
+    fn st32(&mut self, off: usize, v: u32) {
+        store32(self.bytes, off, self.endian, v);
+    }
+
+    #[inline(always)]
+    fn st64(&mut self, off: usize, v: u64) {
+        store64(self.bytes, off, self.endian, v);
+    }
+
     read_api!();
 
-    /// Checks that `value` may be written to `sel` without writing it (used to validate
-    /// a batch before touching any byte).
-    ///
-    /// # Errors
-    /// [`MagicError::Gated`] or [`MagicError::TooWide`].
-    pub fn check(&self, sel: Selector, value: u64) -> Result<(), MagicError> {
-        check(sel, value, self.features)
-    }
-
-    /// Writes `value` to `sel`; for MAS7/MAS3 the other half of `mas7_3` is kept.
-    ///
-    /// # Errors
-    /// [`MagicError::Gated`] or [`MagicError::TooWide`]; nothing is written then.
-    pub fn set(&mut self, sel: Selector, value: u64) -> Result<(), MagicError> {
-        check(sel, value, self.features)?;
-        let f = sel.field();
-        let e = self.endian;
-        match sel {
-            Selector::Mas7 | Selector::Mas3 => {
-                let old = rd64(self.bytes, f.offset, e);
-                let new = if sel == Selector::Mas7 {
-                    (old & 0xffff_ffff) | (value << 32)
-                } else {
-                    (old & !0xffff_ffff) | value
-                };
-                wr64(self.bytes, f.offset, e, new);
-            }
-            _ => match f.width {
-                #[allow(clippy::cast_possible_truncation)] // checked by `check`
-                Width::U32 => wr32(self.bytes, sel.offset(), e, value as u32),
-                Width::U64 => wr64(self.bytes, sel.offset(), e, value),
-            },
-        }
-        Ok(())
-    }
-
-    /// What a 32-bit guest's `stw` at [`Selector::offset32`] does: writes one word,
-    /// leaving the rest of a u64 alone.
-    ///
-    /// # Errors
-    /// [`MagicError::Gated`] without the field's mask.
-    pub fn set32(&mut self, sel: Selector, value: u32) -> Result<(), MagicError> {
-        gate(sel.field(), self.features)?;
-        wr32(self.bytes, sel.offset32(), self.endian, value);
-        Ok(())
-    }
-
-    /// Sets `sr[n]` (needs `KVM_MAGIC_FEAT_SR`).
-    ///
-    /// # Errors
-    /// [`MagicError::Index`] for `n` ≥ 16, [`MagicError::Gated`] without the mask.
-    #[inline]
-    pub fn set_sr(&mut self, n: usize, v: u32) -> Result<(), MagicError> {
-        gate_const(FieldId::Sr, MagicFeatures::SR, self.features)?;
-        if n < SR_COUNT {
-            wr32(self.bytes, off(FieldId::Sr) + 4 * n, self.endian, v);
-            Ok(())
-        } else {
-            Err(sr_index(n))
-        }
-    }
-
-    /// Sets MAS7, the high word of `mas7_3`, keeping MAS3.
-    ///
-    /// # Errors
-    /// [`MagicError::Gated`] without `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`.
-    pub fn set_mas7(&mut self, v: u32) -> Result<(), MagicError> {
-        self.set(Selector::Mas7, u64::from(v))
-    }
-
-    /// Sets MAS3, the low word of `mas7_3`, keeping MAS7.
-    ///
-    /// # Errors
-    /// [`MagicError::Gated`] without `KVM_MAGIC_FEAT_MAS0_TO_SPRG7`.
-    pub fn set_mas3(&mut self, v: u32) -> Result<(), MagicError> {
-        self.set(Selector::Mas3, u64::from(v))
-    }
-
-    /// Writes every field of `s` (ignoring the gates: a snapshot restore).
-    pub fn restore(&mut self, s: &KvmVcpuArchShared) {
-        let e = self.endian;
-        let b = &mut *self.bytes;
-        for (n, v) in s.sr.iter().enumerate() {
-            wr32(b, off(FieldId::Sr) + 4 * n, e, *v);
-        }
-        for (id, v) in [
-            (FieldId::Scratch1, s.scratch1),
-            (FieldId::Scratch2, s.scratch2),
-            (FieldId::Scratch3, s.scratch3),
-            (FieldId::Critical, s.critical),
-            (FieldId::Sprg0, s.sprg0),
-            (FieldId::Sprg1, s.sprg1),
-            (FieldId::Sprg2, s.sprg2),
-            (FieldId::Sprg3, s.sprg3),
-            (FieldId::Srr0, s.srr0),
-            (FieldId::Srr1, s.srr1),
-            (FieldId::Dar, s.dar),
-            (FieldId::Msr, s.msr),
-            (FieldId::Mas7_3, s.mas7_3),
-            (FieldId::Mas2, s.mas2),
-            (FieldId::Sprg4, s.sprg4),
-            (FieldId::Sprg5, s.sprg5),
-            (FieldId::Sprg6, s.sprg6),
-            (FieldId::Sprg7, s.sprg7),
-        ] {
-            wr64(b, off(id), e, v);
-        }
-        for (id, v) in [
-            (FieldId::Dsisr, s.dsisr),
-            (FieldId::IntPending, s.int_pending),
-            (FieldId::Mas0, s.mas0),
-            (FieldId::Mas1, s.mas1),
-            (FieldId::Mas4, s.mas4),
-            (FieldId::Mas6, s.mas6),
-            (FieldId::Esr, s.esr),
-            (FieldId::Pir, s.pir),
-        ] {
-            wr32(b, off(id), e, v);
-        }
-    }
-
-    /// Switches the page to `to` the way KVM does at MAP time
-    /// (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_swab_shared)`, D11): only
-    /// the fields marked `swapped` in the layout are byte-reversed; scratch, critical,
-    /// the MAS registers, ESR, PIR and SPRG4–7 keep their bytes, exactly as in the
-    /// kernel. Returns whether anything changed (nothing when already in `to`).
-    pub fn swab_kvm(&mut self, to: Endian) -> bool {
-        self.switch(to, |f| f.swapped)
-    }
-
-    /// Converts every field of the struct to `to`, so all values read the same
-    /// afterwards; bytes 240..4096 are left alone. Returns whether anything changed.
-    pub fn convert(&mut self, to: Endian) -> bool {
-        self.switch(to, |_| true)
-    }
-
-    fn switch(&mut self, to: Endian, pick: impl Fn(&Field) -> bool) -> bool {
-        if to == self.endian {
-            return false;
-        }
-        for f in FIELDS.iter().filter(|f| pick(f)) {
-            let w = f.width.bytes();
-            for n in 0..f.count {
-                let o = f.offset + n * w;
-                if let Some(s) = self.bytes.get_mut(o..o + w) {
-                    s.reverse();
-                }
-            }
-        }
-        self.endian = to;
-        true
-    }
-
-    write_api!(@base u64: set_scratch1 Scratch1, set_scratch2 Scratch2, set_scratch3 Scratch3,
-        set_critical Critical, set_sprg0 Sprg0, set_sprg1 Sprg1, set_sprg2 Sprg2,
-        set_sprg3 Sprg3, set_srr0 Srr0, set_srr1 Srr1, set_dar Dar, set_msr Msr);
-    write_api!(@base u32: set_dsisr Dsisr, set_int_pending IntPending);
-    write_api!(@gated u32: set_mas0 Mas0, set_mas1 Mas1, set_mas4 Mas4, set_mas6 Mas6,
-        set_esr Esr, set_pir Pir);
-    write_api!(@gated u64: set_mas7_3 Mas7_3, set_mas2 Mas2, set_sprg4 Sprg4,
-        set_sprg5 Sprg5, set_sprg6 Sprg6, set_sprg7 Sprg7);
+    write_api!(mut; common);
+    write_api!(mut; all);
 }
 
 // Debug shows the settings and the registers most often looked at, not 4096 bytes.
-impl std::fmt::Debug for MagicPage<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for MagicPage<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MagicPage")
             .field("endian", &self.endian)
             .field("features", &format_args!("{:#x}", self.features.bits()))
@@ -830,23 +981,10 @@ impl std::fmt::Debug for MagicPage<'_> {
     }
 }
 
-impl std::fmt::Debug for MagicPageMut<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.as_page(), f)
+impl core::fmt::Debug for MagicPageMut<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&self.as_page(), f)
     }
-}
-
-fn check(sel: Selector, value: u64, features: MagicFeatures) -> Result<(), MagicError> {
-    gate(sel.field(), features)?;
-    let bits = sel.bits();
-    if bits < 64 && value >> bits != 0 {
-        return Err(MagicError::TooWide {
-            field: sel,
-            value,
-            bits,
-        });
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -997,7 +1135,7 @@ mod tests {
                 msr: 12,
                 dsisr: 13,
                 int_pending: 14,
-                sr: std::array::from_fn(|n| 100 + n as u32),
+                sr: core::array::from_fn(|n| 100 + n as u32),
                 mas0: 15,
                 mas1: 16,
                 mas7_3: 0x77_0000_0033,
@@ -1012,7 +1150,7 @@ mod tests {
                 sprg7: 25,
             };
             assert_eq!(s, want, "{e}");
-            // mas7_3 bytes: MAS7 is the word at +0 only on a big-endian page (§7).
+            // mas7_3 bytes: MAS7 is the word at +0 only on a big-endian page.
             let word0 = e.u32_from(page[0xb0..0xb4].try_into().unwrap());
             assert_eq!(word0, if e == Endian::Big { 0x77 } else { 0x33 });
         }
@@ -1031,7 +1169,10 @@ mod tests {
         let v = v.with_features(MagicFeatures::NONE);
         assert!(matches!(
             v.sr(0),
-            Err(MagicError::Gated { field: "sr", .. })
+            Err(MagicError::Gated {
+                field: FieldId::Sr,
+                ..
+            })
         ));
         assert!(v.get(Selector::Mas3).is_err());
         assert!(v.get32(Selector::Field(FieldId::Sprg7)).is_err());
@@ -1056,23 +1197,49 @@ mod tests {
             Ok(Selector::Element(FieldId::Sr, 2))
         );
         assert_eq!(Selector::parse("mas3"), Ok(Selector::Mas3));
-        assert_eq!(Selector::parse("sr"), Err(SelectorError::NeedsIndex("sr")));
+        assert_eq!(
+            Selector::parse("sr"),
+            Err(SelectorError::NeedsIndex(FieldId::Sr))
+        );
         assert!(matches!(
             Selector::parse("sr[16]"),
             Err(SelectorError::Field(MagicError::Index { index: 16, .. }))
         ));
         assert!(matches!(
             Selector::parse("sr[99999999999999999999]"),
-            Err(SelectorError::Unknown(_))
+            Err(SelectorError::BadIndex(_))
         ));
         assert!(matches!(
             Selector::parse("msr[0]"),
-            Err(SelectorError::Unknown(_))
+            Err(SelectorError::NotAnArray(_, FieldId::Msr))
         ));
         assert!(matches!(
             Selector::parse("sr[1"),
+            Err(SelectorError::BadIndex(_))
+        ));
+        assert!(matches!(
+            Selector::parse("spr[1]"),
             Err(SelectorError::Unknown(_))
         ));
+        // Elements built by hand are checked at access, never read past the struct.
+        let page = [0u8; PAGE_SIZE];
+        let v = MagicPage::from_array(&page);
+        for bad in [
+            Selector::Element(FieldId::Sr, 16),
+            Selector::Element(FieldId::Sr, usize::MAX),
+            Selector::Element(FieldId::Msr, 1),
+        ] {
+            assert!(
+                matches!(bad.validate(), Err(MagicError::Index { .. })),
+                "{bad:?}"
+            );
+            assert!(
+                matches!(v.get(bad), Err(MagicError::Index { .. })),
+                "{bad:?}"
+            );
+            assert!(v.get32(bad).is_err());
+        }
+        assert_eq!(v.get(Selector::Element(FieldId::Msr, 0)), Ok(0));
         assert!(matches!(
             Selector::parse("epr"),
             Err(SelectorError::Unknown(_))
