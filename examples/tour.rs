@@ -23,7 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let fdt = Fdt::new(&dtb)?;
     let report = check_fdt(&fdt);
     println!("{} bytes, sequence {:?}", dtb.len(), report.sequence);
-    println!("detects KVM: {}", report.linux.detects_kvm);
+    println!("detects KVM: {}", report.linux.detects_kvm());
 
     // 3. The guest asks KVM_HC_FEATURES (r11 = 42 << 16 | 3); an e500v2 host answers.
     let host = HostProfile::E500v2;
