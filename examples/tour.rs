@@ -12,11 +12,9 @@ use ppcpv::paravirt::{Config, Outcome, check};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A KVM-ready ppce500 guest: 256 MiB, 2 CPUs, kvm-pr sequence, has-idle.
-    let cfg = GuestConfig {
-        memory: 256 << 20,
-        cpus: 2,
-        ..GuestConfig::new(Machine::Ppce500)
-    };
+    let cfg = GuestConfig::new(Machine::Ppce500)
+        .with_memory(256 << 20)
+        .with_cpus(2);
     let dtb = generate(&cfg)?;
 
     // 2. Read it back through the validating reader and judge /hypervisor like Linux.

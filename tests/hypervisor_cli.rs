@@ -81,7 +81,10 @@ fn explicit_words_and_compatibles() {
         "vendor,hv",
     ]);
     let r = check_fdt(&Fdt::new(&blob).unwrap());
-    assert_eq!(r.hcall_instructions.map(|h| h.words().to_vec()), Some(vec![0x4400_0022, 0x6000_0000]));
+    assert_eq!(
+        r.hcall_instructions.map(|h| h.words().to_vec()),
+        Some(vec![0x4400_0022, 0x6000_0000])
+    );
     assert_eq!(r.compatible, vec!["linux,kvm", "vendor,hv"]);
     assert_eq!(r.sequence.map(|s| s.name()), Some("epapr"));
 }
@@ -151,7 +154,10 @@ fn pvinfo_gives_the_node_in_one_call() {
         "little",
     ]);
     let r = check_fdt(&Fdt::new(&blob).unwrap());
-    assert_eq!(r.hcall_instructions.map(|h| h.words().to_vec()), Some(words.to_vec()));
+    assert_eq!(
+        r.hcall_instructions.map(|h| h.words().to_vec()),
+        Some(words.to_vec())
+    );
     assert_eq!(r.sequence.map(|s| s.name()), Some("booke-hv"));
     assert!(r.has_idle);
     assert_eq!(r.compatible, vec!["linux,kvm"]);

@@ -5,7 +5,6 @@ use super::{CliError, print_json};
 use clap::{Args, ValueEnum};
 use ppcpv::dt::checks::{Finding, HypervisorReport, Severity, check_fdt};
 use ppcpv::dt::hypervisor::Flavours;
-use ppcpv::insn::KnownSequence;
 use ppcpv::fdt::Fdt;
 use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
 use ppcpv::fdt::get::{GetError, ValueType, format_value};
@@ -13,6 +12,7 @@ use ppcpv::fdt::input::read_dtb;
 use ppcpv::fdt::summary::{Summary, summarize};
 use ppcpv::fileio::Output;
 use ppcpv::insn::Insn;
+use ppcpv::insn::KnownSequence;
 use ppcpv::num::format_size;
 use serde::Serialize;
 use std::io::Write;
@@ -272,7 +272,9 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
     match &v.hcall_instructions {
         None => writeln!(o, "  hcall-instructions: none")?,
         Some(h) => {
-            let seq = v.sequence.map_or("not a known sequence", KnownSequence::name);
+            let seq = v
+                .sequence
+                .map_or("not a known sequence", KnownSequence::name);
             writeln!(o, "  hcall-instructions: {} words, {seq}", h.words().len())?;
             for &w in h.words() {
                 writeln!(o, "    {w:08x}  {}", Insn::decode(w))?;

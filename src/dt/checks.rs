@@ -224,7 +224,9 @@ impl KvmReason {
 impl fmt::Display for KvmReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            KvmReason::Compatible => "/hypervisor is compatible with \"linux,kvm\" (check_kvm_guest)",
+            KvmReason::Compatible => {
+                "/hypervisor is compatible with \"linux,kvm\" (check_kvm_guest)"
+            }
             KvmReason::NotCompatible => "/hypervisor is not compatible with \"linux,kvm\"",
             KvmReason::NoNode => "there is no /hypervisor node",
         })
@@ -480,7 +482,8 @@ impl fmt::Display for HypervisorReport {
                     Some(h) => writeln!(
                         f,
                         "  hcall-instructions: {h} ({})",
-                        self.sequence.map_or("unknown sequence", KnownSequence::name)
+                        self.sequence
+                            .map_or("unknown sequence", KnownSequence::name)
                     )?,
                     None => writeln!(f, "  hcall-instructions: none usable")?,
                 }
@@ -1331,7 +1334,10 @@ mod tests {
         ]);
         assert!(r.has(CheckId::UnknownSequence));
         assert_eq!(r.sequence, None);
-        assert_eq!(r.hcall_instructions.map(|h| h.words().to_vec()), Some(vec![0x4400_0002]));
+        assert_eq!(
+            r.hcall_instructions.map(|h| h.words().to_vec()),
+            Some(vec![0x4400_0002])
+        );
         let fallback: &[u8] = &[
             0x08, 0, 0, 0x48, 0x38, 0x60, 0xff, 0xff, 0x48, 0, 0, 0x08, 0xff, 0xff, 0x60, 0x38,
         ];
@@ -1401,7 +1407,10 @@ mod tests {
             }
         );
         assert_eq!(r.linux.magic, MagicPageReason::KvmPr);
-        let r = hv(&[("compatible", KVM), ("hcall-instructions", &[0x44, 0, 0, 0x22])]);
+        let r = hv(&[
+            ("compatible", KVM),
+            ("hcall-instructions", &[0x44, 0, 0, 0x22]),
+        ]);
         assert_eq!(
             r.linux.magic.to_string(),
             "the epapr sequence (sc 1) reaches BookE-HV KVM, whose KVM_HC_FEATURES answer \

@@ -704,7 +704,10 @@ impl HypervisorNode {
             out.push((prop::GUEST_ID, Cow::Owned(v)));
         }
         if let Some(name) = &self.guest_name {
-            out.push((prop::GUEST_NAME, Cow::Owned(string_value(prop::GUEST_NAME, name)?)));
+            out.push((
+                prop::GUEST_NAME,
+                Cow::Owned(string_value(prop::GUEST_NAME, name)?),
+            ));
         }
         if let Some(version) = &self.hv_version {
             let mut v = Vec::with_capacity(16);
@@ -792,10 +795,8 @@ impl HypervisorNode {
         let props: Vec<(&str, &[u8])> = props.into_iter().collect();
         let has_main = props.iter().any(|(n, _)| *n == prop::HCALL_INSTRUCTIONS);
         let hcall = |name: &'static str, value: &[u8]| {
-            HcallInstructions::from_be_bytes(value).map_err(|source| ReadError::Hcall {
-                name,
-                source,
-            })
+            HcallInstructions::from_be_bytes(value)
+                .map_err(|source| ReadError::Hcall { name, source })
         };
         let mut node = HypervisorNode::default();
         for (name, value) in props {
@@ -806,10 +807,8 @@ impl HypervisorNode {
             };
             match name {
                 prop::COMPATIBLE => {
-                    node.compatible = string_list(value).ok_or(bad(
-                        prop::COMPATIBLE,
-                        "a list of NUL-terminated strings",
-                    ))?;
+                    node.compatible = string_list(value)
+                        .ok_or(bad(prop::COMPATIBLE, "a list of NUL-terminated strings"))?;
                 }
                 prop::HCALL_INSTRUCTIONS => {
                     node.hcall = Some(hcall(prop::HCALL_INSTRUCTIONS, value)?);
