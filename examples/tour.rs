@@ -20,7 +20,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Read it back through the validating reader and judge /hypervisor like Linux.
     let fdt = Fdt::new(&dtb)?;
     let report = check_fdt(&fdt);
-    println!("{} bytes, sequence {:?}", dtb.len(), report.sequence);
+    let sequence = report.sequence.map(|s| s.name());
+    println!("{} bytes, sequence {sequence:?}", dtb.len());
     println!("detects KVM: {}", report.linux.detects_kvm());
 
     // 3. The guest asks KVM_HC_FEATURES (r11 = 42 << 16 | 3); an e500v2 host answers.
