@@ -166,13 +166,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .translate(MAGIC_EA + ea_offset)
             .ok_or("EA outside the page")?;
         let at = usize::try_from(gpa)?;
-        let bytes = match endian {
-            Endian::Big => value.to_be_bytes(),
-            Endian::Little => value.to_le_bytes(),
-        };
-        ram.get_mut(at..at.saturating_add(8))
-            .ok_or("outside RAM")?
-            .copy_from_slice(&bytes);
+        let slot = ram.get_mut(at..at.saturating_add(8)).ok_or("outside RAM")?;
+        endian.write_u64(slot, value);
     }
     // 5. The VMM reads the guest's registers from the page, in place.
     let view = MagicPage::new(ram.get(range).ok_or("outside RAM")?)?

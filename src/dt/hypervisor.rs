@@ -980,16 +980,19 @@ mod tests {
             )];
             props.push((prop::HCALL_INSTRUCTIONS, node.hcall.unwrap().to_be_bytes()));
             if let Some(id) = node.guest_id {
-                props.push((prop::GUEST_ID, id.to_be_bytes().to_vec()));
+                let mut v = Vec::new();
+                be::push_u32(&mut v, id);
+                props.push((prop::GUEST_ID, v));
             }
             if let Some(n) = &node.guest_name {
                 props.push((prop::GUEST_NAME, format!("{n}\0").into_bytes()));
             }
             if let Some(v) = node.hv_version {
-                props.push((
-                    prop::HV_VERSION,
-                    v.iter().flat_map(|x| x.to_be_bytes()).collect(),
-                ));
+                let mut bytes = Vec::new();
+                for x in v {
+                    be::push_u32(&mut bytes, x);
+                }
+                props.push((prop::HV_VERSION, bytes));
             }
             let mut back =
                 HypervisorNode::from_properties(props.iter().map(|(n, v)| (*n, v.as_slice())))

@@ -171,7 +171,7 @@ impl KvmPpcPvinfo {
     /// let mut answer = [0u8; 128];
     /// answer[0] = 1; // flags = KVM_PPC_PVINFO_FLAGS_EV_IDLE, host order
     /// for (i, w) in [0x44000022u32, 0x60000000, 0x60000000, 0x60000000].iter().enumerate() {
-    ///     answer[4 + 4 * i..8 + 4 * i].copy_from_slice(&w.to_be_bytes());
+    ///     ppcpv::endian::be::set_u32(&mut answer, 4 + 4 * i, *w);
     /// }
     /// let info = KvmPpcPvinfo::from_bytes(&answer, PvinfoOrder::current(ppcpv::Endian::Little))?;
     /// let node = info.to_node();

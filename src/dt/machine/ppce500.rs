@@ -30,6 +30,8 @@ use super::{
 };
 use crate::fdt::writer::FdtBuilder;
 use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// CCSR base (`e500plat.c`: `ccsrbar_base = 0xFE0000000ULL`) and size
 /// (`MPC8544_CCSRBAR_SIZE`).
