@@ -766,7 +766,6 @@ impl HypervisorNode {
     /// # Errors
     /// As [`HypervisorNode::write`], plus a bad `padding`.
     pub fn to_minimal_dtb(&self, padding: &Padding) -> Result<Vec<u8>, NodeError> {
-        self.properties()?;
         let mut w = FdtBuilder::new()?;
         let root = w.begin_node("")?;
         w.property_u32("#address-cells", 2)?;
