@@ -578,7 +578,7 @@ impl HypervisorNode {
     /// `epapr`: what Topaz v1.3 writes for a partition (`nxp-qoriq-yocto-sdk/hypervisor:
     /// src/guest.c`): `"fsl,embedded-hypervisor-v1.3", "epapr,hypervisor-1"`, `sc 1`,
     /// `guest-id = <1>`, `guest-name = "part1"`, `fsl,hv-version = <1 3 1 1>` (HV 1.3,
-    /// `FH_API_VERSION` 1 as in Linux's `include/uapi/linux/fsl_hypervisor.h`, compat 1
+    /// `FH_API_VERSION` 1 as in Linux's `arch/powerpc/include/asm/fsl_hcalls.h`, compat 1
     /// as Topaz configurations show), root `epapr-version = "ePAPR-1.0"`.
     #[must_use]
     pub fn preset(flavour: Flavour) -> Self {
