@@ -1,5 +1,5 @@
-//! The `/hypervisor` node: writing it (alone, and from a `kvm_ppc_pvinfo` answer) and
-//! checking a tree. Run with `cargo bench --bench hypervisor`.
+//! The `/hypervisor` node: writing it (alone, from a `kvm_ppc_pvinfo` answer, and into a
+//! VMM's own `vm_fdt::FdtWriter`) and checking a tree. Run with `cargo bench --bench hypervisor`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ppcpv::dt::checks::check_fdt;
@@ -26,6 +26,18 @@ fn hypervisor(c: &mut Criterion) {
         b.iter(|| {
             KvmPpcPvinfo::from_bytes(black_box(&answer), PvinfoOrder::default())
                 .map(|p| p.to_node().to_minimal_dtb(&Padding::NONE))
+        });
+    });
+    // What a VMM does per guest: its own vm-fdt root, then ppcpv's node in it.
+    g.bench_function("vm_fdt_root_and_node", |b| {
+        b.iter(|| -> Result<Vec<u8>, ppcpv::dt::hypervisor::NodeError> {
+            let mut w = vm_fdt::FdtWriter::new()?;
+            let root = w.begin_node("")?;
+            w.property_u32("#address-cells", 2)?;
+            w.property_u32("#size-cells", 2)?;
+            black_box(&kvm).write(&mut w)?;
+            w.end_node(root)?;
+            Ok(w.finish()?)
         });
     });
     let minimal = kvm.to_minimal_dtb(&Padding::NONE).expect("preset writes");

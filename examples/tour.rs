@@ -12,18 +12,17 @@ use ppcpv::paravirt::{Config, Outcome, check};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. A KVM-ready ppce500 guest: 256 MiB, 2 CPUs, kvm-pr sequence, has-idle.
-    let cfg = GuestConfig {
-        memory: 256 << 20,
-        cpus: 2,
-        ..GuestConfig::new(Machine::Ppce500)
-    };
+    let cfg = GuestConfig::new(Machine::Ppce500)
+        .with_memory(256 << 20)
+        .with_cpus(2);
     let dtb = generate(&cfg)?;
 
     // 2. Read it back through the validating reader and judge /hypervisor like Linux.
     let fdt = Fdt::new(&dtb)?;
     let report = check_fdt(&fdt);
-    println!("{} bytes, sequence {:?}", dtb.len(), report.sequence);
-    println!("detects KVM: {}", report.linux.detects_kvm);
+    let sequence = report.sequence.map(|s| s.name());
+    println!("{} bytes, sequence {sequence:?}", dtb.len());
+    println!("detects KVM: {}", report.linux.detects_kvm());
 
     // 3. The guest asks KVM_HC_FEATURES (r11 = 42 << 16 | 3); an e500v2 host answers.
     let host = HostProfile::E500v2;

@@ -38,10 +38,10 @@ fn golden_trees_are_clean() {
         let blob = std::fs::read(golden(&format!("{flavour}.dtb"))).unwrap();
         let fdt = Fdt::new(&blob).unwrap();
         let r = check_fdt(&fdt);
-        assert_eq!(r.sequence, Some(seq));
-        assert!(r.linux.epapr_hypercalls);
-        assert_eq!(r.linux.detects_kvm, flavour == "kvm");
-        assert_eq!(r.linux.magic_page, flavour == "kvm");
+        assert_eq!(r.sequence.map(|s| s.name()), Some(seq));
+        assert!(r.linux.epapr_hypercalls());
+        assert_eq!(r.linux.detects_kvm(), flavour == "kvm");
+        assert_eq!(r.linux.magic_page(), flavour == "kvm");
         // The Topaz tree is (by design) not a KVM tree: only the informational note.
         assert!(
             r.findings.iter().all(|f| f.id.id() == "no-linux-kvm"),
@@ -65,8 +65,8 @@ fn writes_to_a_file() {
     ]);
     let blob = std::fs::read(&out).unwrap();
     let r = check_fdt(&Fdt::new(&blob).unwrap());
-    assert_eq!(r.sequence, Some("booke-hv"));
-    assert!(r.has_idle && r.linux.ev_idle && !r.linux.magic_page);
+    assert_eq!(r.sequence.map(|s| s.name()), Some("booke-hv"));
+    assert!(r.has_idle && r.linux.ev_idle && !r.linux.magic_page());
 }
 
 #[test]
@@ -81,9 +81,12 @@ fn explicit_words_and_compatibles() {
         "vendor,hv",
     ]);
     let r = check_fdt(&Fdt::new(&blob).unwrap());
-    assert_eq!(r.hcall_instructions, Some(vec![0x4400_0022, 0x6000_0000]));
+    assert_eq!(
+        r.hcall_instructions.map(|h| h.words().to_vec()),
+        Some(vec![0x4400_0022, 0x6000_0000])
+    );
     assert_eq!(r.compatible, vec!["linux,kvm", "vendor,hv"]);
-    assert_eq!(r.sequence, Some("epapr"));
+    assert_eq!(r.sequence.map(|s| s.name()), Some("epapr"));
 }
 
 #[test]
@@ -151,8 +154,11 @@ fn pvinfo_gives_the_node_in_one_call() {
         "little",
     ]);
     let r = check_fdt(&Fdt::new(&blob).unwrap());
-    assert_eq!(r.hcall_instructions, Some(words.to_vec()));
-    assert_eq!(r.sequence, Some("booke-hv"));
+    assert_eq!(
+        r.hcall_instructions.map(|h| h.words().to_vec()),
+        Some(words.to_vec())
+    );
+    assert_eq!(r.sequence.map(|s| s.name()), Some("booke-hv"));
     assert!(r.has_idle);
     assert_eq!(r.compatible, vec!["linux,kvm"]);
     // Read as big-endian, the flags word is 0x01000000: no EV_IDLE.

@@ -40,7 +40,8 @@ fn dtc_compiles_the_goldens_to_ppcpv_bytes() {
         assert!(st.success(), "dtc failed on {}", src.display());
         let dtc = std::fs::read(&out).unwrap();
         // No property name here is a proper suffix of another, so dtc's string-tail
-        // sharing (fdt-ecosystem.md §3.3) cannot make the bytes differ.
+        // sharing (`dgibson/dtc: flattree.c (stringtable_insert)` matches a name at any
+        // offset of the strings block) cannot make the bytes differ.
         let ours = ppcpv_bytes(&["hypervisor", "--flavour", flavour]);
         assert!(dtc == ours, "{flavour}: dtc and ppcpv blobs differ");
         let committed = std::fs::read(dts_dir().join(format!("{flavour}.dtb"))).unwrap();

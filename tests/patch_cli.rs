@@ -101,10 +101,10 @@ fn failures_touch_nothing() {
     // A Xen-style node: only --replace may change it.
     let xen = dir.path().join("xen.dtb");
     let mut cfg = ppcpv::dt::machine::GuestConfig::new(ppcpv::dt::machine::Machine::Minimal);
-    cfg.hypervisor = Some(ppcpv::dt::hypervisor::HypervisorNode {
-        compatible: vec!["xen,xen-4.17".into(), "xen,xen".into()],
-        ..Default::default()
-    });
+    cfg.hypervisor = Some(ppcpv::dt::hypervisor::HypervisorNode::new([
+        "xen,xen-4.17",
+        "xen,xen",
+    ]));
     let xen_bytes = ppcpv::dt::machine::generate(&cfg).unwrap();
     std::fs::write(&xen, &xen_bytes).unwrap();
     let out_path = dir.path().join("out.dtb");

@@ -135,10 +135,10 @@ fn parse_memreserve(s: &str) -> Result<MemReserve, String> {
     let (addr, size) = s
         .split_once(',')
         .ok_or_else(|| format!("'{s}': expected ADDR,SIZE"))?;
-    Ok(MemReserve {
-        address: super::parse_u64(addr)?,
-        size: super::parse_size(size)?,
-    })
+    Ok(MemReserve::new(
+        super::parse_u64(addr)?,
+        super::parse_size(size)?,
+    ))
 }
 
 impl GenArgs {
@@ -152,7 +152,7 @@ impl GenArgs {
         cfg.cpus = self.cpus;
         cfg.bootargs.clone_from(&self.bootargs);
         if let (Some(start), Some(end)) = (self.initrd_start, self.initrd_end) {
-            cfg.initrd = Some(InitrdRange { start, end });
+            cfg.initrd = Some(InitrdRange::new(start, end));
         }
         cfg.stdout_path.clone_from(&self.stdout_path);
         cfg.hypervisor = if self.no_hypervisor {

@@ -7,11 +7,13 @@ use crate::cli::input::read_dtb;
 use crate::cli::num::format_size;
 use clap::{Args, ValueEnum};
 use ppcpv::dt::checks::{Finding, HypervisorReport, Severity, check_fdt};
+use ppcpv::dt::hypervisor::Flavours;
 use ppcpv::fdt::Fdt;
 use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
 use ppcpv::fdt::get::{GetError, ValueType, format_value};
 use ppcpv::fdt::summary::{Summary, summarize};
 use ppcpv::insn::Insn;
+use ppcpv::insn::KnownSequence;
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -98,17 +100,15 @@ fn parse_type(s: &str) -> Result<ValueType, String> {
     s.parse().map_err(|e: GetError| e.to_string())
 }
 
-/// The `inspect --json` document.
+/// The `inspect --json` document: the summary's fields, then the `/hypervisor` report
+/// (null without a node) with its findings moved one level up.
 #[derive(Debug, Serialize)]
-struct InspectReport {
-    file: String,
+struct InspectJson<'a> {
+    file: &'a str,
     #[serde(flatten)]
-    summary: Summary,
-    /// The `/hypervisor` report without its findings, or null without a node.
+    summary: &'a Summary,
     hypervisor: Option<serde_json::Value>,
-    findings: Vec<Finding>,
-    #[serde(skip)]
-    verdict: HypervisorReport,
+    findings: &'a [Finding],
 }
 
 /// Runs `ppcpv inspect`.
@@ -117,30 +117,31 @@ pub fn run_inspect(a: InspectArgs) -> Result<(), CliError> {
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
     // The /hypervisor verdict and every finding come from ppcpv::dt::checks.
-    let verdict = check_fdt(&fdt);
-    let hypervisor = match verdict.path {
-        None => None,
-        Some(_) => {
-            let mut v = serde_json::to_value(&verdict)?;
-            if let Some(o) = v.as_object_mut() {
-                o.remove("findings");
-            }
-            Some(v)
-        }
-    };
-    let report = InspectReport {
-        file: a.file.display().to_string(),
-        summary: summarize(&fdt),
-        hypervisor,
-        findings: verdict.findings.clone(),
-        verdict,
-    };
+    let report = check_fdt(&fdt);
+    let summary = summarize(&fdt);
+    let file = a.file.display().to_string();
     if a.json {
-        print_json(&report)?;
+        // The report's own Serialize, less the findings printed beside it.
+        let hypervisor = match report.path {
+            None => None,
+            Some(_) => {
+                let mut v = serde_json::to_value(&report)?;
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("findings");
+                }
+                Some(v)
+            }
+        };
+        print_json(&InspectJson {
+            file: &file,
+            summary: &summary,
+            hypervisor,
+            findings: &report.findings,
+        })?;
     } else {
-        print_inspect(&report)?;
+        print_inspect(&file, &summary, &report)?;
     }
-    if a.check && report.verdict.worst() == Some(Severity::Error) {
+    if a.check && report.worst() == Some(Severity::Error) {
         return Err(CliError::Silent);
     }
     Ok(())
@@ -155,11 +156,10 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
-fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
+fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), CliError> {
     let mut o = std::io::stdout().lock();
-    let s = &r.summary;
     let h = &s.header;
-    writeln!(o, "file:         {}", r.file)?;
+    writeln!(o, "file:         {file}")?;
     writeln!(
         o,
         "header:       version {} (last compatible {}), {} bytes, {}-byte header",
@@ -241,7 +241,7 @@ fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
             reg.join(" ")
         )?;
     }
-    print_hypervisor(&mut o, &r.verdict)?;
+    print_hypervisor(&mut o, r)?;
     if r.findings.is_empty() {
         writeln!(o, "findings:     none")?;
     }
@@ -266,16 +266,18 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
         writeln!(o, "hypervisor:   none")?;
         return Ok(());
     };
-    let flavour = v.flavour.map_or("unknown", |f| f.name());
+    let flavour = v.flavour.map_or("unknown", Flavours::name);
     writeln!(o, "hypervisor:   {path} ({flavour})")?;
     writeln!(o, "  compatible: {}", v.compatible.join(", "))?;
     match &v.hcall_instructions {
         None => writeln!(o, "  hcall-instructions: none")?,
-        Some(words) => {
-            let seq = v.sequence.unwrap_or("not a known sequence");
-            writeln!(o, "  hcall-instructions: {} words, {seq}", words.len())?;
-            for w in words {
-                writeln!(o, "    {w:08x}  {}", Insn::decode(*w))?;
+        Some(h) => {
+            let seq = v
+                .sequence
+                .map_or("not a known sequence", KnownSequence::name);
+            writeln!(o, "  hcall-instructions: {} words, {seq}", h.words().len())?;
+            for &w in h.words() {
+                writeln!(o, "    {w:08x}  {}", Insn::decode(w))?;
             }
         }
     }
@@ -284,20 +286,20 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
     writeln!(
         o,
         "  Linux detects KVM:       {} ({})",
-        yes_no(l.detects_kvm),
-        l.detects_kvm_why
+        yes_no(l.detects_kvm()),
+        l.kvm
     )?;
     writeln!(
         o,
         "  ePAPR hypercalls:        {} ({})",
-        yes_no(l.epapr_hypercalls),
-        l.epapr_hypercalls_why
+        yes_no(l.epapr_hypercalls()),
+        l.hypercalls
     )?;
     writeln!(
         o,
         "  magic page:              {} ({})",
-        yes_no(l.magic_page),
-        l.magic_page_why
+        yes_no(l.magic_page()),
+        l.magic
     )?;
     writeln!(o, "  EV_IDLE power save:      {}", yes_no(l.ev_idle))?;
     Ok(())

@@ -1,32 +1,39 @@
 //! Checks on a tree's `/hypervisor` setup, and the verdict: what a real Linux guest
 //! would do with this tree.
 //!
-//! The consumers modelled (kvm-ppc-pv.md §2.2):
+//! The consumers modelled, all in `torvalds/linux`:
 //! - KVM detection: `/hypervisor` (by path) whose `compatible` contains `"linux,kvm"`
-//!   (`torvalds/linux: arch/powerpc/kernel/firmware.c (check_kvm_guest)`).
-//! - ePAPR hypercalls: the **first node anywhere** (depth first, blob order) that has
-//!   `hcall-instructions`; a length that is not a multiple of 4 or over 16 ends the scan
-//!   with paravirtualization off; otherwise the words are patched into the stub and
-//!   `has-idle` on that node enables `EV_IDLE` (`torvalds/linux:
-//!   arch/powerpc/kernel/epapr_paravirt.c (early_init_dt_scan_epapr)`; D3).
-//! - The magic page: `kvm_guest_init()` needs both of the above, then asks the host
-//!   with `KVM_HC_FEATURES`, which answers the magic-page bit only on Book3S PR and
-//!   e500v2 hosts, which are the hosts that recognise the `kvm-pr` sequence
-//!   (`torvalds/linux: arch/powerpc/kernel/kvm.c (kvm_guest_init)`; §4.2, §5.1).
+//!   (`arch/powerpc/kernel/firmware.c (check_kvm_guest)`).
+//! - ePAPR hypercalls: `epapr_paravirt_early_init` walks the whole flattened tree with
+//!   `of_scan_flat_dt(early_init_dt_scan_epapr, NULL)`, so the **first node anywhere**
+//!   (depth first, blob order) that has `hcall-instructions` wins, not necessarily
+//!   `/hypervisor`. A length that is not a multiple of 4 or over 16 makes the callback
+//!   return -1, which ends the scan with paravirtualization off; otherwise the words are
+//!   patched into the stub, and `has-idle` on that same node enables `EV_IDLE`
+//!   (`arch/powerpc/kernel/epapr_paravirt.c`). `/hypervisor` is where every producer
+//!   puts the property, so the property on any other node is reported.
+//! - The magic page: `kvm_guest_init` (`arch/powerpc/kernel/kvm.c`) runs only when KVM
+//!   was detected, then asks the host for its features with `KVM_HC_FEATURES` through
+//!   the patched stub. The host sets the magic-page bit only on Book3S PR and e500v2
+//!   (`arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`), which are the hosts whose
+//!   `KVM_PPC_GET_PVINFO` answer is the `kvm-pr` sequence (`kvm_vm_ioctl_get_pvinfo`).
 //!
-//! Every finding has a stable id (see [`CheckId`]), a severity and a message that says
-//! what the consumer does.
+//! Every check is one function with a stable id ([`CheckId`]); they run over what a
+//! single walk of the tree kept (`/hypervisor`'s properties, the node Linux takes its
+//! words from, other nodes carrying the words), not over a copy of every node.
 
-use crate::dt::hypervisor::{
-    COMPAT_EPAPR, COMPAT_KVM, HcallInstructions, NODE_PATH, prop, string_list,
-};
-use crate::insn::seq::{KnownSequence, recognise};
-use serde::Serialize;
-use std::fmt;
+use crate::dt::hypervisor::{Flavour, Flavours, HcallInstructions, NODE_PATH, prop, string_list};
+use crate::insn::seq::KnownSequence;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
 pub enum Severity {
     /// Worth knowing; nothing breaks.
     Info,
@@ -48,6 +55,7 @@ impl fmt::Display for Severity {
 
 /// The checks, each with a stable id (`CheckId::id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CheckId {
     /// `no-hypervisor-node`: no `/hypervisor`.
     NoHypervisorNode,
@@ -55,15 +63,18 @@ pub enum CheckId {
     NoHcallInstructions,
     /// `hcall-bad-length`: a length Linux rejects.
     HcallBadLength,
-    /// `hcall-empty`: zero-length `hcall-instructions` (D2).
+    /// `hcall-empty`: zero-length `hcall-instructions` (Linux enables paravirtualization
+    /// but patches nothing).
     HcallEmpty,
     /// `no-linux-kvm`: `/hypervisor` without `"linux,kvm"`.
     NoLinuxKvm,
-    /// `hcall-elsewhere`: `hcall-instructions` on a node other than `/hypervisor` (D3).
+    /// `hcall-elsewhere`: `hcall-instructions` on a node other than `/hypervisor`, which
+    /// newer Linux may take its words from.
     HcallElsewhere,
-    /// `legacy-property-name`: `hypercall-instructions` (D1).
+    /// `legacy-property-name`: `hypercall-instructions`, the documented spelling no code
+    /// reads.
     LegacyPropertyName,
-    /// `has-idle-value`: `has-idle` with a value (D5).
+    /// `has-idle-value`: `has-idle` with a value (Linux tests only its presence).
     HasIdleValue,
     /// `has-idle-ignored`: `has-idle` on `/hypervisor`, but Linux takes its words (and
     /// so its `has-idle`) from no node or another node.
@@ -80,7 +91,7 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check.
-    pub const ALL: [CheckId; 13] = [
+    pub const ALL: &'static [CheckId] = &[
         CheckId::NoHypervisorNode,
         CheckId::NoHcallInstructions,
         CheckId::HcallBadLength,
@@ -115,6 +126,25 @@ impl CheckId {
             CheckId::BadPropertyValue => "bad-property-value",
         }
     }
+
+    /// The function that runs this check.
+    fn check(self) -> Check {
+        match self {
+            CheckId::HcallElsewhere => hcall_elsewhere,
+            CheckId::LegacyPropertyName => legacy_property_name,
+            CheckId::NoHypervisorNode => no_hypervisor_node,
+            CheckId::BadCompatible => bad_compatible,
+            CheckId::NoLinuxKvm => no_linux_kvm,
+            CheckId::NoHcallInstructions => no_hcall_instructions,
+            CheckId::HcallBadLength => hcall_bad_length,
+            CheckId::HcallEmpty => hcall_empty,
+            CheckId::AlwaysFailSequence => always_fail_sequence,
+            CheckId::UnknownSequence => unknown_sequence,
+            CheckId::HasIdleValue => has_idle_value,
+            CheckId::HasIdleIgnored => has_idle_ignored,
+            CheckId::BadPropertyValue => bad_property_value,
+        }
+    }
 }
 
 impl fmt::Display for CheckId {
@@ -123,14 +153,18 @@ impl fmt::Display for CheckId {
     }
 }
 
-impl Serialize for CheckId {
+#[cfg(feature = "serde")]
+impl serde::Serialize for CheckId {
+    /// The stable id.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.id())
     }
 }
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Finding {
     /// Stable id.
     pub id: CheckId,
@@ -139,8 +173,26 @@ pub struct Finding {
     /// What a real consumer does, in one or two sentences.
     pub message: String,
     /// The node concerned, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub path: Option<String>,
+}
+
+impl Finding {
+    /// A finding of check `id` (for tools that add their own findings to a report).
+    #[must_use]
+    pub fn new(
+        id: CheckId,
+        severity: Severity,
+        message: impl Into<String>,
+        path: Option<String>,
+    ) -> Self {
+        Finding {
+            id,
+            severity,
+            message: message.into(),
+            path,
+        }
+    }
 }
 
 impl fmt::Display for Finding {
@@ -149,59 +201,216 @@ impl fmt::Display for Finding {
     }
 }
 
-/// Which profile the node declares (D4; the two flags are independent).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// `"linux,kvm"` only.
-    Kvm,
-    /// `"epapr,hypervisor-1"` or `fsl,hv-version`, without `"linux,kvm"`.
-    Epapr,
-    /// Both.
-    KvmEpapr,
-    /// Neither.
-    Unknown,
+/// Whether Linux detects KVM (`check_kvm_guest`), and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KvmReason {
+    /// `/hypervisor`'s `compatible` has `"linux,kvm"`: detected.
+    Compatible,
+    /// `/hypervisor` exists without `"linux,kvm"` (or its `compatible` is unreadable).
+    NotCompatible,
+    /// There is no `/hypervisor`.
+    NoNode,
 }
 
-impl Profile {
-    /// `kvm`, `epapr`, `kvm+epapr` or `unknown`.
+impl KvmReason {
+    /// True when Linux detects KVM.
     #[must_use]
-    pub const fn name(self) -> &'static str {
+    pub fn detected(&self) -> bool {
+        matches!(self, KvmReason::Compatible)
+    }
+}
+
+impl fmt::Display for KvmReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KvmReason::Compatible => {
+                "/hypervisor is compatible with \"linux,kvm\" (check_kvm_guest)"
+            }
+            KvmReason::NotCompatible => "/hypervisor is not compatible with \"linux,kvm\"",
+            KvmReason::NoNode => "there is no /hypervisor node",
+        })
+    }
+}
+
+/// Whether Linux enables ePAPR hypercalls (`epapr_paravirt_enabled`), and from which
+/// node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HypercallsReason {
+    /// No node has `hcall-instructions`: the stub is never patched.
+    NoInstructions,
+    /// The first node with `hcall-instructions` has a length Linux rejects.
+    BadLength {
+        /// That node.
+        path: String,
+        /// The value's length in bytes.
+        len: usize,
+    },
+    /// The first node's `hcall-instructions` is empty: enabled, but every hypercall
+    /// returns -1.
+    Empty {
+        /// That node.
+        path: String,
+    },
+    /// The stub is patched with the words of this node.
+    Patched {
+        /// That node.
+        path: String,
+    },
+}
+
+impl HypercallsReason {
+    /// True when `epapr_paravirt_enabled` becomes true.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        matches!(
+            self,
+            HypercallsReason::Empty { .. } | HypercallsReason::Patched { .. }
+        )
+    }
+}
+
+impl fmt::Display for HypercallsReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Profile::Kvm => "kvm",
-            Profile::Epapr => "epapr",
-            Profile::KvmEpapr => "kvm+epapr",
-            Profile::Unknown => "unknown",
+            HypercallsReason::NoInstructions => f.write_str(
+                "no node has hcall-instructions, so the hypercall stub is never patched",
+            ),
+            HypercallsReason::BadLength { path, len } => write!(
+                f,
+                "hcall-instructions on {path} is {len} bytes: early_init_dt_scan_epapr \
+                 rejects it and leaves paravirtualization off"
+            ),
+            HypercallsReason::Empty { path } => write!(
+                f,
+                "enabled from {path}, but with no words: every hypercall returns -1"
+            ),
+            HypercallsReason::Patched { path } => {
+                write!(f, "the stub is patched with the words of {path}")
+            }
         }
     }
 }
 
-impl Serialize for Profile {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.name())
+/// Whether the guest maps the magic page (`kvm_guest_init`), and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MagicPageReason {
+    /// KVM is not detected, so `kvm_guest_init` does nothing.
+    NoKvm,
+    /// ePAPR hypercalls are off, so `KVM_HC_FEATURES` cannot be asked.
+    NoHypercalls,
+    /// The `kvm-pr` sequence reaches a host that offers the page: mapped.
+    KvmPr,
+    /// A sequence that makes every hypercall return -1.
+    AlwaysFails(KnownSequence),
+    /// An `sc 1` sequence, which reaches BookE-HV KVM: no magic-page bit.
+    NoMagicPageBit(KnownSequence),
+    /// Empty `hcall-instructions`: every hypercall returns -1.
+    NoWords,
+    /// Words that are no known sequence: the host is unknown.
+    UnknownWords,
+}
+
+impl MagicPageReason {
+    /// True when the guest maps the magic page.
+    #[must_use]
+    pub fn mapped(&self) -> bool {
+        matches!(self, MagicPageReason::KvmPr)
     }
 }
 
-/// What a current Linux guest does with the tree.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+impl fmt::Display for MagicPageReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MagicPageReason::NoKvm => f.write_str("kvm_guest_init needs KVM to be detected first"),
+            MagicPageReason::NoHypercalls => {
+                f.write_str("kvm_guest_init needs ePAPR hypercalls to be enabled first")
+            }
+            MagicPageReason::KvmPr => f.write_str(
+                "the kvm-pr sequence reaches Book3S PR or e500v2 KVM, whose KVM_HC_FEATURES \
+                 answer has the magic-page bit",
+            ),
+            MagicPageReason::AlwaysFails(s) => write!(
+                f,
+                "the {} sequence makes KVM_HC_FEATURES return -1: no features",
+                s.name()
+            ),
+            MagicPageReason::NoMagicPageBit(s) => write!(
+                f,
+                "the {} sequence (sc 1) reaches BookE-HV KVM, whose KVM_HC_FEATURES answer \
+                 has no magic-page bit",
+                s.name()
+            ),
+            MagicPageReason::NoWords => {
+                f.write_str("with no words every hypercall returns -1: no features")
+            }
+            MagicPageReason::UnknownWords => f.write_str(
+                "the words are no known sequence; whether the host answers KVM_HC_FEATURES \
+                 with the magic-page bit is unknown",
+            ),
+        }
+    }
+}
+
+/// What a current Linux guest does with the tree. Each part is a reason whose
+/// `Display` is the sentence `ppcpv inspect` prints and which says yes or no itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LinuxVerdict {
-    /// `check_kvm_guest()` is true.
-    pub detects_kvm: bool,
-    /// Why (or why not).
-    pub detects_kvm_why: String,
-    /// `epapr_paravirt_enabled` becomes true (the stub is patched).
-    pub epapr_hypercalls: bool,
-    /// Why (or why not).
-    pub epapr_hypercalls_why: String,
-    /// The guest maps the magic page (on the host the sequence implies).
-    pub magic_page: bool,
-    /// Why (or why not).
-    pub magic_page_why: String,
+    /// KVM detection (`check_kvm_guest`).
+    pub kvm: KvmReason,
+    /// ePAPR hypercalls (`epapr_paravirt_enabled`).
+    pub hypercalls: HypercallsReason,
+    /// The magic page (`kvm_guest_init`, on the host the sequence implies).
+    pub magic: MagicPageReason,
     /// `ppc_md.power_save` becomes `epapr_ev_idle` (32-bit and Book3E-64 kernels).
     pub ev_idle: bool,
 }
 
+impl LinuxVerdict {
+    /// `check_kvm_guest()` is true.
+    #[must_use]
+    pub fn detects_kvm(&self) -> bool {
+        self.kvm.detected()
+    }
+
+    /// `epapr_paravirt_enabled` becomes true (the stub is patched).
+    #[must_use]
+    pub fn epapr_hypercalls(&self) -> bool {
+        self.hypercalls.enabled()
+    }
+
+    /// The guest maps the magic page.
+    #[must_use]
+    pub fn magic_page(&self) -> bool {
+        self.magic.mapped()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for LinuxVerdict {
+    /// `{detects_kvm, detects_kvm_why, epapr_hypercalls, epapr_hypercalls_why,
+    /// magic_page, magic_page_why, ev_idle}`: each answer and its reason as text.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("LinuxVerdict", 7)?;
+        st.serialize_field("detects_kvm", &self.detects_kvm())?;
+        st.serialize_field("detects_kvm_why", &format_args!("{}", self.kvm))?;
+        st.serialize_field("epapr_hypercalls", &self.epapr_hypercalls())?;
+        st.serialize_field("epapr_hypercalls_why", &format_args!("{}", self.hypercalls))?;
+        st.serialize_field("magic_page", &self.magic_page())?;
+        st.serialize_field("magic_page_why", &format_args!("{}", self.magic))?;
+        st.serialize_field("ev_idle", &self.ev_idle)?;
+        st.end()
+    }
+}
+
 /// The `/hypervisor` summary of a tree: the node's contents, Linux's verdict, findings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct HypervisorReport {
     /// Path of the node described (`/hypervisor`), or null when the tree has none.
     pub path: Option<String>,
@@ -209,17 +418,30 @@ pub struct HypervisorReport {
     pub compatible: Vec<String>,
     /// Its instruction words (`hcall-instructions`, else the legacy spelling), or null
     /// when absent, empty or of a bad length (the findings say which).
-    pub hcall_instructions: Option<Vec<u32>>,
+    pub hcall_instructions: Option<HcallInstructions>,
     /// The named sequence the words form, or null.
-    pub sequence: Option<&'static str>,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "sequence_name"))]
+    pub sequence: Option<KnownSequence>,
     /// `has-idle` present.
     pub has_idle: bool,
-    /// The declared profile, or null without a node.
-    pub flavour: Option<Profile>,
+    /// The declared flavours, or null without a node.
+    pub flavour: Option<Flavours>,
     /// What Linux does.
     pub linux: LinuxVerdict,
     /// Everything worth saying, most severe first.
     pub findings: Vec<Finding>,
+}
+
+/// `Option<KnownSequence>` as its name or null.
+#[cfg(feature = "serde")]
+fn sequence_name<S: serde::Serializer>(
+    seq: &Option<KnownSequence>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match seq {
+        Some(k) => s.serialize_str(k.name()),
+        None => s.serialize_none(),
+    }
 }
 
 impl HypervisorReport {
@@ -245,22 +467,24 @@ impl fmt::Display for HypervisorReport {
             Some(p) => {
                 write!(f, "hypervisor: {p}")?;
                 if let Some(fl) = self.flavour {
-                    write!(f, " ({})", fl.name())?;
+                    write!(f, " ({fl})")?;
                 }
                 writeln!(f)?;
-                let quoted: Vec<String> =
-                    self.compatible.iter().map(|c| format!("{c:?}")).collect();
-                writeln!(f, "  compatible: {}", quoted.join(", "))?;
-                match &self.hcall_instructions {
-                    Some(w) => {
-                        let words: Vec<String> = w.iter().map(|x| format!("{x:#010x}")).collect();
-                        writeln!(
-                            f,
-                            "  hcall-instructions: <{}> ({})",
-                            words.join(" "),
-                            self.sequence.unwrap_or("unknown sequence")
-                        )?;
+                f.write_str("  compatible: ")?;
+                for (i, c) in self.compatible.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
                     }
+                    write!(f, "{c:?}")?;
+                }
+                writeln!(f)?;
+                match &self.hcall_instructions {
+                    Some(h) => writeln!(
+                        f,
+                        "  hcall-instructions: {h} ({})",
+                        self.sequence
+                            .map_or("unknown sequence", KnownSequence::name)
+                    )?,
                     None => writeln!(f, "  hcall-instructions: none usable")?,
                 }
                 writeln!(f, "  has-idle: {}", yes(self.has_idle))?;
@@ -268,24 +492,14 @@ impl fmt::Display for HypervisorReport {
         }
         let l = &self.linux;
         writeln!(f, "Linux guest:")?;
-        writeln!(
-            f,
-            "  detects KVM: {} ({})",
-            yes(l.detects_kvm),
-            l.detects_kvm_why
-        )?;
+        writeln!(f, "  detects KVM: {} ({})", yes(l.detects_kvm()), l.kvm)?;
         writeln!(
             f,
             "  ePAPR hypercalls: {} ({})",
-            yes(l.epapr_hypercalls),
-            l.epapr_hypercalls_why
+            yes(l.epapr_hypercalls()),
+            l.hypercalls
         )?;
-        writeln!(
-            f,
-            "  magic page: {} ({})",
-            yes(l.magic_page),
-            l.magic_page_why
-        )?;
+        writeln!(f, "  magic page: {} ({})", yes(l.magic_page()), l.magic)?;
         writeln!(f, "  EV_IDLE: {}", yes(l.ev_idle))?;
         for finding in &self.findings {
             writeln!(f, "{finding}")?;
@@ -294,7 +508,8 @@ impl fmt::Display for HypervisorReport {
     }
 }
 
-/// One node as the checks see it: its path and its properties in blob order.
+/// One node given by value rather than read from a blob: its path and its properties
+/// in blob order (for [`check_nodes`]).
 #[derive(Debug, Clone)]
 pub struct NodeProps<'a> {
     /// Full path (`/`, `/hypervisor`, ...).
@@ -303,457 +518,640 @@ pub struct NodeProps<'a> {
     pub props: Vec<(&'a str, &'a [u8])>,
 }
 
-impl<'a> NodeProps<'a> {
-    fn get(&self, name: &str) -> Option<&'a [u8]> {
-        self.props.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
-    }
-}
-
-/// Checks a parsed tree (every node, depth first in blob order).
+/// Checks a parsed tree, walking its nodes once (depth first, blob order).
 ///
 /// ```
 /// use ppcpv::dt::checks::check_fdt;
 /// use ppcpv::dt::hypervisor::{Flavour, HypervisorNode};
 /// use ppcpv::fdt::{Fdt, writer::Padding};
+/// use ppcpv::insn::KnownSequence;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let blob = HypervisorNode::preset(Flavour::Kvm).to_minimal_dtb(&Padding::NONE)?;
 /// let report = check_fdt(&Fdt::new(&blob)?);
-/// assert_eq!(report.sequence, Some("kvm-pr"));
-/// assert!(report.linux.detects_kvm && report.linux.magic_page);
+/// assert_eq!(report.sequence, Some(KnownSequence::KvmPr));
+/// assert!(report.linux.detects_kvm() && report.linux.magic_page());
 /// assert!(report.findings.is_empty());
 /// # Ok(())
 /// # }
 /// ```
 #[must_use]
 pub fn check_fdt(fdt: &crate::fdt::Fdt<'_>) -> HypervisorReport {
-    let nodes: Vec<NodeProps<'_>> = fdt
+    let walk = fdt
         .nodes_with_paths()
-        .map(|(path, node)| NodeProps {
-            path,
-            props: node.properties().map(|p| (p.name, p.value)).collect(),
-        })
-        .collect();
-    check_nodes(&nodes)
+        .map(|(path, node)| (path, node.properties().map(|p| (p.name, p.value))));
+    Tree::survey(walk).report()
 }
 
 /// Checks a tree given as its nodes in depth-first blob order (root first).
 #[must_use]
 pub fn check_nodes(nodes: &[NodeProps<'_>]) -> HypervisorReport {
-    let mut findings = Vec::new();
-    let mut add = |id: CheckId, severity: Severity, path: Option<&str>, message: String| {
-        findings.push(Finding {
-            id,
-            severity,
-            message,
-            path: path.map(str::to_owned),
-        });
-    };
-
-    let hv = nodes.iter().find(|n| n.path == NODE_PATH);
-    // What newer Linux patches in: the first node with hcall-instructions (D3).
-    let first_hcall = nodes
+    let walk = nodes
         .iter()
-        .find_map(|n| n.get(prop::HCALL_INSTRUCTIONS).map(|v| (n, v)));
+        .map(|n| (n.path.clone(), n.props.iter().copied()));
+    Tree::survey(walk).report()
+}
 
-    // hcall-instructions on other nodes (D3).
-    for n in nodes.iter().filter(|n| n.path != NODE_PATH) {
-        if n.get(prop::HCALL_INSTRUCTIONS).is_some() {
-            let used = first_hcall.is_some_and(|(f, _)| f.path == n.path);
-            let hv_has_words = hv.is_some_and(|h| h.get(prop::HCALL_INSTRUCTIONS).is_some());
-            let msg = if used && hv_has_words {
-                format!(
-                    "{} has hcall-instructions and comes first in the tree: newer Linux \
-                     (early_init_dt_scan_epapr) uses these words, not /hypervisor's",
-                    n.path
-                )
-            } else if used {
-                format!(
-                    "{} has hcall-instructions outside /hypervisor: newer Linux \
-                     (early_init_dt_scan_epapr) takes the first node with the property \
-                     anywhere, so it patches its hypercall stub with these words",
-                    n.path
-                )
-            } else {
-                format!(
-                    "{} has hcall-instructions outside /hypervisor; Linux uses the first \
-                     node with the property, which here is another one",
-                    n.path
-                )
+// ---- the walk: what the checks keep of the tree -----------------------------------
+
+/// The properties of one node the checks look at (the first of each name).
+#[derive(Debug, Default, Clone, Copy)]
+struct Seen<'a> {
+    compatible: Option<&'a [u8]>,
+    hcall: Option<&'a [u8]>,
+    legacy: Option<&'a [u8]>,
+    has_idle: Option<&'a [u8]>,
+    guest_id: Option<&'a [u8]>,
+    guest_name: Option<&'a [u8]>,
+    hv_version: Option<&'a [u8]>,
+}
+
+impl<'a> Seen<'a> {
+    fn of(props: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+        let mut s = Seen::default();
+        for (name, value) in props {
+            let slot = match name {
+                prop::COMPATIBLE => &mut s.compatible,
+                prop::HCALL_INSTRUCTIONS => &mut s.hcall,
+                prop::HYPERCALL_INSTRUCTIONS => &mut s.legacy,
+                prop::HAS_IDLE => &mut s.has_idle,
+                prop::GUEST_ID => &mut s.guest_id,
+                prop::GUEST_NAME => &mut s.guest_name,
+                prop::HV_VERSION => &mut s.hv_version,
+                _ => continue,
             };
-            add(
-                CheckId::HcallElsewhere,
-                Severity::Warning,
-                Some(&n.path),
-                msg,
-            );
+            slot.get_or_insert(value);
         }
-        if n.get(prop::HYPERCALL_INSTRUCTIONS).is_some()
-            && n.get(prop::HCALL_INSTRUCTIONS).is_none()
-        {
-            add(
-                CheckId::LegacyPropertyName,
-                Severity::Warning,
-                Some(&n.path),
-                format!(
-                    "{} has the documented spelling hypercall-instructions, which no code \
-                     reads; Linux ignores it",
-                    n.path
-                ),
-            );
-        }
+        s
     }
+}
 
-    let mut report_compatible = Vec::new();
-    let mut report_words = None;
-    let mut sequence = None;
-    let mut has_idle = false;
-    let mut flavour = None;
-    let mut detects_kvm = false;
+/// `/hypervisor` as the checks see it.
+#[derive(Debug)]
+struct Hypervisor<'a> {
+    path: String,
+    props: Seen<'a>,
+    /// `compatible` as a list, or `None` when absent or not a string list.
+    compatible: Option<Vec<String>>,
+    flavours: Flavours,
+}
 
-    match hv {
-        None => add(
-            CheckId::NoHypervisorNode,
-            Severity::Info,
-            None,
-            "no /hypervisor node: a Linux guest does not detect KVM; it enables ePAPR \
-             hypercalls only if some other node has hcall-instructions"
-                .to_owned(),
-        ),
-        Some(n) => {
-            let path = Some(n.path.as_str());
-            match n.get(prop::COMPATIBLE) {
-                None => add(
-                    CheckId::BadCompatible,
-                    Severity::Warning,
-                    path,
-                    "/hypervisor has no compatible: Linux cannot tell KVM or ePAPR from it"
-                        .to_owned(),
-                ),
-                Some(v) => match string_list(v) {
-                    Some(list) => report_compatible = list,
-                    None => add(
-                        CheckId::BadCompatible,
-                        Severity::Error,
-                        path,
-                        format!(
-                            "compatible ({} bytes) is not a list of NUL-terminated strings; \
-                             Linux's compatible match will not find \"linux,kvm\" in it",
-                            v.len()
-                        ),
-                    ),
-                },
-            }
-            let is_kvm = report_compatible
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(COMPAT_KVM));
-            let is_epapr = n.get(prop::HV_VERSION).is_some()
-                || report_compatible
-                    .iter()
-                    .any(|c| c.eq_ignore_ascii_case(COMPAT_EPAPR));
-            detects_kvm = is_kvm;
-            flavour = Some(match (is_kvm, is_epapr) {
-                (true, true) => Profile::KvmEpapr,
-                (true, false) => Profile::Kvm,
-                (false, true) => Profile::Epapr,
-                (false, false) => Profile::Unknown,
-            });
-            if !is_kvm {
-                let (sev, tail) = if is_epapr {
-                    (
-                        Severity::Info,
-                        "expected for an ePAPR hypervisor such as Topaz: hypercalls work, \
-                         no KVM magic page",
-                    )
-                } else {
-                    (
-                        Severity::Warning,
-                        "a KVM guest will not detect KVM, so no magic page and no KVM \
-                         paravirtualization",
-                    )
-                };
-                add(
-                    CheckId::NoLinuxKvm,
-                    sev,
-                    path,
-                    format!("/hypervisor compatible lacks \"linux,kvm\": {tail}"),
-                );
-            }
+impl<'a> Hypervisor<'a> {
+    /// The words ppcpv reads: `hcall-instructions`, else the documented spelling, with
+    /// the name that carried them.
+    fn words(&self) -> Option<(&'static str, &'a [u8])> {
+        self.props
+            .hcall
+            .map(|v| (prop::HCALL_INSTRUCTIONS, v))
+            .or(self.props.legacy.map(|v| (prop::HYPERCALL_INSTRUCTIONS, v)))
+    }
+}
 
-            let main = n.get(prop::HCALL_INSTRUCTIONS);
-            let legacy = n.get(prop::HYPERCALL_INSTRUCTIONS);
-            match (main, legacy) {
-                (Some(_), Some(_)) => add(
-                    CheckId::LegacyPropertyName,
-                    Severity::Warning,
-                    path,
-                    "/hypervisor has both hcall-instructions and the documented spelling \
-                     hypercall-instructions; only hcall-instructions is read by any code"
-                        .to_owned(),
-                ),
-                (None, Some(_)) => add(
-                    CheckId::LegacyPropertyName,
-                    Severity::Warning,
-                    path,
-                    "/hypervisor uses the documented spelling hypercall-instructions, which \
-                     no code reads: Linux will not enable ePAPR hypercalls from it (ppcpv \
-                     reads it as an alias)"
-                        .to_owned(),
-                ),
-                (None, None) => add(
-                    CheckId::NoHcallInstructions,
-                    Severity::Info,
-                    path,
-                    "/hypervisor has no hcall-instructions: a Linux guest keeps its \
-                     hypercall stub returning -1, so no hypercalls and no magic page (QEMU \
-                     pseries does this on purpose when KVM cannot supply the words)"
-                        .to_owned(),
-                ),
-                (Some(_), None) => {}
-            }
-            if let Some((name, value)) = main
-                .map(|v| (prop::HCALL_INSTRUCTIONS, v))
-                .or(legacy.map(|v| (prop::HYPERCALL_INSTRUCTIONS, v)))
+/// The node Linux takes its words from.
+#[derive(Debug)]
+struct FirstHcall<'a> {
+    path: String,
+    value: &'a [u8],
+    has_idle: bool,
+}
+
+/// A node other than `/hypervisor` that carries words under either spelling.
+#[derive(Debug)]
+struct Other {
+    /// Position in blob order (findings about it sort by this).
+    index: usize,
+    path: String,
+    hcall: bool,
+    legacy: bool,
+}
+
+/// What one walk of the tree kept.
+#[derive(Debug)]
+struct Tree<'a> {
+    hv: Option<Hypervisor<'a>>,
+    first_hcall: Option<FirstHcall<'a>>,
+    others: Vec<Other>,
+}
+
+impl<'a> Tree<'a> {
+    fn survey<I, P>(nodes: I) -> Self
+    where
+        I: Iterator<Item = (String, P)>,
+        P: IntoIterator<Item = (&'a str, &'a [u8])>,
+    {
+        let mut tree = Tree {
+            hv: None,
+            first_hcall: None,
+            others: Vec::new(),
+        };
+        for (index, (path, props)) in nodes.enumerate() {
+            let seen = Seen::of(props);
+            if tree.first_hcall.is_none()
+                && let Some(value) = seen.hcall
             {
-                match HcallInstructions::from_be_bytes(value) {
-                    Err(_) => add(
-                        CheckId::HcallBadLength,
-                        Severity::Error,
-                        path,
-                        format!(
-                            "{name} is {} bytes, not a multiple of 4 of at most 16: a Linux \
-                             guest turns paravirtualization off",
-                            value.len()
-                        ),
-                    ),
-                    Ok(h) if h.is_empty() => add(
-                        CheckId::HcallEmpty,
-                        Severity::Warning,
-                        path,
-                        format!(
-                            "{name} is empty: Linux still enables paravirtualization, but the \
-                             stub keeps li r3,-1, so every hypercall returns -1"
-                        ),
-                    ),
-                    Ok(h) => {
-                        report_words = Some(h.words().to_vec());
-                        match h.sequence() {
-                            Some(s) => {
-                                sequence = Some(s.name());
-                                if s.always_fails() {
-                                    add(
-                                        CheckId::AlwaysFailSequence,
-                                        Severity::Warning,
-                                        path,
-                                        format!(
-                                            "{name} is the {} sequence: every hypercall \
-                                             returns -1, so the guest gets no features and \
-                                             no magic page (QEMU writes it when \
-                                             KVM_PPC_GET_PVINFO is unavailable)",
-                                            s.name()
-                                        ),
-                                    );
-                                }
-                            }
-                            None => add(
-                                CheckId::UnknownSequence,
-                                Severity::Info,
-                                path,
-                                format!(
-                                    "{name} {h} is no known sequence (kvm-pr, booke-hv, \
-                                     epapr, qemu-fallback, qemu-fallback-old); the guest runs \
-                                     it as is"
-                                ),
-                            ),
-                        }
-                    }
-                }
+                tree.first_hcall = Some(FirstHcall {
+                    path: path.clone(),
+                    value,
+                    has_idle: seen.has_idle.is_some(),
+                });
             }
-
-            if let Some(v) = n.get(prop::HAS_IDLE) {
-                has_idle = true;
-                if !v.is_empty() {
-                    add(
-                        CheckId::HasIdleValue,
-                        Severity::Warning,
-                        path,
-                        format!(
-                            "has-idle carries a {}-byte value; it is a presence flag and \
-                             Linux ignores the value",
-                            v.len()
-                        ),
+            if path == NODE_PATH {
+                if tree.hv.is_none() {
+                    let compatible = seen.compatible.and_then(string_list);
+                    let flavours = Flavours::declared(
+                        compatible.as_deref().unwrap_or_default(),
+                        seen.hv_version.is_some(),
                     );
-                }
-                // early_init_dt_scan_epapr reads has-idle only on the node whose
-                // hcall-instructions it takes.
-                match first_hcall {
-                    None => add(
-                        CheckId::HasIdleIgnored,
-                        Severity::Warning,
+                    tree.hv = Some(Hypervisor {
                         path,
-                        "has-idle without hcall-instructions: Linux reads has-idle only on \
-                         the node whose hcall-instructions it uses, so EV_IDLE stays off"
-                            .to_owned(),
-                    ),
-                    Some((f, _)) if f.path != n.path => add(
-                        CheckId::HasIdleIgnored,
-                        Severity::Warning,
-                        path,
-                        format!(
-                            "has-idle on /hypervisor is ignored: Linux takes hcall-instructions \
-                             (and has-idle) from {}, which comes first",
-                            f.path
-                        ),
-                    ),
-                    Some(_) => {}
+                        props: seen,
+                        compatible,
+                        flavours,
+                    });
                 }
+            } else if seen.hcall.is_some() || seen.legacy.is_some() {
+                tree.others.push(Other {
+                    index,
+                    path,
+                    hcall: seen.hcall.is_some(),
+                    legacy: seen.legacy.is_some(),
+                });
             }
+        }
+        tree
+    }
 
-            for (name, want, ok) in [
-                (
-                    prop::GUEST_ID,
-                    "one u32",
-                    n.get(prop::GUEST_ID).map(|v| v.len() == 4),
+    /// `/hypervisor`'s words, decoded: `None` when absent, else the name that carried
+    /// them, the raw value and the decode result.
+    fn hv_words(&self) -> Option<HvWords<'a>> {
+        let (name, value) = self.hv.as_ref()?.words()?;
+        Some(HvWords {
+            name,
+            value,
+            decoded: HcallInstructions::from_be_bytes(value).ok(),
+        })
+    }
+
+    fn verdict(&self) -> LinuxVerdict {
+        let kvm = match &self.hv {
+            None => KvmReason::NoNode,
+            Some(h) if h.flavours.contains(Flavour::Kvm) => KvmReason::Compatible,
+            Some(_) => KvmReason::NotCompatible,
+        };
+        let (hypercalls, linux_words, idle) = match &self.first_hcall {
+            None => (HypercallsReason::NoInstructions, None, false),
+            Some(f) => match HcallInstructions::from_be_bytes(f.value) {
+                Err(_) => (
+                    HypercallsReason::BadLength {
+                        path: f.path.clone(),
+                        len: f.value.len(),
+                    },
+                    None,
+                    false,
                 ),
-                (
-                    prop::HV_VERSION,
-                    "four u32",
-                    n.get(prop::HV_VERSION).map(|v| v.len() == 16),
+                Ok(h) if h.is_empty() => (
+                    HypercallsReason::Empty {
+                        path: f.path.clone(),
+                    },
+                    Some(h),
+                    f.has_idle,
                 ),
-                (
-                    prop::GUEST_NAME,
-                    "a string",
-                    n.get(prop::GUEST_NAME)
-                        .map(|v| string_list(v).is_some_and(|l| l.len() == 1)),
+                Ok(h) => (
+                    HypercallsReason::Patched {
+                        path: f.path.clone(),
+                    },
+                    Some(h),
+                    f.has_idle,
                 ),
-            ] {
-                if ok == Some(false) {
-                    add(
-                        CheckId::BadPropertyValue,
-                        Severity::Warning,
-                        path,
-                        format!("{name} should be {want} (ePAPR/Topaz binding)"),
-                    );
-                }
-            }
+            },
+        };
+        let magic = match linux_words {
+            _ if !kvm.detected() => MagicPageReason::NoKvm,
+            None => MagicPageReason::NoHypercalls,
+            Some(h) if h.is_empty() => MagicPageReason::NoWords,
+            Some(h) => match h.sequence() {
+                Some(KnownSequence::KvmPr) => MagicPageReason::KvmPr,
+                Some(s) if s.always_fails() => MagicPageReason::AlwaysFails(s),
+                Some(s) => MagicPageReason::NoMagicPageBit(s),
+                None => MagicPageReason::UnknownWords,
+            },
+        };
+        LinuxVerdict {
+            ev_idle: hypercalls.enabled() && idle,
+            kvm,
+            hypercalls,
+            magic,
         }
     }
 
-    // Linux's view of hcall-instructions: the first node that has it (D3).
-    let (epapr_hypercalls, epapr_why, linux_seq, ev_idle) = match first_hcall {
-        None => (
-            false,
-            "no node has hcall-instructions, so the hypercall stub is never patched".to_owned(),
-            None,
-            false,
-        ),
-        Some((n, v)) => match HcallInstructions::from_be_bytes(v) {
-            Err(_) => (
-                false,
-                format!(
-                    "hcall-instructions on {} is {} bytes: early_init_dt_scan_epapr rejects \
-                     it and leaves paravirtualization off",
-                    n.path,
-                    v.len()
-                ),
-                None,
-                false,
-            ),
-            Ok(h) => (
-                true,
-                if h.is_empty() {
-                    format!(
-                        "enabled from {}, but with no words: every hypercall returns -1",
-                        n.path
-                    )
-                } else {
-                    format!("the stub is patched with the words of {}", n.path)
-                },
-                Some(h),
-                n.get(prop::HAS_IDLE).is_some(),
-            ),
-        },
-    };
-
-    let detects_kvm_why = if detects_kvm {
-        "/hypervisor is compatible with \"linux,kvm\" (check_kvm_guest)".to_owned()
-    } else if hv.is_some() {
-        "/hypervisor is not compatible with \"linux,kvm\"".to_owned()
-    } else {
-        "there is no /hypervisor node".to_owned()
-    };
-
-    let (magic_page, magic_page_why) = if !detects_kvm {
-        (
-            false,
-            "kvm_guest_init needs KVM to be detected first".to_owned(),
-        )
-    } else if !epapr_hypercalls {
-        (
-            false,
-            "kvm_guest_init needs ePAPR hypercalls to be enabled first".to_owned(),
-        )
-    } else {
-        match linux_seq.as_ref().and_then(|h| recognise(h.words())) {
-            Some(KnownSequence::KvmPr) => (
-                true,
-                "the kvm-pr sequence reaches Book3S PR or e500v2 KVM, whose KVM_HC_FEATURES \
-                 answer has the magic-page bit"
-                    .to_owned(),
-            ),
-            Some(s) if s.always_fails() => (
-                false,
-                format!(
-                    "the {} sequence makes KVM_HC_FEATURES return -1: no features",
-                    s.name()
-                ),
-            ),
-            Some(s) => (
-                false,
-                format!(
-                    "the {} sequence (sc 1) reaches BookE-HV KVM, whose KVM_HC_FEATURES \
-                     answer has no magic-page bit",
-                    s.name()
-                ),
-            ),
-            None if linux_seq.is_some_and(|h| h.is_empty()) => (
-                false,
-                "with no words every hypercall returns -1: no features".to_owned(),
-            ),
-            None => (
-                false,
-                "the words are no known sequence; whether the host answers \
-                 KVM_HC_FEATURES with the magic-page bit is unknown"
-                    .to_owned(),
-            ),
+    fn report(self) -> HypervisorReport {
+        let mut raised = Raised::default();
+        for &id in RUN_ORDER {
+            (id.check())(&self, &mut raised.for_check(id));
         }
+        let words = self
+            .hv_words()
+            .and_then(|w| w.decoded)
+            .filter(|h| !h.is_empty());
+        let linux = self.verdict();
+        let (path, compatible, has_idle, flavour) = match self.hv {
+            None => (None, Vec::new(), false, None),
+            Some(h) => (
+                Some(h.path),
+                h.compatible.unwrap_or_default(),
+                h.props.has_idle.is_some(),
+                Some(h.flavours),
+            ),
+        };
+        HypervisorReport {
+            path,
+            compatible,
+            sequence: words.and_then(|h| h.sequence()),
+            hcall_instructions: words,
+            has_idle,
+            flavour,
+            linux,
+            findings: raised.into_findings(),
+        }
+    }
+}
+
+/// `/hypervisor`'s words.
+#[derive(Debug, Clone, Copy)]
+struct HvWords<'a> {
+    name: &'static str,
+    value: &'a [u8],
+    decoded: Option<HcallInstructions>,
+}
+
+// ---- running the checks ------------------------------------------------------------
+
+/// One check: reads the walk's result, raises findings of its own id.
+type Check = fn(&Tree<'_>, &mut Raise<'_>);
+
+/// The order the checks run in. Findings are then sorted most severe first; among
+/// equals, findings about other nodes come first, in blob order, then those about
+/// `/hypervisor` (or the whole tree) in this order, as reports have always listed them.
+const RUN_ORDER: &[CheckId] = &[
+    CheckId::HcallElsewhere,
+    CheckId::NoHypervisorNode,
+    CheckId::BadCompatible,
+    CheckId::NoLinuxKvm,
+    CheckId::LegacyPropertyName,
+    CheckId::NoHcallInstructions,
+    CheckId::HcallBadLength,
+    CheckId::HcallEmpty,
+    CheckId::AlwaysFailSequence,
+    CheckId::UnknownSequence,
+    CheckId::HasIdleValue,
+    CheckId::HasIdleIgnored,
+    CheckId::BadPropertyValue,
+];
+
+/// Findings so far, each with where it sorts among findings of equal severity.
+#[derive(Debug, Default)]
+struct Raised {
+    findings: Vec<(Finding, (u8, usize))>,
+}
+
+impl Raised {
+    fn for_check(&mut self, id: CheckId) -> Raise<'_> {
+        Raise { id, raised: self }
+    }
+
+    fn into_findings(mut self) -> Vec<Finding> {
+        self.findings
+            .sort_by_key(|(f, at)| (core::cmp::Reverse(f.severity), *at));
+        self.findings.into_iter().map(|(f, _)| f).collect()
+    }
+}
+
+/// What a check raises findings through; the id is the check's own.
+#[derive(Debug)]
+struct Raise<'r> {
+    id: CheckId,
+    raised: &'r mut Raised,
+}
+
+impl Raise<'_> {
+    fn push(&mut self, severity: Severity, path: Option<&str>, message: String, at: (u8, usize)) {
+        self.raised.findings.push((
+            Finding {
+                id: self.id,
+                severity,
+                message,
+                path: path.map(str::to_owned),
+            },
+            at,
+        ));
+    }
+
+    /// A finding about another node.
+    fn other(&mut self, node: &Other, severity: Severity, message: String) {
+        self.push(severity, Some(&node.path), message, (0, node.index));
+    }
+
+    /// A finding about `/hypervisor` (`path` = its path) or the whole tree (`None`).
+    fn hv(&mut self, path: Option<&str>, severity: Severity, message: impl Into<String>) {
+        self.push(severity, path, message.into(), (1, 0));
+    }
+}
+
+// ---- the checks, one function per id -----------------------------------------------
+
+/// `hcall-elsewhere`: the words on another node; say whether Linux uses them.
+fn hcall_elsewhere(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let hv_has_words = t.hv.as_ref().is_some_and(|h| h.props.hcall.is_some());
+    for n in t.others.iter().filter(|n| n.hcall) {
+        let used = t.first_hcall.as_ref().is_some_and(|f| f.path == n.path);
+        let msg = if used && hv_has_words {
+            format!(
+                "{} has hcall-instructions and comes first in the tree: newer Linux \
+                 (early_init_dt_scan_epapr) uses these words, not /hypervisor's",
+                n.path
+            )
+        } else if used {
+            format!(
+                "{} has hcall-instructions outside /hypervisor: newer Linux \
+                 (early_init_dt_scan_epapr) takes the first node with the property \
+                 anywhere, so it patches its hypercall stub with these words",
+                n.path
+            )
+        } else {
+            format!(
+                "{} has hcall-instructions outside /hypervisor; Linux uses the first \
+                 node with the property, which here is another one",
+                n.path
+            )
+        };
+        r.other(n, Severity::Warning, msg);
+    }
+}
+
+/// `legacy-property-name`: `hypercall-instructions`, which no code reads.
+fn legacy_property_name(t: &Tree<'_>, r: &mut Raise<'_>) {
+    for n in t.others.iter().filter(|n| n.legacy && !n.hcall) {
+        r.other(
+            n,
+            Severity::Warning,
+            format!(
+                "{} has the documented spelling hypercall-instructions, which no code \
+                 reads; Linux ignores it",
+                n.path
+            ),
+        );
+    }
+    let Some(h) = &t.hv else { return };
+    match (h.props.hcall, h.props.legacy) {
+        (Some(_), Some(_)) => r.hv(
+            Some(&h.path),
+            Severity::Warning,
+            "/hypervisor has both hcall-instructions and the documented spelling \
+             hypercall-instructions; only hcall-instructions is read by any code",
+        ),
+        (None, Some(_)) => r.hv(
+            Some(&h.path),
+            Severity::Warning,
+            "/hypervisor uses the documented spelling hypercall-instructions, which \
+             no code reads: Linux will not enable ePAPR hypercalls from it (ppcpv \
+             reads it as an alias)",
+        ),
+        _ => {}
+    }
+}
+
+/// `no-hypervisor-node`.
+fn no_hypervisor_node(t: &Tree<'_>, r: &mut Raise<'_>) {
+    if t.hv.is_none() {
+        r.hv(
+            None,
+            Severity::Info,
+            "no /hypervisor node: a Linux guest does not detect KVM; it enables ePAPR \
+             hypercalls only if some other node has hcall-instructions",
+        );
+    }
+}
+
+/// `bad-compatible`: missing, or not a string list.
+fn bad_compatible(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(h) = &t.hv else { return };
+    match h.props.compatible {
+        None => r.hv(
+            Some(&h.path),
+            Severity::Warning,
+            "/hypervisor has no compatible: Linux cannot tell KVM or ePAPR from it",
+        ),
+        Some(v) if h.compatible.is_none() => r.hv(
+            Some(&h.path),
+            Severity::Error,
+            format!(
+                "compatible ({} bytes) is not a list of NUL-terminated strings; \
+                 Linux's compatible match will not find \"linux,kvm\" in it",
+                v.len()
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// `no-linux-kvm`: informational for an ePAPR hypervisor, a warning otherwise.
+fn no_linux_kvm(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(h) = &t.hv else { return };
+    if h.flavours.contains(Flavour::Kvm) {
+        return;
+    }
+    let (severity, tail) = if h.flavours.contains(Flavour::Epapr) {
+        (
+            Severity::Info,
+            "expected for an ePAPR hypervisor such as Topaz: hypercalls work, no KVM magic \
+             page",
+        )
+    } else {
+        (
+            Severity::Warning,
+            "a KVM guest will not detect KVM, so no magic page and no KVM \
+             paravirtualization",
+        )
     };
+    r.hv(
+        Some(&h.path),
+        severity,
+        format!("/hypervisor compatible lacks \"linux,kvm\": {tail}"),
+    );
+}
 
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+/// `no-hcall-instructions`: neither spelling on `/hypervisor`.
+fn no_hcall_instructions(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(h) = &t.hv else { return };
+    if h.words().is_none() {
+        r.hv(
+            Some(&h.path),
+            Severity::Info,
+            "/hypervisor has no hcall-instructions: a Linux guest keeps its hypercall stub \
+             returning -1, so no hypercalls and no magic page (QEMU pseries does this on \
+             purpose when KVM cannot supply the words)",
+        );
+    }
+}
 
-    HypervisorReport {
-        path: hv.map(|n| n.path.clone()),
-        compatible: report_compatible,
-        hcall_instructions: report_words,
-        sequence,
-        has_idle,
-        flavour,
-        linux: LinuxVerdict {
-            detects_kvm,
-            detects_kvm_why,
-            epapr_hypercalls,
-            epapr_hypercalls_why: epapr_why,
-            magic_page,
-            magic_page_why,
-            ev_idle: epapr_hypercalls && ev_idle,
-        },
-        findings,
+/// `hcall-bad-length`: a length `early_init_dt_scan_epapr` rejects.
+fn hcall_bad_length(t: &Tree<'_>, r: &mut Raise<'_>) {
+    if let Some(w) = t.hv_words()
+        && w.decoded.is_none()
+    {
+        r.hv(
+            t.hv.as_ref().map(|h| h.path.as_str()),
+            Severity::Error,
+            format!(
+                "{} is {} bytes, not a multiple of 4 of at most 16: a Linux guest turns \
+                 paravirtualization off",
+                w.name,
+                w.value.len()
+            ),
+        );
+    }
+}
+
+/// `hcall-empty`: zero bytes, which Linux accepts and patches nothing with.
+fn hcall_empty(t: &Tree<'_>, r: &mut Raise<'_>) {
+    if let Some(w) = t.hv_words()
+        && w.decoded.is_some_and(|h| h.is_empty())
+    {
+        r.hv(
+            t.hv.as_ref().map(|h| h.path.as_str()),
+            Severity::Warning,
+            format!(
+                "{} is empty: Linux still enables paravirtualization, but the stub keeps \
+                 li r3,-1, so every hypercall returns -1",
+                w.name
+            ),
+        );
+    }
+}
+
+/// `/hypervisor`'s non-empty words, with the name that carried them.
+fn hv_sequence(t: &Tree<'_>) -> Option<(&'static str, HcallInstructions)> {
+    let w = t.hv_words()?;
+    let h = w.decoded.filter(|h| !h.is_empty())?;
+    Some((w.name, h))
+}
+
+/// `always-fail-sequence`: QEMU's fallbacks, with which every hypercall returns -1.
+fn always_fail_sequence(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some((name, h)) = hv_sequence(t) else {
+        return;
+    };
+    if let Some(s) = h.sequence().filter(|s| s.always_fails()) {
+        r.hv(
+            t.hv.as_ref().map(|h| h.path.as_str()),
+            Severity::Warning,
+            format!(
+                "{name} is the {} sequence: every hypercall returns -1, so the guest gets \
+                 no features and no magic page (QEMU writes it when KVM_PPC_GET_PVINFO is \
+                 unavailable)",
+                s.name()
+            ),
+        );
+    }
+}
+
+/// `unknown-sequence`: words that are none of the named sequences.
+fn unknown_sequence(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some((name, h)) = hv_sequence(t) else {
+        return;
+    };
+    if h.sequence().is_none() {
+        r.hv(
+            t.hv.as_ref().map(|h| h.path.as_str()),
+            Severity::Info,
+            format!(
+                "{name} {h} is no known sequence (kvm-pr, booke-hv, epapr, qemu-fallback, \
+                 qemu-fallback-old); the guest runs it as is"
+            ),
+        );
+    }
+}
+
+/// `has-idle-value`: Linux only tests whether `has-idle` exists.
+fn has_idle_value(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(h) = &t.hv else { return };
+    if let Some(v) = h.props.has_idle
+        && !v.is_empty()
+    {
+        r.hv(
+            Some(&h.path),
+            Severity::Warning,
+            format!(
+                "has-idle carries a {}-byte value; it is a presence flag and Linux ignores \
+                 the value",
+                v.len()
+            ),
+        );
+    }
+}
+
+/// `has-idle-ignored`: `early_init_dt_scan_epapr` reads `has-idle` only on the node
+/// whose `hcall-instructions` it takes.
+fn has_idle_ignored(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(h) = &t.hv else { return };
+    if h.props.has_idle.is_none() {
+        return;
+    }
+    match &t.first_hcall {
+        None => r.hv(
+            Some(&h.path),
+            Severity::Warning,
+            "has-idle without hcall-instructions: Linux reads has-idle only on the node \
+             whose hcall-instructions it uses, so EV_IDLE stays off",
+        ),
+        Some(f) if f.path != h.path => r.hv(
+            Some(&h.path),
+            Severity::Warning,
+            format!(
+                "has-idle on /hypervisor is ignored: Linux takes hcall-instructions (and \
+                 has-idle) from {}, which comes first",
+                f.path
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// `bad-property-value`: Topaz's `guest-id`, `fsl,hv-version` and `guest-name` with the
+/// wrong size or type.
+fn bad_property_value(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(h) = &t.hv else { return };
+    let p = &h.props;
+    for (name, want, ok) in [
+        (prop::GUEST_ID, "one u32", p.guest_id.map(|v| v.len() == 4)),
+        (
+            prop::HV_VERSION,
+            "four u32",
+            p.hv_version.map(|v| v.len() == 16),
+        ),
+        (
+            prop::GUEST_NAME,
+            "a string",
+            p.guest_name
+                .map(|v| string_list(v).is_some_and(|l| l.len() == 1)),
+        ),
+    ] {
+        if ok == Some(false) {
+            r.hv(
+                Some(&h.path),
+                Severity::Warning,
+                format!("{name} should be {want} (ePAPR/Topaz binding)"),
+            );
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::boxed::Box;
+    use alloc::string::ToString;
+    use alloc::vec;
 
     type Props<'s, 'a> = &'s [(&'a str, &'a [u8])];
 
@@ -780,9 +1178,9 @@ mod tests {
     fn clean_kvm_pr_tree() {
         let r = hv(&[("compatible", KVM), ("hcall-instructions", KVM_PR)]);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
-        assert_eq!(r.sequence, Some("kvm-pr"));
-        assert_eq!(r.flavour, Some(Profile::Kvm));
-        assert!(r.linux.detects_kvm && r.linux.epapr_hypercalls && r.linux.magic_page);
+        assert_eq!(r.sequence, Some(KnownSequence::KvmPr));
+        assert_eq!(r.flavour.map(Flavours::name), Some("kvm"));
+        assert!(r.linux.detects_kvm() && r.linux.epapr_hypercalls() && r.linux.magic_page());
         assert!(!r.linux.ev_idle);
     }
 
@@ -799,7 +1197,7 @@ mod tests {
         let r = check_nodes(&tree(&[("/", &[])]));
         assert!(r.has(CheckId::NoHypervisorNode));
         assert_eq!(r.path, None);
-        assert!(!r.linux.detects_kvm && !r.linux.epapr_hypercalls);
+        assert!(!r.linux.detects_kvm() && !r.linux.epapr_hypercalls());
     }
 
     #[test]
@@ -809,9 +1207,9 @@ mod tests {
             let r = hv(&[("compatible", KVM), ("hcall-instructions", v)]);
             assert!(r.has(CheckId::HcallBadLength));
             assert_eq!(r.worst(), Some(Severity::Error));
-            assert!(r.linux.detects_kvm);
-            assert!(!r.linux.epapr_hypercalls);
-            assert!(!r.linux.magic_page);
+            assert!(r.linux.detects_kvm());
+            assert!(!r.linux.epapr_hypercalls());
+            assert!(!r.linux.magic_page());
             assert_eq!(r.hcall_instructions, None);
         }
     }
@@ -820,8 +1218,8 @@ mod tests {
     fn empty_hcall_enables_but_fails() {
         let r = hv(&[("compatible", KVM), ("hcall-instructions", &[])]);
         assert!(r.has(CheckId::HcallEmpty));
-        assert!(r.linux.epapr_hypercalls);
-        assert!(!r.linux.magic_page);
+        assert!(r.linux.epapr_hypercalls());
+        assert!(!r.linux.magic_page());
     }
 
     #[test]
@@ -836,7 +1234,7 @@ mod tests {
             .find(|f| f.id == CheckId::NoLinuxKvm)
             .unwrap();
         assert_eq!(f.severity, Severity::Warning);
-        assert!(!r.linux.detects_kvm && r.linux.epapr_hypercalls && !r.linux.magic_page);
+        assert!(!r.linux.detects_kvm() && r.linux.epapr_hypercalls() && !r.linux.magic_page());
         // Topaz: same finding, but informational.
         let r = hv(&[
             (
@@ -851,8 +1249,8 @@ mod tests {
             .find(|f| f.id == CheckId::NoLinuxKvm)
             .unwrap();
         assert_eq!(f.severity, Severity::Info);
-        assert_eq!(r.flavour, Some(Profile::Epapr));
-        assert_eq!(r.sequence, Some("epapr"));
+        assert_eq!(r.flavour.map(Flavours::name), Some("epapr"));
+        assert_eq!(r.sequence, Some(KnownSequence::Epapr));
     }
 
     #[test]
@@ -868,24 +1266,24 @@ mod tests {
         ]);
         let r = check_nodes(&nodes);
         assert!(r.has(CheckId::HcallElsewhere));
-        assert!(r.linux.epapr_hypercalls_why.contains("/soc"));
+        assert!(r.linux.hypercalls.to_string().contains("/soc"));
         // Linux patched sc 1 from /soc: no magic page although /hypervisor says kvm-pr.
-        assert!(!r.linux.magic_page);
+        assert!(!r.linux.magic_page());
     }
 
     #[test]
     fn legacy_spelling() {
         let r = hv(&[("compatible", KVM), ("hypercall-instructions", KVM_PR)]);
         assert!(r.has(CheckId::LegacyPropertyName));
-        assert_eq!(r.sequence, Some("kvm-pr"));
-        assert!(!r.linux.epapr_hypercalls);
+        assert_eq!(r.sequence, Some(KnownSequence::KvmPr));
+        assert!(!r.linux.epapr_hypercalls());
         let r = hv(&[
             ("compatible", KVM),
             ("hcall-instructions", KVM_PR),
             ("hypercall-instructions", KVM_PR),
         ]);
         assert!(r.has(CheckId::LegacyPropertyName));
-        assert!(r.linux.epapr_hypercalls);
+        assert!(r.linux.epapr_hypercalls());
     }
 
     #[test]
@@ -936,14 +1334,17 @@ mod tests {
         ]);
         assert!(r.has(CheckId::UnknownSequence));
         assert_eq!(r.sequence, None);
-        assert_eq!(r.hcall_instructions, Some(vec![0x4400_0002]));
+        assert_eq!(
+            r.hcall_instructions.map(|h| h.words().to_vec()),
+            Some(vec![0x4400_0002])
+        );
         let fallback: &[u8] = &[
             0x08, 0, 0, 0x48, 0x38, 0x60, 0xff, 0xff, 0x48, 0, 0, 0x08, 0xff, 0xff, 0x60, 0x38,
         ];
         let r = hv(&[("compatible", KVM), ("hcall-instructions", fallback)]);
         assert!(r.has(CheckId::AlwaysFailSequence));
-        assert_eq!(r.sequence, Some("qemu-fallback"));
-        assert!(r.linux.epapr_hypercalls && !r.linux.magic_page);
+        assert_eq!(r.sequence, Some(KnownSequence::QemuFallback));
+        assert!(r.linux.epapr_hypercalls() && !r.linux.magic_page());
     }
 
     #[test]
@@ -976,6 +1377,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "cli")]
     #[test]
     fn serialises_for_inspect() {
         let r = hv(&[
@@ -989,5 +1391,69 @@ mod tests {
         assert_eq!(j["findings"][0]["id"], "unknown-sequence");
         assert_eq!(j["findings"][0]["severity"], "info");
         assert_eq!(j["linux"]["detects_kvm"], true);
+    }
+
+    #[test]
+    fn reasons_read_as_before() {
+        let r = hv(&[("compatible", KVM), ("hcall-instructions", KVM_PR)]);
+        assert_eq!(
+            r.linux.kvm.to_string(),
+            "/hypervisor is compatible with \"linux,kvm\" (check_kvm_guest)"
+        );
+        assert_eq!(
+            r.linux.hypercalls,
+            HypercallsReason::Patched {
+                path: "/hypervisor".to_string()
+            }
+        );
+        assert_eq!(r.linux.magic, MagicPageReason::KvmPr);
+        let r = hv(&[
+            ("compatible", KVM),
+            ("hcall-instructions", &[0x44, 0, 0, 0x22]),
+        ]);
+        assert_eq!(
+            r.linux.magic.to_string(),
+            "the epapr sequence (sc 1) reaches BookE-HV KVM, whose KVM_HC_FEATURES answer \
+             has no magic-page bit"
+        );
+        let r = check_nodes(&tree(&[("/", &[])]));
+        assert_eq!(r.linux.kvm, KvmReason::NoNode);
+        assert_eq!(r.linux.hypercalls, HypercallsReason::NoInstructions);
+        assert_eq!(r.linux.magic, MagicPageReason::NoKvm);
+    }
+
+    /// Most severe first; among equals, other nodes (blob order) before /hypervisor.
+    #[test]
+    fn findings_keep_their_order() {
+        let w: &[u8] = &[0x44, 0, 0, 0x22];
+        let r = check_nodes(&tree(&[
+            ("/", &[]),
+            (
+                "/hypervisor",
+                &[
+                    ("compatible", b"vendor,hv\0"),
+                    ("hypercall-instructions", KVM_PR),
+                    ("has-idle", &[1]),
+                ],
+            ),
+            ("/b", &[("hypercall-instructions", w)]),
+            ("/c", &[("hcall-instructions", w)]),
+        ]));
+        let got: Vec<(&str, Option<&str>)> = r
+            .findings
+            .iter()
+            .map(|f| (f.id.id(), f.path.as_deref()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("legacy-property-name", Some("/b")),
+                ("hcall-elsewhere", Some("/c")),
+                ("no-linux-kvm", Some("/hypervisor")),
+                ("legacy-property-name", Some("/hypervisor")),
+                ("has-idle-value", Some("/hypervisor")),
+                ("has-idle-ignored", Some("/hypervisor")),
+            ]
+        );
     }
 }

@@ -1,29 +1,49 @@
 //! The `/hypervisor` node: how a PowerPC guest learns it runs under KVM or an ePAPR
 //! hypervisor, and which instructions make a hypercall.
 //!
-//! Producers (kvm-ppc-pv.md §2.1): QEMU's ppce500 and pseries machines write
-//! `compatible = "linux,kvm"`, a 16-byte `hcall-instructions` and, on e500 when KVM
-//! reports `KVM_PPC_PVINFO_FLAGS_EV_IDLE`, an empty `has-idle`
-//! (`qemu/qemu: hw/ppc/e500.c (ppce500_load_device_tree)`,
-//! `hw/ppc/spapr.c (spapr_dt_hypervisor)`). NXP's Topaz writes
-//! `"fsl,embedded-hypervisor-v1.3", "epapr,hypervisor-1"`, a single `sc 1`, `guest-id`,
-//! `guest-name`, `fsl,hv-version` and, on the root, `epapr-version`
-//! (`nxp-qoriq-yocto-sdk/hypervisor: src/guest.c`). Consumers are Linux's
-//! `early_init_dt_scan_epapr()` and `check_kvm_guest()` (§2.2); [`crate::dt::checks`]
-//! says what they would do with a given tree.
+//! Producers. QEMU's ppce500 and pseries machines write `compatible = "linux,kvm"`, the
+//! 16 bytes `KVM_PPC_GET_PVINFO` returned as `hcall-instructions` and, on e500 when KVM
+//! reports `KVM_PPC_PVINFO_FLAGS_EV_IDLE`, an empty `has-idle` (`qemu/qemu:
+//! hw/ppc/e500.c (ppce500_load_device_tree)`, `hw/ppc/spapr.c (spapr_dt_hypervisor)`).
+//! NXP's Topaz hypervisor writes `"fsl,embedded-hypervisor-v1.3", "epapr,hypervisor-1"`,
+//! a single `sc 1`, `guest-id`, `guest-name`, `fsl,hv-version` and, on the root,
+//! `epapr-version` (`nxp-qoriq-yocto-sdk/hypervisor: src/guest.c`).
 //!
-//! Project decisions applied here (kvm-ppc-pv.md "Decisions"): D1 always write
-//! `hcall-instructions`, read `hypercall-instructions` only as an alias; D2 a length that
-//! is not a multiple of 4 or exceeds 16 bytes is a typed error, zero bytes reads as "no
-//! instructions" but is never written; D4 KVM and ePAPR are independent profile flags;
-//! D5 `has-idle` is written empty and only its presence counts; D17 `guest-id` is an
-//! opaque u32 and `epapr-version` an opaque string.
+//! Consumers. Linux detects KVM from `/hypervisor`'s `compatible` (`torvalds/linux:
+//! arch/powerpc/kernel/firmware.c (check_kvm_guest)`) and patches its hypercall stub from
+//! the first node with `hcall-instructions` (`arch/powerpc/kernel/epapr_paravirt.c
+//! (early_init_dt_scan_epapr)`); [`crate::dt::checks`] says what it would do with a tree.
+//!
+//! How this model reads and writes the node, and why:
+//! - Property name. Every producer and consumer above uses `hcall-instructions`; only
+//!   `Documentation/virt/kvm/ppc-pv.rst` spells it `hypercall-instructions`, and no code
+//!   reads that. So ppcpv always writes `hcall-instructions` and reads the documented
+//!   spelling only as a fallback alias, so trees written from the documentation can still
+//!   be examined.
+//! - Length. `early_init_dt_scan_epapr` rejects a value whose length is not a multiple
+//!   of 4 or exceeds 16 bytes, so reading such a value is a typed error. A zero-length
+//!   value passes Linux's test but patches nothing, so the guest's stub keeps returning -1
+//!   for every hypercall: it reads as "no instructions", and the writer refuses it.
+//! - Profiles. `"linux,kvm"` (KVM) and `"epapr,hypervisor-1"` or `fsl,hv-version` (an
+//!   ePAPR hypervisor, as `drivers/virt/fsl_hypervisor.c` recognises Topaz) are tested
+//!   independently: a node may declare both, one or neither ([`Flavours`]).
+//! - `has-idle`. Linux only asks whether it exists (`of_get_flat_dt_prop(node,
+//!   "has-idle", NULL)`), so it is written empty and read by presence.
+//! - Topaz values. `guest-id` is kept as the u32 Topaz writes and `epapr-version` as
+//!   its string; no guest code gives either a meaning ppcpv could check.
+//!
+//! The node can be written into ppcpv's [`FdtBuilder`] or straight into a VMM's own
+//! [`vm_fdt::FdtWriter`] ([`HypervisorNode::write`], [`TreeWriter`]); both take their
+//! properties from [`HypervisorNode::properties`], so the two cannot drift apart.
 
-use crate::fdt::writer::{FdtBuilder, Padding, WriteError};
+use crate::endian::be;
+use crate::fdt::writer::{FdtBuilder, NodeToken, Padding, WriteError};
 use crate::insn::seq::KnownSequence;
-use serde::Serialize;
-use std::fmt;
-use std::str::FromStr;
+use alloc::borrow::{Cow, ToOwned};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
 use thiserror::Error;
 
 /// Name of the node under the root.
@@ -32,21 +52,24 @@ pub const NODE_NAME: &str = "hypervisor";
 /// (check_kvm_guest)`).
 pub const NODE_PATH: &str = "/hypervisor";
 
-/// `compatible` entry that makes Linux detect KVM (kvm-ppc-pv.md §2.2).
+/// `compatible` entry that makes Linux detect KVM (`check_kvm_guest` tests
+/// `of_device_is_compatible(hyper_node, "linux,kvm")`).
 pub const COMPAT_KVM: &str = "linux,kvm";
-/// `compatible` entry of an ePAPR hypervisor; only Topaz writes it (kvm-ppc-pv.md §9).
+/// `compatible` entry of an ePAPR hypervisor; of the known producers only Topaz writes it
+/// (`nxp-qoriq-yocto-sdk/hypervisor: src/guest.c`).
 pub const COMPAT_EPAPR: &str = "epapr,hypervisor-1";
-/// Topaz v1.3's own `compatible` entry (`"fsl,embedded-hypervisor-v%d.%d"`, Makefile
-/// `VERSION=1`, `SUBVERSION=3`; kvm-ppc-pv.md §2.1).
+/// Topaz v1.3's own `compatible` entry: `guest.c` formats
+/// `"fsl,embedded-hypervisor-v%d.%d"` with the Makefile's `VERSION=1`, `SUBVERSION=3`.
 pub const COMPAT_TOPAZ_V1_3: &str = "fsl,embedded-hypervisor-v1.3";
 
-/// Property names of the node (and the root's `epapr-version`), kvm-ppc-pv.md §2.3.
+/// Property names of the node (and the root's `epapr-version`).
 pub mod prop {
     /// String list.
     pub const COMPATIBLE: &str = "compatible";
     /// 1–4 big-endian instruction words; the name every implementation uses.
     pub const HCALL_INSTRUCTIONS: &str = "hcall-instructions";
-    /// The spelling of `Documentation/virt/kvm/ppc-pv.rst`, read by no code (D1).
+    /// The spelling of `Documentation/virt/kvm/ppc-pv.rst`, read by no code; ppcpv
+    /// accepts it on input only, when `hcall-instructions` is absent.
     pub const HYPERCALL_INSTRUCTIONS: &str = "hypercall-instructions";
     /// Empty presence flag: the guest may use `EV_IDLE`.
     pub const HAS_IDLE: &str = "has-idle";
@@ -63,8 +86,10 @@ pub mod prop {
 
 /// A problem with an `hcall-instructions` value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum HcallError {
-    /// No words: the generator never writes an empty property (D2).
+    /// No words: the writer never produces an empty property, because Linux would enable
+    /// paravirtualization with a stub that fails every hypercall.
     #[error("hcall-instructions needs 1 to 4 instruction words, got none")]
     Empty,
     /// More than four words.
@@ -87,8 +112,8 @@ pub enum HcallError {
 /// The `hcall-instructions` value: 0–4 instruction words, big-endian in the blob.
 ///
 /// [`HcallInstructions::new`] and the text parser require 1–4 words; reading a blob
-/// also accepts zero bytes (D2), which [`HcallInstructions::is_empty`] reports and the
-/// writer refuses.
+/// also accepts zero bytes (Linux does too, and then patches nothing), which
+/// [`HcallInstructions::is_empty`] reports and the writer refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct HcallInstructions {
     words: [u32; 4],
@@ -96,7 +121,9 @@ pub struct HcallInstructions {
 }
 
 impl HcallInstructions {
-    /// Most words Linux copies into its hypercall stub (kvm-ppc-pv.md §4.4).
+    /// Most words Linux copies into its hypercall stub (the `len > 4 * 4` test of
+    /// `early_init_dt_scan_epapr`; the stub `epapr_hypercall_start` in
+    /// `arch/powerpc/kernel/epapr_hcalls.S` has four patchable slots).
     pub const MAX_WORDS: usize = 4;
 
     /// 1–4 words.
@@ -134,22 +161,26 @@ impl HcallInstructions {
     }
 
     /// Decodes a property value: big-endian words, a byte length that is a multiple of
-    /// 4 and at most 16; zero bytes give an empty value (D2).
+    /// 4 and at most 16, as Linux requires; zero bytes give an empty value.
     ///
     /// # Errors
     /// [`HcallError::BadLength`] for any other length.
     pub fn from_be_bytes(bytes: &[u8]) -> Result<Self, HcallError> {
-        if !bytes.len().is_multiple_of(4) || bytes.len() > 16 {
+        if bytes.len() > 4 * Self::MAX_WORDS {
             return Err(HcallError::BadLength(bytes.len()));
         }
-        let words: Vec<u32> = be_words(bytes).collect();
+        let words = be::cells(bytes).ok_or(HcallError::BadLength(bytes.len()))?;
         Self::up_to_four(&words)
     }
 
     /// The property value: each word big-endian.
     #[must_use]
     pub fn to_be_bytes(&self) -> Vec<u8> {
-        self.words().iter().flat_map(|w| w.to_be_bytes()).collect()
+        let mut out = Vec::with_capacity(4 * self.len);
+        for &w in self.words() {
+            be::push_u32(&mut out, w);
+        }
+        out
     }
 
     /// The words.
@@ -211,15 +242,19 @@ impl fmt::Display for HcallInstructions {
     }
 }
 
-impl Serialize for HcallInstructions {
+#[cfg(feature = "serde")]
+impl serde::Serialize for HcallInstructions {
+    /// The words, as an array of numbers.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         self.words().serialize(s)
     }
 }
 
-/// The two styles of node ppcpv writes (and D4's two profiles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// The two styles of node ppcpv writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+#[non_exhaustive]
 pub enum Flavour {
     /// QEMU/KVM style: `"linux,kvm"`, four words, optional `has-idle`.
     Kvm,
@@ -228,6 +263,9 @@ pub enum Flavour {
 }
 
 impl Flavour {
+    /// Every flavour.
+    pub const ALL: [Flavour; 2] = [Flavour::Kvm, Flavour::Epapr];
+
     /// `"kvm"` or `"epapr"`.
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -244,8 +282,104 @@ impl fmt::Display for Flavour {
     }
 }
 
+/// The flavours a node declares. KVM and ePAPR are separate questions with separate
+/// consumers (Linux's `check_kvm_guest` looks for `"linux,kvm"`; the Freescale hypervisor
+/// driver for `fsl,hv-version`), so a node may declare both, one or neither.
+///
+/// ```
+/// use ppcpv::dt::hypervisor::{Flavour, Flavours, HypervisorNode};
+///
+/// let f = HypervisorNode::preset(Flavour::Epapr).flavours();
+/// assert!(f.contains(Flavour::Epapr) && !f.contains(Flavour::Kvm));
+/// assert_eq!(f.with(Flavour::Kvm).to_string(), "kvm+epapr");
+/// assert_eq!(Flavours::NONE.to_string(), "unknown");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flavours {
+    kvm: bool,
+    epapr: bool,
+}
+
+impl Flavours {
+    /// Neither flavour.
+    pub const NONE: Flavours = Flavours {
+        kvm: false,
+        epapr: false,
+    };
+
+    /// What a node with this `compatible` list declares: KVM when an entry is
+    /// `"linux,kvm"`, ePAPR when an entry is `"epapr,hypervisor-1"` or `has_hv_version`
+    /// (the node has `fsl,hv-version`). Entries compare case-insensitively, as Linux's
+    /// `of_compat_cmp` (`strcasecmp`, `torvalds/linux: include/linux/of.h`) does.
+    #[must_use]
+    pub fn declared<S: AsRef<str>>(compatible: &[S], has_hv_version: bool) -> Self {
+        let has = |want: &str| {
+            compatible
+                .iter()
+                .any(|c| c.as_ref().eq_ignore_ascii_case(want))
+        };
+        Flavours {
+            kvm: has(COMPAT_KVM),
+            epapr: has_hv_version || has(COMPAT_EPAPR),
+        }
+    }
+
+    /// This set plus `flavour`.
+    #[must_use]
+    pub const fn with(self, flavour: Flavour) -> Self {
+        match flavour {
+            Flavour::Kvm => Flavours { kvm: true, ..self },
+            Flavour::Epapr => Flavours {
+                epapr: true,
+                ..self
+            },
+        }
+    }
+
+    /// True when `flavour` is declared.
+    #[must_use]
+    pub const fn contains(self, flavour: Flavour) -> bool {
+        match flavour {
+            Flavour::Kvm => self.kvm,
+            Flavour::Epapr => self.epapr,
+        }
+    }
+
+    /// True when neither flavour is declared.
+    #[must_use]
+    pub const fn is_empty(self) -> bool {
+        !self.kvm && !self.epapr
+    }
+
+    /// `kvm`, `epapr`, `kvm+epapr` or `unknown`.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match (self.kvm, self.epapr) {
+            (true, true) => "kvm+epapr",
+            (true, false) => "kvm",
+            (false, true) => "epapr",
+            (false, false) => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Flavours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for Flavours {
+    /// The name: `"kvm"`, `"epapr"`, `"kvm+epapr"` or `"unknown"`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 /// A problem reading a `/hypervisor` node.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum ReadError {
     /// `hcall-instructions` (or its legacy alias) has a length Linux rejects.
     #[error("{name}: {source}")]
@@ -270,20 +404,98 @@ pub enum ReadError {
 }
 
 /// A problem writing a `/hypervisor` node.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// An empty `compatible` list, or an empty entry in it.
     #[error("compatible entries must be non-empty strings")]
     EmptyCompatible,
-    /// `hcall-instructions` with no words (D2).
+    /// `hcall-instructions` with no words.
     #[error(transparent)]
     Hcall(#[from] HcallError),
-    /// The tree writer refused something.
+    /// A string value (a `compatible` entry, `guest-name`, `epapr-version`) holds a NUL
+    /// byte, which would split it in two.
+    #[error("{0} must not contain a NUL byte")]
+    NulInString(&'static str),
+    /// Two properties of the node would have the same name (an extra property repeating
+    /// a modelled one, or two extras).
+    #[error("property {0} would be written twice")]
+    DuplicateProperty(String),
+    /// ppcpv's tree writer refused something.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// The caller's `vm_fdt::FdtWriter` refused something (a property name longer than
+    /// its 31 characters, a node that is not open, ...).
+    #[error("vm-fdt: {0}")]
+    VmFdt(vm_fdt::Error),
 }
 
+impl From<vm_fdt::Error> for NodeError {
+    fn from(e: vm_fdt::Error) -> Self {
+        NodeError::VmFdt(e)
+    }
+}
+
+/// A device-tree writer a [`HypervisorNode`] can be written into: ppcpv's [`FdtBuilder`],
+/// or the [`vm_fdt::FdtWriter`] a VMM already builds its board with.
+///
+/// The trait is sealed: its methods are private, so it can gain writers later without
+/// breaking anyone.
+pub trait TreeWriter: sealed::Sink {}
+
+impl TreeWriter for FdtBuilder {}
+impl TreeWriter for vm_fdt::FdtWriter {}
+
+mod sealed {
+    use super::NodeError;
+
+    /// The three calls writing a node takes.
+    pub trait Sink {
+        /// The open-node token.
+        type Open;
+        /// Opens a child of the current node.
+        fn open(&mut self, name: &str) -> Result<Self::Open, NodeError>;
+        /// Adds a property to the open node.
+        fn prop(&mut self, name: &str, value: &[u8]) -> Result<(), NodeError>;
+        /// Closes the node.
+        fn close(&mut self, node: Self::Open) -> Result<(), NodeError>;
+    }
+
+    impl Sink for crate::fdt::writer::FdtBuilder {
+        type Open = super::NodeToken;
+        fn open(&mut self, name: &str) -> Result<Self::Open, NodeError> {
+            Ok(self.begin_node(name)?)
+        }
+        fn prop(&mut self, name: &str, value: &[u8]) -> Result<(), NodeError> {
+            Ok(self.property(name, value)?)
+        }
+        fn close(&mut self, node: Self::Open) -> Result<(), NodeError> {
+            Ok(self.end_node(node)?)
+        }
+    }
+
+    impl Sink for vm_fdt::FdtWriter {
+        type Open = vm_fdt::FdtWriterNode;
+        fn open(&mut self, name: &str) -> Result<Self::Open, NodeError> {
+            Ok(self.begin_node(name)?)
+        }
+        fn prop(&mut self, name: &str, value: &[u8]) -> Result<(), NodeError> {
+            Ok(self.property(name, value)?)
+        }
+        fn close(&mut self, node: Self::Open) -> Result<(), NodeError> {
+            Ok(self.end_node(node)?)
+        }
+    }
+}
+
+/// One property as the node writes it: its name and its encoded value.
+pub type NodeProperty<'a> = (&'a str, Cow<'a, [u8]>);
+
 /// The `/hypervisor` node as data: what ppcpv writes and what it reads back.
+///
+/// Build one with [`HypervisorNode::preset`], [`HypervisorNode::new`],
+/// [`crate::dt::pvinfo::KvmPpcPvinfo::to_node`] or by reading a tree, then change fields
+/// or chain the `with_*` methods.
 ///
 /// ```
 /// use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
@@ -291,9 +503,9 @@ pub enum NodeError {
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// // A BookE-HV KVM host: sc 1 and three nops, EV_IDLE available.
-/// let mut node = HypervisorNode::preset(Flavour::Kvm);
-/// node.hcall = Some("booke-hv".parse::<HcallInstructions>()?);
-/// node.has_idle = true;
+/// let node = HypervisorNode::preset(Flavour::Kvm)
+///     .with_hcall("booke-hv".parse::<HcallInstructions>()?)
+///     .with_has_idle(true);
 ///
 /// // Inside a tree under construction (what a guest generator does)...
 /// let mut w = FdtBuilder::new()?;
@@ -303,22 +515,32 @@ pub enum NodeError {
 /// w.end_node(root)?;
 /// let blob = w.finish(&Padding::NONE)?;
 ///
+/// // ...or into a VMM's own vm-fdt writer, the same way...
+/// let mut vm = vm_fdt::FdtWriter::new()?;
+/// let root = vm.begin_node("")?;
+/// node.write(&mut vm)?;
+/// vm.end_node(root)?;
+/// assert_eq!(vm.finish()?, blob);
+///
 /// // ...or as a minimal tree on its own.
 /// let minimal = node.to_minimal_dtb(&Padding::NONE)?; // adds #address-cells, #size-cells
 /// assert_eq!(minimal.len(), blob.len() + 59);
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct HypervisorNode {
     /// `compatible`, in order.
     pub compatible: Vec<String>,
     /// `hcall-instructions`; `None` when absent (QEMU pseries omits it when KVM cannot
-    /// supply real instructions, kvm-ppc-pv.md §2.1).
+    /// supply real instructions: `spapr_dt_hypervisor` writes it only when
+    /// `kvmppc_get_hypercall` succeeds).
     pub hcall: Option<HcallInstructions>,
     /// `has-idle` present.
     pub has_idle: bool,
-    /// Topaz `guest-id` (opaque u32, D17).
+    /// Topaz `guest-id`, kept as the u32 Topaz writes.
     pub guest_id: Option<u32>,
     /// Topaz `guest-name`.
     pub guest_name: Option<String>,
@@ -328,29 +550,46 @@ pub struct HypervisorNode {
     /// [`HypervisorNode::write_root_properties`].
     pub epapr_version: Option<String>,
     /// Every other property of the node, untouched and in blob order.
-    #[serde(skip)]
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub extra: Vec<(String, Vec<u8>)>,
 }
 
 impl HypervisorNode {
+    /// A node with this `compatible` list and nothing else.
+    #[must_use]
+    pub fn new<I, S>(compatible: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        HypervisorNode {
+            compatible: compatible.into_iter().map(Into::into).collect(),
+            ..HypervisorNode::default()
+        }
+    }
+
     /// The preset of a flavour.
     ///
-    /// `kvm`: `"linux,kvm"` and the `kvm-pr` sequence (Book3S PR and e500v2 hosts; QEMU
-    /// copies whatever `KVM_PPC_GET_PVINFO` returns, kvm-ppc-pv.md §12 A/B), no `has-idle`.
-    /// `epapr`: Topaz v1.3 as in kvm-ppc-pv.md §12 D: `"fsl,embedded-hypervisor-v1.3",
-    /// "epapr,hypervisor-1"`, `sc 1`, `guest-id = <1>`, `guest-name = "part1"`,
-    /// `fsl,hv-version = <1 3 1 1>` (HV 1.3, `FH_API_VERSION` 1 as in the Linux
-    /// header, compat 1 as Topaz configurations show), root `epapr-version = "ePAPR-1.0"`.
+    /// `kvm`: `"linux,kvm"` and the `kvm-pr` sequence, no `has-idle`. `kvm-pr` is what
+    /// `KVM_PPC_GET_PVINFO` answers on Book3S PR and e500v2 hosts (`torvalds/linux:
+    /// arch/powerpc/kvm/powerpc.c (kvm_vm_ioctl_get_pvinfo)`), and QEMU copies that answer
+    /// unchanged (`qemu/qemu: target/ppc/kvm.c (kvmppc_get_hypercall)`).
+    ///
+    /// `epapr`: what Topaz v1.3 writes for a partition (`nxp-qoriq-yocto-sdk/hypervisor:
+    /// src/guest.c`): `"fsl,embedded-hypervisor-v1.3", "epapr,hypervisor-1"`, `sc 1`,
+    /// `guest-id = <1>`, `guest-name = "part1"`, `fsl,hv-version = <1 3 1 1>` (HV 1.3,
+    /// `FH_API_VERSION` 1 as in Linux's `arch/powerpc/include/asm/fsl_hcalls.h`, compat 1
+    /// as Topaz configurations show), root `epapr-version = "ePAPR-1.0"`.
     #[must_use]
     pub fn preset(flavour: Flavour) -> Self {
         match flavour {
             Flavour::Kvm => HypervisorNode {
-                compatible: vec![COMPAT_KVM.to_owned()],
+                compatible: alloc::vec![COMPAT_KVM.to_owned()],
                 hcall: Some(HcallInstructions::from_sequence(KnownSequence::KvmPr)),
                 ..HypervisorNode::default()
             },
             Flavour::Epapr => HypervisorNode {
-                compatible: vec![COMPAT_TOPAZ_V1_3.to_owned(), COMPAT_EPAPR.to_owned()],
+                compatible: alloc::vec![COMPAT_TOPAZ_V1_3.to_owned(), COMPAT_EPAPR.to_owned()],
                 hcall: Some(HcallInstructions::from_sequence(KnownSequence::Epapr)),
                 has_idle: false,
                 guest_id: Some(1),
@@ -362,79 +601,162 @@ impl HypervisorNode {
         }
     }
 
-    /// D4: `compatible` contains `"linux,kvm"` (Linux compares case-insensitively,
-    /// `of_compat_cmp` = `strcasecmp` in `torvalds/linux: include/linux/of.h`).
+    /// This node with `hcall-instructions` set to `hcall`.
+    #[must_use]
+    pub fn with_hcall(mut self, hcall: HcallInstructions) -> Self {
+        self.hcall = Some(hcall);
+        self
+    }
+
+    /// This node with `has-idle` present or not.
+    #[must_use]
+    pub fn with_has_idle(mut self, has_idle: bool) -> Self {
+        self.has_idle = has_idle;
+        self
+    }
+
+    /// This node with a Topaz `guest-id`.
+    #[must_use]
+    pub fn with_guest_id(mut self, id: u32) -> Self {
+        self.guest_id = Some(id);
+        self
+    }
+
+    /// This node with a Topaz `guest-name`.
+    #[must_use]
+    pub fn with_guest_name(mut self, name: impl Into<String>) -> Self {
+        self.guest_name = Some(name.into());
+        self
+    }
+
+    /// This node with a Topaz `fsl,hv-version`.
+    #[must_use]
+    pub fn with_hv_version(mut self, version: [u32; 4]) -> Self {
+        self.hv_version = Some(version);
+        self
+    }
+
+    /// This node with the root's `epapr-version`.
+    #[must_use]
+    pub fn with_epapr_version(mut self, version: impl Into<String>) -> Self {
+        self.epapr_version = Some(version.into());
+        self
+    }
+
+    /// This node with one more property, written after the modelled ones.
+    #[must_use]
+    pub fn with_extra(mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) -> Self {
+        self.extra.push((name.into(), value.into()));
+        self
+    }
+
+    /// The flavours the node declares ([`Flavours::declared`]).
+    #[must_use]
+    pub fn flavours(&self) -> Flavours {
+        Flavours::declared(&self.compatible, self.hv_version.is_some())
+    }
+
+    /// `compatible` contains `"linux,kvm"`: Linux detects KVM.
     #[must_use]
     pub fn is_kvm(&self) -> bool {
-        self.compatible
-            .iter()
-            .any(|c| c.eq_ignore_ascii_case(COMPAT_KVM))
+        self.flavours().contains(Flavour::Kvm)
     }
 
-    /// D4: `compatible` contains `"epapr,hypervisor-1"`, or `fsl,hv-version` is present.
+    /// `compatible` contains `"epapr,hypervisor-1"`, or `fsl,hv-version` is present.
     #[must_use]
     pub fn is_epapr(&self) -> bool {
-        self.hv_version.is_some()
-            || self
-                .compatible
-                .iter()
-                .any(|c| c.eq_ignore_ascii_case(COMPAT_EPAPR))
+        self.flavours().contains(Flavour::Epapr)
     }
 
-    fn validate(&self) -> Result<(), NodeError> {
+    /// The node's properties in the order they are written: `compatible`,
+    /// `hcall-instructions`, `has-idle` (QEMU's order), `guest-id`, `guest-name`,
+    /// `fsl,hv-version`, then the extra properties. Every writer takes them from here.
+    ///
+    /// # Errors
+    /// [`NodeError::EmptyCompatible`], [`NodeError::Hcall`] for zero words,
+    /// [`NodeError::NulInString`], [`NodeError::DuplicateProperty`].
+    pub fn properties(&self) -> Result<Vec<NodeProperty<'_>>, NodeError> {
         if self.compatible.is_empty() || self.compatible.iter().any(String::is_empty) {
             return Err(NodeError::EmptyCompatible);
         }
-        if self.hcall.is_some_and(|h| h.is_empty()) {
-            return Err(NodeError::Hcall(HcallError::Empty));
+        if self.compatible.iter().any(|c| c.contains('\0')) {
+            return Err(NodeError::NulInString(prop::COMPATIBLE));
         }
-        Ok(())
+        let mut out: Vec<NodeProperty<'_>> = Vec::new();
+        let mut compatible = Vec::new();
+        for c in &self.compatible {
+            compatible.extend_from_slice(c.as_bytes());
+            compatible.push(0);
+        }
+        out.push((prop::COMPATIBLE, Cow::Owned(compatible)));
+        if let Some(h) = &self.hcall {
+            if h.is_empty() {
+                return Err(NodeError::Hcall(HcallError::Empty));
+            }
+            out.push((prop::HCALL_INSTRUCTIONS, Cow::Owned(h.to_be_bytes())));
+        }
+        if self.has_idle {
+            out.push((prop::HAS_IDLE, Cow::Borrowed(&[])));
+        }
+        if let Some(id) = self.guest_id {
+            let mut v = Vec::with_capacity(4);
+            be::push_u32(&mut v, id);
+            out.push((prop::GUEST_ID, Cow::Owned(v)));
+        }
+        if let Some(name) = &self.guest_name {
+            out.push((
+                prop::GUEST_NAME,
+                Cow::Owned(string_value(prop::GUEST_NAME, name)?),
+            ));
+        }
+        if let Some(version) = &self.hv_version {
+            let mut v = Vec::with_capacity(16);
+            for &x in version {
+                be::push_u32(&mut v, x);
+            }
+            out.push((prop::HV_VERSION, Cow::Owned(v)));
+        }
+        for (name, value) in &self.extra {
+            out.push((name.as_str(), Cow::Borrowed(value.as_slice())));
+        }
+        for (i, (name, _)) in out.iter().enumerate() {
+            if out.iter().take(i).any(|(n, _)| n == name) {
+                return Err(NodeError::DuplicateProperty((*name).to_owned()));
+            }
+        }
+        Ok(out)
     }
 
-    /// Writes the root's properties that belong to this model (`epapr-version`). Call
-    /// it while the root is open, before any child node.
+    /// Writes the root's properties that belong to this model (`epapr-version`) into
+    /// `w`, ppcpv's [`FdtBuilder`] or a [`vm_fdt::FdtWriter`]. Call it while the root is
+    /// open, before any child node.
     ///
     /// # Errors
-    /// What the writer refuses (a duplicate property, a property after a child).
-    pub fn write_root_properties(&self, w: &mut FdtBuilder) -> Result<(), NodeError> {
+    /// [`NodeError::NulInString`], and what the writer refuses (a duplicate property, a
+    /// property after a child).
+    pub fn write_root_properties<W: TreeWriter>(&self, w: &mut W) -> Result<(), NodeError> {
         if let Some(v) = &self.epapr_version {
-            w.property_string(prop::EPAPR_VERSION, v)?;
+            w.prop(prop::EPAPR_VERSION, &string_value(prop::EPAPR_VERSION, v)?)?;
         }
         Ok(())
     }
 
     /// Writes the `hypervisor` node as a child of the node currently open in `w`
-    /// (normally the root). Properties come in this order: `compatible`,
-    /// `hcall-instructions`, `has-idle` (QEMU's order), `guest-id`, `guest-name`,
-    /// `fsl,hv-version`, then the extra properties.
+    /// (normally the root): ppcpv's [`FdtBuilder`], or the [`vm_fdt::FdtWriter`] a VMM
+    /// builds its board with (`begin_node("hypervisor")`, the properties, `end_node`, as
+    /// QEMU's `ppce500_load_device_tree` does with its own writer). The properties are
+    /// those of [`HypervisorNode::properties`], in that order.
     ///
     /// # Errors
-    /// [`NodeError::EmptyCompatible`], [`NodeError::Hcall`] for zero words (D2), and
-    /// whatever the writer refuses (an extra property repeating a modelled one, ...).
-    pub fn write(&self, w: &mut FdtBuilder) -> Result<(), NodeError> {
-        self.validate()?;
-        let node = w.begin_node(NODE_NAME)?;
-        w.property_string_list(prop::COMPATIBLE, &self.compatible)?;
-        if let Some(h) = &self.hcall {
-            w.property(prop::HCALL_INSTRUCTIONS, &h.to_be_bytes())?;
+    /// As [`HypervisorNode::properties`], and whatever the writer refuses:
+    /// [`NodeError::Write`] from an [`FdtBuilder`], [`NodeError::VmFdt`] from vm-fdt.
+    pub fn write<W: TreeWriter>(&self, w: &mut W) -> Result<(), NodeError> {
+        let props = self.properties()?;
+        let node = w.open(NODE_NAME)?;
+        for (name, value) in &props {
+            w.prop(name, value)?;
         }
-        if self.has_idle {
-            w.property_null(prop::HAS_IDLE)?;
-        }
-        if let Some(id) = self.guest_id {
-            w.property_u32(prop::GUEST_ID, id)?;
-        }
-        if let Some(name) = &self.guest_name {
-            w.property_string(prop::GUEST_NAME, name)?;
-        }
-        if let Some(v) = &self.hv_version {
-            w.property_array_u32(prop::HV_VERSION, v)?;
-        }
-        for (name, value) in &self.extra {
-            w.property(name, value)?;
-        }
-        w.end_node(node)?;
-        Ok(())
+        w.close(node)
     }
 
     /// A minimal DTB holding the root and this node. The root gets
@@ -444,7 +766,6 @@ impl HypervisorNode {
     /// # Errors
     /// As [`HypervisorNode::write`], plus a bad `padding`.
     pub fn to_minimal_dtb(&self, padding: &Padding) -> Result<Vec<u8>, NodeError> {
-        self.validate()?;
         let mut w = FdtBuilder::new()?;
         let root = w.begin_node("")?;
         w.property_u32("#address-cells", 2)?;
@@ -456,11 +777,13 @@ impl HypervisorNode {
     }
 
     /// Reads the node from its properties (name, value) in blob order, strictly: a bad
-    /// `hcall-instructions` length or a mistyped property is an error. `hcall-instructions`
-    /// wins over the legacy `hypercall-instructions`, which is used only when the former
-    /// is absent (D1); `has-idle` counts by presence (D5). Unknown properties, and the
-    /// legacy spelling when both exist, go to `extra`. Root `epapr-version` is not a
-    /// property of this node; set it separately.
+    /// `hcall-instructions` length or a mistyped property is an error.
+    /// `hcall-instructions` wins over the documented spelling `hypercall-instructions`,
+    /// which is used only when the former is absent (Linux reads only the former; the
+    /// alias lets trees written from `ppc-pv.rst` be examined). `has-idle` counts by
+    /// presence, as in Linux. Unknown properties, and the documented spelling when both
+    /// exist, go to `extra`. Root `epapr-version` is not a property of this node; set it
+    /// separately.
     ///
     /// # Errors
     /// [`ReadError`] naming the property.
@@ -470,55 +793,49 @@ impl HypervisorNode {
     {
         let props: Vec<(&str, &[u8])> = props.into_iter().collect();
         let has_main = props.iter().any(|(n, _)| *n == prop::HCALL_INSTRUCTIONS);
+        let hcall = |name: &'static str, value: &[u8]| {
+            HcallInstructions::from_be_bytes(value)
+                .map_err(|source| ReadError::Hcall { name, source })
+        };
         let mut node = HypervisorNode::default();
         for (name, value) in props {
+            let bad = |name: &'static str, expected: &'static str| ReadError::BadValue {
+                name,
+                expected,
+                len: value.len(),
+            };
             match name {
                 prop::COMPATIBLE => {
-                    node.compatible = string_list(value).ok_or(ReadError::BadValue {
-                        name: prop::COMPATIBLE,
-                        expected: "a list of NUL-terminated strings",
-                        len: value.len(),
-                    })?;
+                    node.compatible = string_list(value)
+                        .ok_or(bad(prop::COMPATIBLE, "a list of NUL-terminated strings"))?;
                 }
                 prop::HCALL_INSTRUCTIONS => {
-                    node.hcall =
-                        Some(HcallInstructions::from_be_bytes(value).map_err(|source| {
-                            ReadError::Hcall {
-                                name: prop::HCALL_INSTRUCTIONS,
-                                source,
-                            }
-                        })?);
+                    node.hcall = Some(hcall(prop::HCALL_INSTRUCTIONS, value)?);
                 }
                 prop::HYPERCALL_INSTRUCTIONS if !has_main => {
-                    node.hcall =
-                        Some(HcallInstructions::from_be_bytes(value).map_err(|source| {
-                            ReadError::Hcall {
-                                name: prop::HYPERCALL_INSTRUCTIONS,
-                                source,
-                            }
-                        })?);
+                    node.hcall = Some(hcall(prop::HYPERCALL_INSTRUCTIONS, value)?);
                 }
                 prop::HAS_IDLE => node.has_idle = true,
                 prop::GUEST_ID => {
-                    node.guest_id = Some(be_u32(value).ok_or(ReadError::BadValue {
-                        name: prop::GUEST_ID,
-                        expected: "one u32 (4 bytes)",
-                        len: value.len(),
-                    })?);
+                    let id = (value.len() == 4)
+                        .then(|| be::u32_at(value, 0))
+                        .flatten()
+                        .ok_or(bad(prop::GUEST_ID, "one u32 (4 bytes)"))?;
+                    node.guest_id = Some(id);
                 }
                 prop::GUEST_NAME => {
-                    node.guest_name = Some(single_string(value).ok_or(ReadError::BadValue {
-                        name: prop::GUEST_NAME,
-                        expected: "a NUL-terminated string",
-                        len: value.len(),
-                    })?);
+                    node.guest_name = Some(
+                        single_string(value)
+                            .ok_or(bad(prop::GUEST_NAME, "a NUL-terminated string"))?,
+                    );
                 }
                 prop::HV_VERSION => {
-                    node.hv_version = Some(be_u32x4(value).ok_or(ReadError::BadValue {
-                        name: prop::HV_VERSION,
-                        expected: "four u32 (16 bytes)",
-                        len: value.len(),
-                    })?);
+                    let v = (value.len() == 16)
+                        .then(|| be::cells(value))
+                        .flatten()
+                        .and_then(|c| <[u32; 4]>::try_from(c).ok())
+                        .ok_or(bad(prop::HV_VERSION, "four u32 (16 bytes)"))?;
+                    node.hv_version = Some(v);
                 }
                 _ => node.extra.push((name.to_owned(), value.to_vec())),
             }
@@ -556,6 +873,17 @@ impl HypervisorNode {
     }
 }
 
+/// `text` and its NUL, refusing a NUL inside.
+fn string_value(name: &'static str, text: &str) -> Result<Vec<u8>, NodeError> {
+    if text.contains('\0') {
+        return Err(NodeError::NulInString(name));
+    }
+    let mut v = Vec::with_capacity(text.len() + 1);
+    v.extend_from_slice(text.as_bytes());
+    v.push(0);
+    Ok(v)
+}
+
 /// Splits a string-list value (`"a\0b\0"`); `None` unless it ends in NUL and every
 /// entry is UTF-8. An empty value is an empty list.
 #[must_use]
@@ -565,7 +893,7 @@ pub fn string_list(value: &[u8]) -> Option<Vec<String>> {
     }
     let body = value.strip_suffix(&[0])?;
     body.split(|&b| b == 0)
-        .map(|s| std::str::from_utf8(s).ok().map(str::to_owned))
+        .map(|s| core::str::from_utf8(s).ok().map(str::to_owned))
         .collect()
 }
 
@@ -574,32 +902,7 @@ fn single_string(value: &[u8]) -> Option<String> {
     if body.contains(&0) {
         return None;
     }
-    std::str::from_utf8(body).ok().map(str::to_owned)
-}
-
-fn be_u32(value: &[u8]) -> Option<u32> {
-    let b: [u8; 4] = value.try_into().ok()?;
-    Some(u32::from_be_bytes(b))
-}
-
-fn be_u32x4(value: &[u8]) -> Option<[u32; 4]> {
-    if value.len() != 16 {
-        return None;
-    }
-    let mut out = [0u32; 4];
-    for (o, w) in out.iter_mut().zip(be_words(value)) {
-        *o = w;
-    }
-    Some(out)
-}
-
-/// The big-endian words of `bytes` (a trailing partial word is ignored; callers check
-/// the length first).
-fn be_words(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    bytes
-        .chunks_exact(4)
-        .filter_map(|c| <[u8; 4]>::try_from(c).ok())
-        .map(u32::from_be_bytes)
+    core::str::from_utf8(body).ok().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -676,16 +979,19 @@ mod tests {
             )];
             props.push((prop::HCALL_INSTRUCTIONS, node.hcall.unwrap().to_be_bytes()));
             if let Some(id) = node.guest_id {
-                props.push((prop::GUEST_ID, id.to_be_bytes().to_vec()));
+                let mut v = Vec::new();
+                be::push_u32(&mut v, id);
+                props.push((prop::GUEST_ID, v));
             }
             if let Some(n) = &node.guest_name {
                 props.push((prop::GUEST_NAME, format!("{n}\0").into_bytes()));
             }
             if let Some(v) = node.hv_version {
-                props.push((
-                    prop::HV_VERSION,
-                    v.iter().flat_map(|x| x.to_be_bytes()).collect(),
-                ));
+                let mut bytes = Vec::new();
+                for x in v {
+                    be::push_u32(&mut bytes, x);
+                }
+                props.push((prop::HV_VERSION, bytes));
             }
             let mut back =
                 HypervisorNode::from_properties(props.iter().map(|(n, v)| (*n, v.as_slice())))
@@ -721,7 +1027,7 @@ mod tests {
     }
 
     #[test]
-    fn reading_applies_d1_and_d5() {
+    fn reading_prefers_hcall_instructions_and_counts_has_idle() {
         let legacy = [0x44u8, 0, 0, 0x22];
         let main = [0x44u8, 0, 0, 0x02];
         let n = HypervisorNode::from_properties([
@@ -772,10 +1078,52 @@ mod tests {
         let mut n = HypervisorNode::preset(Flavour::Kvm);
         n.extra.push((prop::HAS_IDLE.to_owned(), Vec::new()));
         n.has_idle = true;
-        assert!(matches!(
+        assert_eq!(
             n.to_minimal_dtb(&Padding::NONE),
-            Err(NodeError::Write(WriteError::DuplicateProperty { .. }))
-        ));
+            Err(NodeError::DuplicateProperty(prop::HAS_IDLE.to_owned()))
+        );
+        let n = HypervisorNode::preset(Flavour::Epapr).with_guest_name("a\0b");
+        assert_eq!(
+            n.to_minimal_dtb(&Padding::NONE),
+            Err(NodeError::NulInString(prop::GUEST_NAME))
+        );
+    }
+
+    /// The same bytes whether the node goes into ppcpv's writer or a VMM's vm-fdt writer.
+    #[test]
+    fn vm_fdt_writer_gets_the_same_node() {
+        for f in Flavour::ALL {
+            let node = HypervisorNode::preset(f)
+                .with_has_idle(true)
+                .with_extra("fsl,hv-sys-reset-status", b"hard-reset\0".to_vec());
+            let mut vm = vm_fdt::FdtWriter::new().unwrap();
+            let root = vm.begin_node("").unwrap();
+            vm.property_u32("#address-cells", 2).unwrap();
+            vm.property_u32("#size-cells", 2).unwrap();
+            node.write_root_properties(&mut vm).unwrap();
+            node.write(&mut vm).unwrap();
+            vm.end_node(root).unwrap();
+            let ours = node.to_minimal_dtb(&Padding::NONE).unwrap();
+            assert_eq!(vm.finish().unwrap(), ours, "{f}");
+        }
+        // vm-fdt's own refusals come back wrapped.
+        let long = HypervisorNode::preset(Flavour::Kvm).with_extra("x".repeat(40), Vec::new());
+        let mut vm = vm_fdt::FdtWriter::new().unwrap();
+        let _root = vm.begin_node("").unwrap();
+        assert_eq!(
+            long.write(&mut vm),
+            Err(NodeError::VmFdt(vm_fdt::Error::InvalidPropertyName))
+        );
+    }
+
+    #[test]
+    fn flavours_are_independent() {
+        let both = HypervisorNode::new(["linux,kvm", "EPAPR,hypervisor-1"]);
+        assert_eq!(both.flavours().to_string(), "kvm+epapr");
+        assert!(both.is_kvm() && both.is_epapr());
+        let topaz = HypervisorNode::new(["vendor,hv"]).with_hv_version([1, 3, 1, 1]);
+        assert_eq!(topaz.flavours().to_string(), "epapr");
+        assert!(HypervisorNode::new(["vendor,hv"]).flavours().is_empty());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Generation is a pure function of the config ([`generate`]): nothing is read from the
 //! host, the same config always gives the same bytes, and every node is written by its
 //! own function in document order (the shape of cloud-hypervisor's
-//! `arch/src/aarch64/fdt.rs`, style.md G10). Three machines are modelled:
+//! `arch/src/aarch64/fdt.rs`: one writer per node, so a node's layout is read in one
+//! place and the tree's order is the order of the calls). Three machines are modelled:
 //!
 //! * [`Machine::Ppce500`] — the board QEMU's `ppce500` machine emulates (an MPC8544-style
 //!   CCSR with MPIC, MSI, 16550 serial, I2C + RTC, GPIO power-off, global utilities, a
@@ -22,11 +23,14 @@ pub mod pseries;
 
 use crate::dt::hypervisor::{Flavour, HypervisorNode, NodeError};
 use crate::fdt::writer::{FdtBuilder, Padding, WriteError};
-use std::fmt;
-use std::str::FromStr;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
 
 /// The guest boards [`generate`] can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Machine {
     /// QEMU's `ppce500` board (e500v2 cores, MPC8544-style CCSR).
     #[default]
@@ -74,7 +78,9 @@ impl Machine {
     }
 
     /// Whether the default `/hypervisor` node carries `has-idle`: QEMU's e500 board
-    /// writes it when KVM offers `EV_IDLE`, spapr never does (kvm-ppc-pv.md §2.1).
+    /// writes it when KVM offers `EV_IDLE` (`qemu/qemu: hw/ppc/e500.c
+    /// (ppce500_load_device_tree)`, `kvmppc_get_hasidle`), spapr never does
+    /// (`hw/ppc/spapr.c (spapr_dt_hypervisor)`).
     #[must_use]
     pub fn default_has_idle(self) -> bool {
         !matches!(self, Machine::Pseries)
@@ -110,6 +116,7 @@ impl FromStr for Machine {
 /// An initrd already loaded into guest memory: `[start, end)` physical addresses, as
 /// Linux reads them from `/chosen` `linux,initrd-start` / `linux,initrd-end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InitrdRange {
     /// First byte.
     pub start: u64,
@@ -117,8 +124,17 @@ pub struct InitrdRange {
     pub end: u64,
 }
 
+impl InitrdRange {
+    /// `[start, end)`; [`GuestConfig::validate`] checks it.
+    #[must_use]
+    pub const fn new(start: u64, end: u64) -> Self {
+        InitrdRange { start, end }
+    }
+}
+
 /// One memory reservation (`/memreserve/` entry of the blob header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MemReserve {
     /// Physical address.
     pub address: u64,
@@ -126,9 +142,29 @@ pub struct MemReserve {
     pub size: u64,
 }
 
+impl MemReserve {
+    /// `size` bytes at `address`.
+    #[must_use]
+    pub const fn new(address: u64, size: u64) -> Self {
+        MemReserve { address, size }
+    }
+}
+
 /// Everything that decides a guest tree. Build one with [`GuestConfig::new`] (the
-/// machine's defaults) and change fields; [`generate`] turns it into a DTB.
+/// machine's defaults), then change fields or chain the `with_*` methods; [`generate`]
+/// turns it into a DTB.
+///
+/// ```
+/// use ppcpv::dt::machine::{GuestConfig, Machine, generate};
+///
+/// let cfg = GuestConfig::new(Machine::Ppce500)
+///     .with_memory(256 << 20)
+///     .with_cpus(2)
+///     .with_bootargs("console=ttyS0");
+/// assert!(generate(&cfg).is_ok());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GuestConfig {
     /// The board.
     pub machine: Machine,
@@ -176,6 +212,69 @@ impl GuestConfig {
             power_off_gpio: false,
             padding: Padding::NONE,
         }
+    }
+
+    /// This config with `memory` bytes of RAM.
+    #[must_use]
+    pub fn with_memory(mut self, memory: u64) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// This config with `cpus` CPUs.
+    #[must_use]
+    pub fn with_cpus(mut self, cpus: u32) -> Self {
+        self.cpus = cpus;
+        self
+    }
+
+    /// This config with a kernel command line.
+    #[must_use]
+    pub fn with_bootargs(mut self, bootargs: impl Into<String>) -> Self {
+        self.bootargs = Some(bootargs.into());
+        self
+    }
+
+    /// This config with an initrd at `[start, end)`.
+    #[must_use]
+    pub fn with_initrd(mut self, initrd: InitrdRange) -> Self {
+        self.initrd = Some(initrd);
+        self
+    }
+
+    /// This config with an explicit console path.
+    #[must_use]
+    pub fn with_stdout_path(mut self, path: impl Into<String>) -> Self {
+        self.stdout_path = Some(path.into());
+        self
+    }
+
+    /// This config with this `/hypervisor` node, or none.
+    #[must_use]
+    pub fn with_hypervisor(mut self, node: Option<HypervisorNode>) -> Self {
+        self.hypervisor = node;
+        self
+    }
+
+    /// This config with one more memory reservation.
+    #[must_use]
+    pub fn with_memreserve(mut self, reserve: MemReserve) -> Self {
+        self.memreserves.push(reserve);
+        self
+    }
+
+    /// This config with or without ppce500's `/power-off` node.
+    #[must_use]
+    pub fn with_power_off_gpio(mut self, on: bool) -> Self {
+        self.power_off_gpio = on;
+        self
+    }
+
+    /// This config with free space after the blob's strings.
+    #[must_use]
+    pub fn with_padding(mut self, padding: Padding) -> Self {
+        self.padding = padding;
+        self
     }
 
     /// The console path `/chosen` gets: the explicit one, else the machine's default.
@@ -240,7 +339,7 @@ impl Default for GuestConfig {
 /// The `/hypervisor` node a `machine` gets with `flavour`: the flavour's preset, plus
 /// `has-idle` for the KVM flavour on machines whose QEMU board writes it
 /// ([`Machine::default_has_idle`]). Topaz (the ePAPR preset) never writes `has-idle`
-/// (kvm-ppc-pv.md §2.1).
+/// (`nxp-qoriq-yocto-sdk/hypervisor: src/guest.c` writes no such property).
 #[must_use]
 pub fn default_hypervisor(machine: Machine, flavour: Flavour) -> HypervisorNode {
     let mut hv = HypervisorNode::preset(flavour);
@@ -253,6 +352,7 @@ const PAGE: u64 = 4096;
 
 /// Why a guest tree could not be generated.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GenError {
     /// `--machine` named no known board.
     #[error("unknown machine '{0}' (known: ppce500, pseries, minimal)")]

@@ -1,8 +1,8 @@
 //! `struct kvm_ppc_pvinfo`: the host's answer to the `KVM_PPC_GET_PVINFO` VM ioctl, and
 //! the `/hypervisor` node it implies.
 //!
-//! Layout (`torvalds/linux: include/uapi/linux/kvm.h`; `Documentation/virt/kvm/api.rst`
-//! §4.47; kvm-ppc-pv.md §4.1), 128 bytes, no padding holes:
+//! Layout (`torvalds/linux: include/uapi/linux/kvm.h`; `Documentation/virt/kvm/api.rst`,
+//! section "KVM_PPC_GET_PVINFO"), 128 bytes, no padding holes:
 //!
 //! ```text
 //! 0x00  __u32 flags      KVM_PPC_PVINFO_FLAGS_EV_IDLE = 1<<0
@@ -12,8 +12,8 @@
 //!
 //! Byte order: `flags` is in the host's order. The `hcall` words are big-endian in newer
 //! kernels (`cpu_to_be32` in `torvalds/linux: arch/powerpc/kvm/powerpc.c
-//! (kvm_vm_ioctl_get_pvinfo)`) and in the host's order in older ones (kvm-ppc-pv.md §10,
-//! "pvinfo words"); on a big-endian host both are the same. [`PvinfoOrder`] makes the
+//! (kvm_vm_ioctl_get_pvinfo)`) and in the host's order in older ones, which stored the
+//! plain `u32` values; on a big-endian host both are the same. [`PvinfoOrder`] makes the
 //! choice explicit; [`PvinfoOrder::current`] is the default.
 //!
 //! QEMU turns the answer into the node: the words become `hcall-instructions`, and
@@ -35,14 +35,17 @@ const PAD_SIZE: usize = PVINFO_SIZE - PAD_OFFSET;
 
 /// A `kvm_ppc_pvinfo` that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum PvinfoError {
     /// The input is not exactly 128 bytes.
     #[error("kvm_ppc_pvinfo is {PVINFO_SIZE} bytes, got {0}")]
     Size(usize),
 }
 
-/// The byte order of each part of the struct.
+/// The byte order of each part of the struct. Make one with [`PvinfoOrder::current`] or
+/// [`PvinfoOrder::legacy`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PvinfoOrder {
     /// Order of `flags` (the host's).
     pub flags: Endian,
@@ -77,8 +80,10 @@ impl Default for PvinfoOrder {
     }
 }
 
-/// `struct kvm_ppc_pvinfo` as values.
+/// `struct kvm_ppc_pvinfo` as values. Make one with [`KvmPpcPvinfo::new`] or
+/// [`KvmPpcPvinfo::from_bytes`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KvmPpcPvinfo {
     /// `flags` (`KVM_PPC_PVINFO_FLAGS_*`; unknown bits kept).
     pub flags: u32,
@@ -107,15 +112,17 @@ impl KvmPpcPvinfo {
         let b: &[u8; PVINFO_SIZE] = bytes
             .try_into()
             .map_err(|_| PvinfoError::Size(bytes.len()))?;
-        let word = |off: usize| [b[off], b[off + 1], b[off + 2], b[off + 3]];
         let mut hcall = [0u32; 4];
-        for (i, w) in hcall.iter_mut().enumerate() {
-            *w = order.hcall.u32_from(word(HCALL_OFFSET + 4 * i));
+        for (w, bytes) in hcall
+            .iter_mut()
+            .zip(b[HCALL_OFFSET..PAD_OFFSET].chunks_exact(4))
+        {
+            *w = order.hcall.read_u32(bytes);
         }
         let mut pad = [0u8; PAD_SIZE];
         pad.copy_from_slice(&b[PAD_OFFSET..]);
         Ok(KvmPpcPvinfo {
-            flags: order.flags.u32_from(word(0)),
+            flags: order.flags.read_u32(&b[..HCALL_OFFSET]),
             hcall,
             pad,
         })
@@ -125,10 +132,12 @@ impl KvmPpcPvinfo {
     #[must_use]
     pub fn to_bytes(&self, order: PvinfoOrder) -> [u8; PVINFO_SIZE] {
         let mut out = [0u8; PVINFO_SIZE];
-        out[..4].copy_from_slice(&order.flags.u32_to(self.flags));
-        for (i, w) in self.hcall.iter().enumerate() {
-            let off = HCALL_OFFSET + 4 * i;
-            out[off..off + 4].copy_from_slice(&order.hcall.u32_to(*w));
+        order.flags.write_u32(&mut out[..HCALL_OFFSET], self.flags);
+        for (bytes, &w) in out[HCALL_OFFSET..PAD_OFFSET]
+            .chunks_exact_mut(4)
+            .zip(&self.hcall)
+        {
+            order.hcall.write_u32(bytes, w);
         }
         out[PAD_OFFSET..].copy_from_slice(&self.pad);
         out
@@ -162,7 +171,7 @@ impl KvmPpcPvinfo {
     /// let mut answer = [0u8; 128];
     /// answer[0] = 1; // flags = KVM_PPC_PVINFO_FLAGS_EV_IDLE, host order
     /// for (i, w) in [0x44000022u32, 0x60000000, 0x60000000, 0x60000000].iter().enumerate() {
-    ///     answer[4 + 4 * i..8 + 4 * i].copy_from_slice(&w.to_be_bytes());
+    ///     ppcpv::endian::be::set_u32(&mut answer, 4 + 4 * i, *w);
     /// }
     /// let info = KvmPpcPvinfo::from_bytes(&answer, PvinfoOrder::current(ppcpv::Endian::Little))?;
     /// let node = info.to_node();
@@ -175,12 +184,9 @@ impl KvmPpcPvinfo {
     /// ```
     #[must_use]
     pub fn to_node(&self) -> HypervisorNode {
-        HypervisorNode {
-            compatible: vec![COMPAT_KVM.to_owned()],
-            hcall: Some(self.hcall_instructions()),
-            has_idle: self.has_idle(),
-            ..HypervisorNode::default()
-        }
+        HypervisorNode::new([COMPAT_KVM])
+            .with_hcall(self.hcall_instructions())
+            .with_has_idle(self.has_idle())
     }
 }
 

@@ -29,6 +29,9 @@ use super::{
     write_memory,
 };
 use crate::fdt::writer::FdtBuilder;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// CCSR base (`e500plat.c`: `ccsrbar_base = 0xFE0000000ULL`) and size
 /// (`MPC8544_CCSRBAR_SIZE`).
@@ -70,7 +73,8 @@ pub const SOC_PATH: &str = "/soc@fe0000000";
 /// Path of the console.
 pub const SERIAL0_PATH: &str = "/soc@fe0000000/serial@4500";
 
-/// Phandles, fixed so the bytes never depend on write order (style.md G9).
+/// Phandles, fixed numbers rather than handed out as nodes are written, so the bytes
+/// never depend on the order the writers run in.
 const MPIC_PHANDLE: u32 = 1;
 const MSI_PHANDLE: u32 = 2;
 const GPIO_PHANDLE: u32 = 3;
