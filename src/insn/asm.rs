@@ -16,7 +16,8 @@
 //! displacements) takes decimal in -32768..=32767, or a non-negative hex literal
 //! 0x0..=0xffff which is used as the raw 16-bit pattern — so `li r30,0x8000` is
 //! 0x3bc08000 (`li r30,-32768`), the word `kvm.c` writes for `wrteei 1`
-//! (`kvm-ppc-pv.md` §8.3), and `lis r0,0xffff` equals `lis r0,-1`. An unsigned field
+//! (the `wrteei 1` case of `kvm_check_ins` in `arch/powerpc/kernel/kvm.c`), and
+//! `lis r0,0xffff` equals `lis r0,-1`. An unsigned field
 //! (`ori`, `oris`) takes 0..=0xffff in either base.
 
 use super::{Insn, spr};

@@ -6,7 +6,8 @@
 //! address. When the symbols `_stext` and `_etext` exist, the regions can be limited
 //! to what Linux actually patches: `_stext.._etext`, minus
 //! `kvm_template_start..kvm_template_end` (`torvalds/linux:
-//! arch/powerpc/kernel/kvm.c (kvm_use_magic_page)`, kvm-ppc-pv.md §8.4).
+//! arch/powerpc/kernel/kvm.c (kvm_use_magic_page)`; the templates themselves live in
+//! `arch/powerpc/kernel/kvm_emul.S` and must not be patched).
 
 use super::WordSize;
 use crate::Endian;

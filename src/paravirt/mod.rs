@@ -4,7 +4,7 @@
 //!
 //! Once a KVM guest has mapped the magic page at -4096, `kvm_use_magic_page` walks the
 //! kernel text and rewrites each matching word (`torvalds/linux:
-//! arch/powerpc/kernel/kvm.c (kvm_check_ins)`, kvm-ppc-pv.md §8):
+//! arch/powerpc/kernel/kvm.c (kvm_check_ins)`):
 //!
 //! * `mfmsr`, `mfspr`/`mtspr` of SPRG0–7, SRR0/1, DAR/DEAR, DSISR, MASn, ESR, PIR
 //!   become `ld`/`lwz`/`std`/`stw` at the field's displacement (`RA = 0`); a 32-bit

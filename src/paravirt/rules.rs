@@ -1,14 +1,16 @@
 //! `kvm_check_ins`: which words a Linux guest rewrites, and into what.
 //!
 //! A faithful model of `torvalds/linux: arch/powerpc/kernel/kvm.c (kvm_check_ins)`
-//! (kvm-ppc-pv.md §8). Linux compares each word of its text in three ways, in order:
+//! and its templates in `arch/powerpc/kernel/kvm_emul.S`. Linux compares each word of
+//! its text in three ways, in order:
 //!
 //! 1. `inst & ~KVM_MASK_RT` against `mfmsr`, `mfspr`/`mtspr` of the listed SPRs,
 //!    `tlbsync`, `mtmsr`, `mtmsrd L=0/1` and `wrtee`; the original RT/RS is kept;
 //! 2. `inst & ~(KVM_MASK_RT | KVM_MASK_RB)` against `mtsrin`;
 //! 3. the whole word against `wrteei 0` (0x7c000146) and `wrteei 1` (0x7c008146).
 //!
-//! Every case is one [`Pattern`] in [`PATTERNS`], in the order of kvm-ppc-pv.md §8.3.
+//! Every case is one [`Pattern`] in [`PATTERNS`], in the order of `kvm_check_ins`'s
+//! `switch` statements.
 //! A pattern may be compiled out (`#ifdef CONFIG_BOOKE` …) or need a magic-page feature
 //! the host did not offer; [`check`] then says why the word stays as it is.
 
@@ -20,7 +22,7 @@ use std::fmt;
 
 /// `KVM_MAGIC_PAGE`: the guest maps the shared page at effective address -4096.
 pub const KVM_MAGIC_PAGE: i64 = -4096;
-/// `KVM_INST_LWZ` (kvm-ppc-pv.md §8.1).
+/// `KVM_INST_LWZ` (`arch/powerpc/kernel/kvm.c`).
 pub const KVM_INST_LWZ: u32 = 0x8000_0000;
 /// `KVM_INST_STW`.
 pub const KVM_INST_STW: u32 = 0x9000_0000;
@@ -69,7 +71,7 @@ pub const fn kvm_inst_spr(sprn: u16, moveto_bit: u32) -> u32 {
     0x7c00_02a6 | ((sprn & 0x1f) << 16) | ((sprn & 0x3e0) << 6) | moveto_bit
 }
 
-/// The `kvm_emul.S` templates a patched instruction branches to (kvm-ppc-pv.md §8.4).
+/// The templates a patched instruction branches to (`arch/powerpc/kernel/kvm_emul.S`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Template {
     /// `kvm_emulate_mtmsrd` (for `mtmsrd rX,1`).
@@ -245,7 +247,7 @@ const fn mt(
     }
 }
 
-/// Every case of `kvm_check_ins`, in the order of kvm-ppc-pv.md §8.3 (loads, stores,
+/// Every case of `kvm_check_ins`, in its source order (loads, stores,
 /// nops, template branches). No two patterns match the same word.
 #[rustfmt::skip]
 pub const PATTERNS: [Pattern; 57] = {
@@ -848,7 +850,7 @@ mod tests {
 
     #[test]
     fn kvm_inst_spr_matches_reference_table() {
-        // kvm-ppc-pv.md §8.2.
+        // kvm.c's KVM_INST_SPR(sprn, moveType) values for the SPRs it matches.
         use spr::*;
         assert_eq!(kvm_inst_spr(SPRN_SPRG0, SPR_FROM), 0x7c10_42a6);
         assert_eq!(kvm_inst_spr(SPRN_SPRG3, SPR_TO), 0x7c13_43a6);
