@@ -22,6 +22,8 @@
 
 use super::{Insn, spr};
 use crate::num::parse_u64;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// What is wrong with one statement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -27,7 +27,9 @@
 //! ```
 
 use crate::Endian;
-use std::fmt;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 mod asm;
 pub mod seq;
@@ -695,7 +697,7 @@ impl Insn {
 /// let i: Insn = "mfspr r3,MAS7".parse().unwrap();
 /// assert_eq!(i.encode(), 0x7c70eaa6);
 /// ```
-impl std::str::FromStr for Insn {
+impl core::str::FromStr for Insn {
     type Err = AsmErrorKind;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {

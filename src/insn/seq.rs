@@ -27,6 +27,7 @@
 
 use super::{BLR, Insn, NOP, SC, SC1, fetch};
 use crate::Endian;
+use alloc::vec::Vec;
 
 /// `lis r0,0x4b56`: the high half of `KVM_SC_MAGIC_R0` ("KVM!").
 const LIS_R0_KVM: u32 = 0x3c00_4b56;
@@ -137,8 +138,8 @@ impl KnownSequence {
     }
 }
 
-impl std::fmt::Display for KnownSequence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for KnownSequence {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
     }
 }
@@ -231,8 +232,8 @@ pub enum Status {
     Unknown,
 }
 
-impl std::fmt::Display for StubExit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for StubExit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             StubExit::Return => f.write_str("returns"),
             StubExit::BranchOut {
@@ -254,8 +255,8 @@ impl std::fmt::Display for StubExit {
     }
 }
 
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Status {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             Status::FromHypervisor => f.write_str("r3 = the hypervisor's answer"),
             Status::Constant(n) => write!(f, "r3 = {n}"),
@@ -275,9 +276,9 @@ pub struct StubRun {
     pub status: Status,
 }
 
-impl std::fmt::Display for StubRun {
+impl core::fmt::Display for StubRun {
     /// A one-line outcome: `returns, r3 = -1 (every hypercall fails)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         if self.exit != StubExit::Return {
             return write!(f, "{}", self.exit);
         }

@@ -7,7 +7,7 @@
 //! `mtsrin` case. None of that can be seen in a code image, so it is an explicit input
 //! here, never a guess.
 
-use std::fmt;
+use core::fmt;
 
 /// The guest's word size (`CONFIG_64BIT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

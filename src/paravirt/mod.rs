@@ -30,6 +30,6 @@ pub use rules::{
     Decision, MagicAccess, MemOp, Outcome, OutcomeClass, PATTERNS, Pattern, Reason, Rewrite,
     Template, TemplateBranch, check, classify,
 };
-pub use scan::{
-    ApplyStats, SEGMENT_BYTES, ScanConfig, Site, Tally, Totals, scan, scan_parallel, write_patched,
-};
+pub use scan::{ApplyStats, SEGMENT_BYTES, ScanConfig, Site, Tally, Totals, scan};
+#[cfg(feature = "std")]
+pub use scan::{scan_parallel, write_patched};

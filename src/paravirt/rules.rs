@@ -18,7 +18,8 @@ use super::config::Config;
 use crate::hcall::MagicFeatures;
 use crate::insn::{Insn, spr};
 use crate::magic::{FieldId, layout::feature_name};
-use std::fmt;
+use alloc::string::{String, ToString};
+use core::fmt;
 
 /// `KVM_MAGIC_PAGE`: the guest maps the shared page at effective address -4096.
 pub const KVM_MAGIC_PAGE: i64 = -4096;
@@ -412,7 +413,7 @@ impl MagicAccess {
         if within == 0 {
             self.field.name().to_string()
         } else {
-            format!("{}+{within}", self.field.name())
+            alloc::format!("{}+{within}", self.field.name())
         }
     }
 }
