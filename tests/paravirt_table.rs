@@ -29,12 +29,7 @@ enum Want {
 use Want::{Skip, Word};
 
 fn branch(template: Template, reg: Option<u8>) -> Want {
-    Want::Branch(TemplateBranch {
-        template,
-        reg,
-        rb: None,
-        imm_ee: false,
-    })
+    Want::Branch(TemplateBranch::new(template, reg, None, false))
 }
 
 #[track_caller]
@@ -246,12 +241,7 @@ fn booke_wrtee_and_wrteei() {
             0x7c00_8146,
             cfg,
             NONE,
-            Want::Branch(TemplateBranch {
-                template: Template::Wrtee,
-                reg: None,
-                rb: None,
-                imm_ee: true,
-            }),
+            Want::Branch(TemplateBranch::new(Template::Wrtee, None, None, true)),
         );
     }
     for cfg in [B3S64, B3S32] {
@@ -270,12 +260,12 @@ fn mtsrin_needs_book3s_32_and_sr() {
         mtsrin,
         B3S32,
         SR,
-        Want::Branch(TemplateBranch {
-            template: Template::Mtsrin,
-            reg: Some(5),
-            rb: Some(6),
-            imm_ee: false,
-        }),
+        Want::Branch(TemplateBranch::new(
+            Template::Mtsrin,
+            Some(5),
+            Some(6),
+            false,
+        )),
     );
     expect(mtsrin, B3S32, MAS, Skip(Reason::NeedsFeature(SR)));
     for cfg in [B3S64, E500, B3E64] {

@@ -27,6 +27,7 @@ use alloc::vec::Vec;
 
 /// What is wrong with one statement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AsmErrorKind {
     /// The mnemonic is not one the assembler knows.
     #[error("unknown mnemonic '{0}'")]
@@ -86,6 +87,7 @@ pub enum AsmErrorKind {
 /// text, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("statement {statement} `{text}`: {kind}")]
+#[non_exhaustive]
 pub struct AsmError {
     /// 1-based index of the statement among the non-empty ones.
     pub statement: usize,

@@ -91,6 +91,7 @@ const F_LI: u32 = 0x03ff_fffc;
 /// 4 within ±32 MiB. [`Insn::encode`] masks out-of-range fields to their width;
 /// [`Insn::try_encode`] rejects them instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Insn {
     /// `sc LEV` (SC-form, OPCD 17): system call (LEV 0) or hypervisor call (LEV 1).
     Sc {
@@ -255,6 +256,7 @@ pub enum Insn {
 
 /// Why [`Insn::try_encode`] refused an instruction: a field does not fit its encoding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// A field value exceeds its width.
     #[error("{field} = {value} is out of range 0..={max}")]
@@ -351,6 +353,7 @@ pub fn decode_as(words: &[u32], endian: Endian) -> Vec<Insn> {
 /// Why [`parse_words`] refused a word list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("word {index} '{text}': {source}")]
+#[non_exhaustive]
 pub struct WordsError {
     /// 1-based position of the bad word.
     pub index: usize,

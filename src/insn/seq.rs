@@ -45,6 +45,7 @@ const QEMU_FALLBACK_OLD: [u32; 4] = [LI_R3_M1, NOP, NOP, NOP];
 
 /// A named `hcall-instructions` sequence: one of the blobs real hosts and QEMU write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KnownSequence {
     /// `lis r0,0x4b56; ori r0,r0,0x4d21; sc; nop`: KVM PR (Book3S PR, e500v2), r0 = "KVM!".
     KvmPr,
@@ -183,6 +184,7 @@ pub const STUB_SLOTS: usize = 4;
 /// The slots hold the property's words as the guest's CPU fetches them; uncovered
 /// slots keep the stub's own instructions (`li r3,-1` in slot 0, `nop` in 1–3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GuestStub {
     /// Slots 0–3 as executed, followed by the stub's `blr` in slot 4.
     pub slots: [u32; STUB_SLOTS + 1],
@@ -192,6 +194,7 @@ pub struct GuestStub {
 
 /// One executed slot of a [`GuestStub`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Step {
     /// The slot (0–4).
     pub slot: usize,
@@ -203,6 +206,7 @@ pub struct Step {
 
 /// How a run through the stub ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StubExit {
     /// Reached a `blr` (normally the stub's own, slot 4): the hypercall returns.
     Return,
@@ -223,6 +227,7 @@ pub enum StubExit {
 
 /// What r3, the hypercall status, holds when the stub returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// A trap (`sc`) ran: the hypervisor's answer, unknown statically.
     FromHypervisor,
@@ -267,6 +272,7 @@ impl core::fmt::Display for Status {
 
 /// A run through a [`GuestStub`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StubRun {
     /// The executed slots in order.
     pub steps: Vec<Step>,
@@ -307,6 +313,7 @@ impl StubRun {
 /// Why [`GuestStub::patch`] refused a property.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{words} words do not fit the guest's {STUB_SLOTS} hypercall slots")]
+#[non_exhaustive]
 pub struct TooManyWords {
     /// How many words were given.
     pub words: usize,

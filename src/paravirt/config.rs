@@ -58,6 +58,7 @@ impl fmt::Display for Family {
 
 /// A combination of options no kernel can be built with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `CONFIG_PPC_BOOK3E_MMU` is only selected by BookE platforms (e500, Book3E-64).
     #[error("CONFIG_PPC_BOOK3E_MMU (the MAS registers) needs a BookE kernel")]

@@ -26,6 +26,7 @@ const SHF_EXECINSTR: u64 = 0x4;
 
 /// How to read the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// ELF when the input starts with the ELF magic, raw otherwise.
     #[default]
@@ -38,6 +39,7 @@ pub enum Format {
 
 /// One stretch of code.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CodeRegion {
     /// The section name, or `raw` for a blob.
     pub name: String,
@@ -59,6 +61,7 @@ impl CodeRegion {
 
 /// What the ELF header says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ElfInfo {
     /// `ELFCLASS32` or `ELFCLASS64`.
     pub word_size: WordSize,
@@ -74,6 +77,7 @@ pub struct ElfInfo {
 
 /// The code of an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Image {
     /// ELF details, `None` for a raw blob.
     pub elf: Option<ElfInfo>,

@@ -74,6 +74,7 @@ pub const fn kvm_inst_spr(sprn: u16, moveto_bit: u32) -> u32 {
 
 /// The templates a patched instruction branches to (`arch/powerpc/kernel/kvm_emul.S`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Template {
     /// `kvm_emulate_mtmsrd` (for `mtmsrd rX,1`).
     Mtmsrd,
@@ -109,6 +110,7 @@ impl fmt::Display for Template {
 
 /// What a `kvm.c` case does with a matching word, before the word-size rule applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// `kvm_patch_ins_ld(magic_var(field))`: `ld`, or `lwz` of the low word
     /// ([`Field::offset32`](crate::magic::Field::offset32)) on 32-bit.
@@ -127,6 +129,7 @@ pub enum Action {
 
 /// The compile-time condition around a `kvm.c` case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ConfigGate {
     /// Compiled into every kernel.
     Always,
@@ -157,6 +160,7 @@ impl ConfigGate {
 
 /// How a pattern compares a word (the three `switch` statements of `kvm_check_ins`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Match {
     /// `inst & ~KVM_MASK_RT == opcode`.
     NoRt,
@@ -180,6 +184,7 @@ impl Match {
 
 /// One case of `kvm_check_ins`: the instruction it matches, what it writes, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pattern {
     /// A short name: `mfmsr`, `mfspr SPRG0` (SPR names as `ppcpv::insn::spr` spells them), `mtmsrd L=1`, `wrteei 0`.
     pub name: &'static str,
@@ -332,6 +337,7 @@ pub const PATTERN_COUNT: usize = PATTERNS.len();
 
 /// A `ld`/`lwz`/`std`/`stw` written by Linux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MemOp {
     /// `ld rT,D(0)`: 8 bytes.
     Ld,
@@ -384,6 +390,7 @@ impl MemOp {
 
 /// A load or store on the magic page that replaces the original word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct MagicAccess {
     /// The instruction.
     pub op: MemOp,
@@ -420,6 +427,7 @@ impl MagicAccess {
 
 /// A branch into a copy of a `kvm_emul.S` template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TemplateBranch {
     /// Which template.
     pub template: Template,
@@ -433,8 +441,23 @@ pub struct TemplateBranch {
     pub imm_ee: bool,
 }
 
+impl TemplateBranch {
+    /// A branch to `template` with these operands (for comparing against [`check`]'s
+    /// answer, or describing a rewrite by hand).
+    #[must_use]
+    pub const fn new(template: Template, reg: Option<u8>, rb: Option<u8>, imm_ee: bool) -> Self {
+        TemplateBranch {
+            template,
+            reg,
+            rb,
+            imm_ee,
+        }
+    }
+}
+
 /// What Linux writes over an instruction word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Rewrite {
     /// A load from or a store to the magic page.
     Access(MagicAccess),
@@ -484,6 +507,7 @@ impl fmt::Display for Rewrite {
 
 /// Why Linux leaves a matching word alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// The host's `KVM_HC_PPC_MAP_MAGIC_PAGE` answer lacks this feature mask.
     NeedsFeature(MagicFeatures),
@@ -563,6 +587,7 @@ impl Outcome {
 
 /// A word that matched a pattern, and what Linux does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// Index of the pattern in [`PATTERNS`].
     pub index: usize,
@@ -570,6 +595,19 @@ pub struct Decision {
     pub pattern: &'static Pattern,
     /// Rewrite or skip.
     pub outcome: Outcome,
+}
+
+impl Decision {
+    /// The decision `outcome` for pattern number `index` of [`PATTERNS`]; `None` when
+    /// there is no such pattern.
+    #[must_use]
+    pub fn new(index: usize, outcome: Outcome) -> Option<Decision> {
+        Some(Decision {
+            index,
+            pattern: PATTERNS.get(index)?,
+            outcome,
+        })
+    }
 }
 
 impl Pattern {

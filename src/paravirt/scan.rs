@@ -26,6 +26,7 @@ use std::io::{self, Write};
 
 /// Everything that decides what Linux patches, besides the words themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ScanConfig {
     /// The guest kernel's configuration.
     pub config: Config,
@@ -35,8 +36,21 @@ pub struct ScanConfig {
     pub endian: Endian,
 }
 
+impl ScanConfig {
+    /// A scan configuration from its three parts.
+    #[must_use]
+    pub const fn new(config: Config, features: MagicFeatures, endian: Endian) -> ScanConfig {
+        ScanConfig {
+            config,
+            features,
+            endian,
+        }
+    }
+}
+
 /// One word Linux would look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Site {
     /// Byte offset of the word in the scanned input.
     pub offset: u64,
@@ -50,6 +64,7 @@ pub struct Site {
 
 /// Counters of one or more scans.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Tally {
     /// Whole words examined.
     pub words: u64,
@@ -71,6 +86,7 @@ impl Default for Tally {
 
 /// Totals of a [`Tally`] under one configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Totals {
     /// Words matching any `kvm.c` pattern.
     pub candidates: u64,
@@ -289,6 +305,7 @@ fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], endian: Endian, hit: &mut F) {
 
 /// What [`write_patched`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ApplyStats {
     /// Words rewritten in place (loads, stores, nops).
     pub rewritten: u64,
