@@ -5,7 +5,7 @@ use super::{BitsArg, CliError, parse_u32, parse_u64, print_json};
 use clap::{Args, Subcommand, ValueEnum};
 use ppcpv::hcall::{
     Arch, CallingConvention, GuestWidth, HcallEffect, HcallRegs, HcallToken, HostProfile,
-    Hypercall, KvmFeature, KvmFeatures, MagicFeatures, Vendor, abi, registry,
+    Hypercall, KvmFeature, KvmFeatures, MagicFeatures, ReturnCode, Vendor, abi, registry,
 };
 use ppcpv::num::Hex64;
 use serde::Serialize;
@@ -386,36 +386,6 @@ fn build_token(text: &str, vendor: &str) -> Result<HcallToken, CliError> {
         })
 }
 
-#[derive(Serialize)]
-struct AbiJson {
-    arch: &'static str,
-    instruction: &'static str,
-    number: &'static str,
-    args: &'static [&'static str],
-    #[serde(rename = "return")]
-    ret: &'static str,
-    outputs: &'static [&'static str],
-    clobbers: &'static [&'static str],
-    notes: &'static str,
-    source: &'static str,
-}
-
-impl From<&CallingConvention> for AbiJson {
-    fn from(c: &CallingConvention) -> Self {
-        AbiJson {
-            arch: c.arch.name(),
-            instruction: c.instruction,
-            number: c.number,
-            args: c.args,
-            ret: c.ret,
-            outputs: c.outputs,
-            clobbers: c.clobbers,
-            notes: c.notes,
-            source: c.source,
-        }
-    }
-}
-
 fn list_or(items: &[&str], empty: &str) -> String {
     if items.is_empty() {
         empty.to_string()
@@ -430,8 +400,7 @@ fn abi_cmd(a: &AbiArgs) -> Result<(), CliError> {
         None => abi::CONVENTIONS.to_vec(),
     };
     if a.json {
-        let v: Vec<AbiJson> = convs.into_iter().map(AbiJson::from).collect();
-        return print_json(&v);
+        return print_json(&convs);
     }
     let mut s = String::new();
     for (i, c) in convs.into_iter().enumerate() {
@@ -455,23 +424,8 @@ fn abi_cmd(a: &AbiArgs) -> Result<(), CliError> {
     emit(&s)
 }
 
-#[derive(Serialize)]
-struct CodeJson {
-    name: &'static str,
-    value: u32,
-    family: &'static str,
-    meaning: &'static str,
-}
-
 fn codes(a: &CodesArgs) -> Result<(), CliError> {
-    let rows: Vec<CodeJson> = registry::all_codes()
-        .map(|c| CodeJson {
-            name: c.name,
-            value: c.value,
-            family: c.family.name(),
-            meaning: c.meaning,
-        })
-        .collect();
+    let rows: Vec<&ReturnCode> = registry::all_codes().collect();
     if a.json {
         return print_json(&rows);
     }
@@ -481,7 +435,10 @@ fn codes(a: &CodesArgs) -> Result<(), CliError> {
         let _ = writeln!(
             s,
             "{:<20} {:>5}  {:<6} {}",
-            c.name, c.value, c.family, c.meaning
+            c.name,
+            c.value,
+            c.family.name(),
+            c.meaning
         );
     }
     emit(&s)

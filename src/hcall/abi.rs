@@ -23,6 +23,7 @@ use super::registry::Arch;
 
 /// How one architecture makes a KVM hypercall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct CallingConvention {
     /// The architecture.
@@ -34,6 +35,7 @@ pub struct CallingConvention {
     /// The argument registers, first argument first.
     pub args: &'static [&'static str],
     /// The register receiving the return value (status).
+    #[cfg_attr(feature = "serde", serde(rename = "return"))]
     pub ret: &'static str,
     /// Further output registers, first output first (empty when there are none).
     pub outputs: &'static [&'static str],

@@ -23,6 +23,11 @@ use core::fmt;
 
 /// An architecture that has KVM hypercalls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive]
 pub enum Arch {
     /// PowerPC (Book3S and BookE).
@@ -604,6 +609,11 @@ impl KvmHc {
 
 /// Which family a return code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive]
 pub enum CodeFamily {
     /// ePAPR `EV_*` status codes, returned in r3 by PowerPC hypercalls (KVM included).
@@ -625,6 +635,7 @@ impl CodeFamily {
 
 /// A hypercall return code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct ReturnCode {
     /// The C name (`EV_UNIMPLEMENTED`).
