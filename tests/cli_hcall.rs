@@ -373,3 +373,110 @@ fn call_rejects_bad_input() {
     ]);
     usage_error(&["hcall", "call", "--reg", "r11=1"]);
 }
+
+#[test]
+fn call_with_msr_models_the_magic_r0_test() {
+    let call = |extra: &[&str]| {
+        let mut args = vec!["hcall", "call", "--json"];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    // r0 defaults to KVM_SC_MAGIC_R0, so a supervisor-mode sc on a PR host is a hypercall.
+    let j = call(&[
+        "--host",
+        "book3s-pr",
+        "--msr",
+        "0x8000000000000000",
+        "--reg",
+        "r11=0x2a0003",
+    ]);
+    assert_eq!(j["sc"], "hypercall");
+    assert_eq!(j["msr"], "0x8000000000000000");
+    assert_eq!(
+        (j["r3"].as_str(), j["r4"].as_str()),
+        (Some("0x0"), Some("0x2"))
+    );
+    // Without the magic r0 it is the guest's own system call (book3s_pr.c, booke.c).
+    for host in ["book3s-pr", "e500v2"] {
+        let j = call(&[
+            "--host",
+            host,
+            "--msr",
+            "0",
+            "--reg",
+            "r0=0",
+            "--reg",
+            "r11=0x2a0003",
+        ]);
+        assert_eq!(j["sc"], "guest-syscall", "{host}");
+        assert_eq!(j["reason"], "no-magic-r0", "{host}");
+        assert!(j.get("r3").is_none(), "no answer is written");
+        let j = call(&["--host", host, "--msr", "0x4000", "--reg", "r11=0x2a0003"]);
+        assert_eq!(j["reason"], "user-mode", "{host}");
+    }
+    // BookE HV ignores r0 but turns a user-mode sc 1 into a program interrupt.
+    let j = call(&[
+        "--host",
+        "booke-hv",
+        "--msr",
+        "0",
+        "--reg",
+        "r0=0",
+        "--reg",
+        "r11=0x10010",
+    ]);
+    assert_eq!(j["sc"], "hypercall");
+    assert_eq!(j["effect"]["kind"], "idle");
+    let j = call(&[
+        "--host",
+        "booke-hv",
+        "--msr",
+        "0x4000",
+        "--reg",
+        "r11=0x10010",
+    ]);
+    assert_eq!(j["sc"], "privileged-instruction");
+    // MSR[SF] clear on Book3S: the MAP parameters are truncated to 32 bits.
+    let j = call(&[
+        "--host",
+        "book3s-pr",
+        "--msr",
+        "0",
+        "--reg",
+        "r11=0x2a0004",
+        "--reg",
+        "r3=0x123456789abcd000",
+        "--reg",
+        "r4=0xfffffffffffff001",
+    ]);
+    assert_eq!(j["bits"], 32);
+    assert_eq!(j["effect"]["pa"], "0x9abcd000");
+    // Without --msr, the JSON has no msr/sc fields (unchanged output) and r0 is refused.
+    let j = call(&["--host", "book3s-pr", "--reg", "r11=0x2a0003"]);
+    assert!(j.get("msr").is_none() && j.get("sc").is_none());
+    assert!(
+        usage_error(&[
+            "hcall",
+            "call",
+            "--host",
+            "book3s-pr",
+            "--reg",
+            "r0=1",
+            "--reg",
+            "r11=3"
+        ])
+        .contains("--msr")
+    );
+    usage_error(&[
+        "hcall",
+        "call",
+        "--host",
+        "book3s-pr",
+        "--bits",
+        "32",
+        "--msr",
+        "0",
+        "--reg",
+        "r11=3",
+    ]);
+}
