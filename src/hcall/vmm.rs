@@ -66,6 +66,10 @@ pub const MSR_CM: u64 = 1 << 31;
 pub const MSR_PR: u64 = 1 << 14;
 
 /// How wide the guest's registers are, as far as the hypercall parameters go.
+///
+/// This is the CPU mode at the trap (MSR\[SF\] or MSR\[CM\]), as the host reads it. It is
+/// a different fact from [`crate::paravirt::WordSize`], the guest kernel's build
+/// (`CONFIG_64BIT`), which decides what the kernel patches; hence two types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum GuestWidth {
     /// 32-bit mode: the host keeps only the low 32 bits of every parameter.
