@@ -1,17 +1,21 @@
 //! The host responder on the VM-exit path: one `HostProfile::respond` per iteration
-//! (target: at most 5 ns per call). Run with `cargo bench --bench hcall`.
+//! (target: at most 5 ns per call), and the whole VMM path `HostProfile::handle_sc`
+//! (magic-r0 test, registers in from a GPR array, answer written back). Run with
+//! `cargo bench --bench hcall`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ppcpv::hcall::{HcallRegs, HcallToken, HostProfile, MapMagicPage};
+use ppcpv::hcall::{
+    GuestWidth, HcallRegs, HcallToken, HostProfile, KVM_SC_MAGIC_R0, MSR_SF, MapMagicPage,
+};
 use std::hint::black_box;
 use std::time::Duration;
 
 fn responder(c: &mut Criterion) {
-    let features = HcallRegs::new(HcallToken::kvm(3), true);
-    let map = HcallRegs::new(HcallToken::kvm(4), false)
+    let features = HcallRegs::new(HcallToken::kvm(3), GuestWidth::Bits64);
+    let map = HcallRegs::new(HcallToken::kvm(4), GuestWidth::Bits32)
         .with_r3_r4(0xffff_ffff_ffff_f000, 0xffff_ffff_ffff_f001);
-    let idle = HcallRegs::new(HcallToken::epapr(16), true);
-    let unknown = HcallRegs::new(HcallToken::from_raw(0x8001_0010), true);
+    let idle = HcallRegs::new(HcallToken::epapr(16), GuestWidth::Bits64);
+    let unknown = HcallRegs::new(HcallToken::from_raw(0x8001_0010), GuestWidth::Bits64);
 
     let mut g = c.benchmark_group("hcall/respond");
     for (name, regs) in [
@@ -41,6 +45,30 @@ fn responder(c: &mut Criterion) {
     c.bench_function("hcall/map_magic_page_decode", |b| {
         b.iter(|| MapMagicPage::from_regs(black_box(&map)));
     });
+
+    // The VMM path on a register file: r0 test, read, respond, write r3/r4 back.
+    let mut gprs = [0u64; 32];
+    gprs[0] = u64::from(KVM_SC_MAGIC_R0);
+    gprs[3] = 0xffff_ffff_ffff_f000;
+    gprs[4] = 0xffff_ffff_ffff_f001;
+    let mut g = c.benchmark_group("hcall/handle_sc");
+    for (name, token, r0) in [
+        ("features", HcallToken::kvm(3), u64::from(KVM_SC_MAGIC_R0)),
+        (
+            "map_magic_page",
+            HcallToken::kvm(4),
+            u64::from(KVM_SC_MAGIC_R0),
+        ),
+        ("guest_syscall", HcallToken::kvm(3), 0),
+    ] {
+        let mut regs = gprs;
+        regs[0] = r0;
+        regs[11] = u64::from(token.raw());
+        g.bench_function(name, |b| {
+            b.iter(|| HostProfile::Book3sPr.handle_sc(black_box(&mut regs), black_box(MSR_SF)));
+        });
+    }
+    g.finish();
 }
 
 criterion_group! {

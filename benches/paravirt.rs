@@ -39,11 +39,7 @@ fn image(bytes: usize, endian: Endian) -> Vec<u8> {
 }
 
 fn sc(endian: Endian) -> ScanConfig {
-    ScanConfig {
-        config: Config::BOOK3S_64,
-        features: MagicFeatures::MAINLINE,
-        endian,
-    }
+    ScanConfig::new(Config::BOOK3S_64, MagicFeatures::MAINLINE, endian)
 }
 
 fn bench_scan(c: &mut Criterion) {

@@ -6,7 +6,9 @@
 use ppcpv::dt::checks::check_fdt;
 use ppcpv::dt::machine::{GuestConfig, Machine, generate};
 use ppcpv::fdt::Fdt;
-use ppcpv::hcall::{HcallRegs, HcallToken, HostProfile, KvmFeature, KvmFeatures, MagicFeatures};
+use ppcpv::hcall::{
+    HcallToken, HostProfile, KVM_SC_MAGIC_R0, KvmFeature, KvmFeatures, MagicFeatures, ScOutcome,
+};
 use ppcpv::insn::Insn;
 use ppcpv::paravirt::{Config, Outcome, check};
 
@@ -24,10 +26,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("{} bytes, sequence {sequence:?}", dtb.len());
     println!("detects KVM: {}", report.linux.detects_kvm());
 
-    // 3. The guest asks KVM_HC_FEATURES (r11 = 42 << 16 | 3); an e500v2 host answers.
+    // 3. The guest asks KVM_HC_FEATURES: `sc` with r0 = "KVM!" and r11 = 42 << 16 | 3.
+    //    An e500v2 host sees a hypercall (not a system call) and answers in r3/r4.
     let host = HostProfile::E500v2;
-    let out = host.respond(&HcallRegs::new(HcallToken::kvm(3), false));
-    let features = KvmFeatures::from_hcall(out.r3, out.r4);
+    let mut gprs = [0u64; 32];
+    gprs[0] = u64::from(KVM_SC_MAGIC_R0);
+    gprs[11] = u64::from(HcallToken::kvm(3).raw());
+    let ScOutcome::Hypercall(_) = host.handle_sc(&mut gprs, 0) else {
+        return Err("the host took the sc for a system call".into());
+    };
+    let features = KvmFeatures::from_hcall(gprs[3], gprs[4]);
     println!(
         "magic page offered: {}",
         features.has(KvmFeature::MAGIC_PAGE)

@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 1. The guest asks for the feature bits: r11 = KVM_HCALL_TOKEN(KVM_HC_FEATURES).
-    let regs = HcallRegs::new(HcallToken::kvm(3), true);
+    let regs = HcallRegs::new(HcallToken::kvm(3), ppcpv::hcall::GuestWidth::Bits64);
     let out = host.respond(&regs);
     let features = KvmFeatures(out.r4);
     println!("FEATURES -> r3 = {}, r4 = {:#x}", out.r3, out.r4);
@@ -126,7 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // 2. The guest maps the page: r3 = PA, r4 = EA | MAGIC_PAGE_FLAG_NOT_MAPPED_NX.
-    let regs = HcallRegs::new(HcallToken::kvm(4), true).with_r3_r4(MAGIC_GPA, MAGIC_EA | 1);
+    let regs = HcallRegs::new(HcallToken::kvm(4), ppcpv::hcall::GuestWidth::Bits64).with_r3_r4(MAGIC_GPA, MAGIC_EA | 1);
     let out = host.respond(&regs);
     let HcallEffect::MagicPageMapped(req) = out.effect else {
         return Err("MAP was not answered as a mapping".into());

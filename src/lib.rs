@@ -27,7 +27,7 @@
 //! assert_eq!(token.name(), Some("KVM_HC_FEATURES"));
 //!
 //! // What a Book3S PR host answers, and what a Linux guest makes of it.
-//! let out = HostProfile::Book3sPr.respond(&HcallRegs::new(token, true));
+//! let out = HostProfile::Book3sPr.respond(&HcallRegs::new(token, ppcpv::hcall::GuestWidth::Bits64));
 //! assert_eq!((out.r3, out.r4), (0, 0x2));
 //! assert_eq!(KvmFeatures::from_hcall(out.r3, out.r4).to_string(), "KVM_FEATURE_MAGIC_PAGE");
 //! ```

@@ -1,5 +1,6 @@
-//! `ppcpv hcall`: runs the binary and checks outputs and exit codes against
-//! kvm-ppc-pv.md §3–§6.
+//! `ppcpv hcall`: runs the binary and checks outputs and exit codes against the
+//! hypercall ABI of `arch/powerpc/include/uapi/asm/{kvm_para,epapr_hcalls}.h` and the
+//! host's `kvmppc_kvm_pv` (`arch/powerpc/kvm/powerpc.c`).
 
 mod common;
 
@@ -19,7 +20,7 @@ fn usage_error(args: &[&str]) -> String {
 
 #[test]
 fn token_builds_and_decodes() {
-    // §3.2: KVM_HCALL_TOKEN(KVM_HC_FEATURES) = 0x002A0003.
+    // KVM_HCALL_TOKEN(KVM_HC_FEATURES) = 42 << 16 | 3 = 0x002A0003.
     assert_eq!(
         run_ok(&["hcall", "token", "--vendor", "kvm", "3"]),
         "0x002a0003\n"
@@ -54,7 +55,7 @@ fn token_builds_and_decodes() {
 
 #[test]
 fn token_decode_follows_d9_and_topaz_on_request() {
-    // D9: KVM compares the whole token, so bit 31 makes it unknown; Topaz masks it.
+    // KVM compares the whole token, so bit 31 makes it unknown; Topaz masks it.
     let j = json(&[
         "hcall",
         "token",
@@ -194,7 +195,10 @@ fn features_names_bits() {
     let out = run_ok(&["hcall", "features", "--magic", "0x3"]);
     assert!(out.contains("KVM_MAGIC_FEAT_SR"), "{out}");
     assert!(out.contains("KVM_MAGIC_FEAT_MAS0_TO_SPRG7"), "{out}");
-    assert!(!out.contains("MAS0_TO_SR1"), "D6: that name does not exist");
+    assert!(
+        !out.contains("MAS0_TO_SR1"),
+        "that name exists in no header"
+    );
     // Unknown bits are kept and listed.
     let j = json(&["hcall", "features", "--magic", "12", "--json"]);
     assert_eq!(j["unknown"], "0xc");
@@ -204,14 +208,14 @@ fn features_names_bits() {
     assert_eq!(j["bits"][0]["name"], "KVM_FEATURE_MAGIC_PAGE");
     assert_eq!(j["bits"][1]["bit"], 5);
     assert_eq!(j["unknown"], "0x20");
-    // §5.2: a nonzero r3 means no features.
+    // kvm_arch_para_features: a nonzero r3 means no features.
     let j = json(&["hcall", "features", "0x2", "--r3", "12", "--json"]);
     assert_eq!(j["value"], "0x0");
 }
 
 #[test]
 fn features_of_a_host() {
-    // §5.1 / D7.
+    // kvmppc_kvm_pv's KVM_HC_FEATURES case per host build.
     let j = json(&["hcall", "features", "--host", "book3s-pr", "--json"]);
     assert_eq!(j["features"]["value"], "0x2");
     assert_eq!(j["map_magic_page"]["value"], "0x3");
@@ -220,7 +224,7 @@ fn features_of_a_host() {
     assert_eq!(j["map_magic_page"]["value"], "0x3");
     assert_eq!(j["magic_page_supported"], false);
     let out = run_ok(&["hcall", "features", "--host", "e500v2"]);
-    assert!(out.contains("legacy"), "D18: {out}");
+    assert!(out.contains("legacy"), "e500v2 is labelled legacy: {out}");
     assert!(out.contains("KVM_FEATURE_MAGIC_PAGE"), "{out}");
     usage_error(&["hcall", "features"]);
     usage_error(&["hcall", "features", "0x2", "--host", "book3s-pr"]);
@@ -236,7 +240,7 @@ fn call(args: &[&str]) -> Value {
 
 #[test]
 fn call_features_per_host() {
-    // §5.1: r3 = 0; r4 = 0x2 (Book3S PR, e500v2) or 0 (BookE HV).
+    // kvmppc_kvm_pv: r3 = 0; r4 = 0x2 (Book3S PR, e500v2) or 0 (BookE HV).
     for (host, r4) in [("book3s-pr", "0x2"), ("e500v2", "0x2"), ("booke-hv", "0x0")] {
         let j = call(&["--host", host, "--reg", "r11=0x2a0003"]);
         assert_eq!(j["r3"], "0x0", "{host}");
@@ -257,7 +261,7 @@ fn call_features_per_host() {
 
 #[test]
 fn call_map_magic_page() {
-    // §12 A: 64-bit Linux guest.
+    // A 64-bit Linux guest's MAP call (arch/powerpc/kernel/kvm.c).
     let j = call(&[
         "--host",
         "book3s-pr",
@@ -278,7 +282,7 @@ fn call_map_magic_page() {
     assert_eq!(j["effect"]["nx_flag"], true);
     assert_eq!(j["effect"]["legacy_nx_guest"], false);
 
-    // §5.1 step 2 + §6.2 c: 32-bit mode truncates, then the low 12 bits go.
+    // kvmppc_kvm_pv: 32-bit mode truncates, then the low 12 bits go.
     let j = call(&[
         "--host",
         "booke-hv",
@@ -291,7 +295,10 @@ fn call_map_magic_page() {
         "--reg",
         "r4=0xfffff000",
     ]);
-    assert_eq!(j["r4"], "0x3", "MAP answers 0x3 even on BookE HV (Q5)");
+    assert_eq!(
+        j["r4"], "0x3",
+        "MAP answers 0x3 even on BookE HV (no support check)"
+    );
     assert_eq!(j["effect"]["pa"], "0x9abcd000");
     assert_eq!(j["effect"]["ea"], "0xfffff000");
     assert_eq!(j["effect"]["legacy_nx_guest"], true);
@@ -322,7 +329,7 @@ fn call_idle_and_unimplemented() {
         (Some("0x0"), Some("0x0"))
     );
     assert_eq!(j["effect"]["kind"], "idle");
-    // D9: bit 31 set or vendor 0 is not EV_IDLE for KVM.
+    // Bit 31 set or vendor 0 is not EV_IDLE for KVM (whole-token compare).
     for t in ["r11=0x80010010", "r11=0x10", "r11=0x2a0001", "r11=0"] {
         let j = call(&["--host", "book3s-pr", "--reg", t, "--reg", "r4=7"]);
         assert_eq!(j["r3"], "0xc", "{t}");
@@ -365,4 +372,111 @@ fn call_rejects_bad_input() {
         "16",
     ]);
     usage_error(&["hcall", "call", "--reg", "r11=1"]);
+}
+
+#[test]
+fn call_with_msr_models_the_magic_r0_test() {
+    let call = |extra: &[&str]| {
+        let mut args = vec!["hcall", "call", "--json"];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    // r0 defaults to KVM_SC_MAGIC_R0, so a supervisor-mode sc on a PR host is a hypercall.
+    let j = call(&[
+        "--host",
+        "book3s-pr",
+        "--msr",
+        "0x8000000000000000",
+        "--reg",
+        "r11=0x2a0003",
+    ]);
+    assert_eq!(j["sc"], "hypercall");
+    assert_eq!(j["msr"], "0x8000000000000000");
+    assert_eq!(
+        (j["r3"].as_str(), j["r4"].as_str()),
+        (Some("0x0"), Some("0x2"))
+    );
+    // Without the magic r0 it is the guest's own system call (book3s_pr.c, booke.c).
+    for host in ["book3s-pr", "e500v2"] {
+        let j = call(&[
+            "--host",
+            host,
+            "--msr",
+            "0",
+            "--reg",
+            "r0=0",
+            "--reg",
+            "r11=0x2a0003",
+        ]);
+        assert_eq!(j["sc"], "guest-syscall", "{host}");
+        assert_eq!(j["reason"], "no-magic-r0", "{host}");
+        assert!(j.get("r3").is_none(), "no answer is written");
+        let j = call(&["--host", host, "--msr", "0x4000", "--reg", "r11=0x2a0003"]);
+        assert_eq!(j["reason"], "user-mode", "{host}");
+    }
+    // BookE HV ignores r0 but turns a user-mode sc 1 into a program interrupt.
+    let j = call(&[
+        "--host",
+        "booke-hv",
+        "--msr",
+        "0",
+        "--reg",
+        "r0=0",
+        "--reg",
+        "r11=0x10010",
+    ]);
+    assert_eq!(j["sc"], "hypercall");
+    assert_eq!(j["effect"]["kind"], "idle");
+    let j = call(&[
+        "--host",
+        "booke-hv",
+        "--msr",
+        "0x4000",
+        "--reg",
+        "r11=0x10010",
+    ]);
+    assert_eq!(j["sc"], "privileged-instruction");
+    // MSR[SF] clear on Book3S: the MAP parameters are truncated to 32 bits.
+    let j = call(&[
+        "--host",
+        "book3s-pr",
+        "--msr",
+        "0",
+        "--reg",
+        "r11=0x2a0004",
+        "--reg",
+        "r3=0x123456789abcd000",
+        "--reg",
+        "r4=0xfffffffffffff001",
+    ]);
+    assert_eq!(j["bits"], 32);
+    assert_eq!(j["effect"]["pa"], "0x9abcd000");
+    // Without --msr, the JSON has no msr/sc fields (unchanged output) and r0 is refused.
+    let j = call(&["--host", "book3s-pr", "--reg", "r11=0x2a0003"]);
+    assert!(j.get("msr").is_none() && j.get("sc").is_none());
+    assert!(
+        usage_error(&[
+            "hcall",
+            "call",
+            "--host",
+            "book3s-pr",
+            "--reg",
+            "r0=1",
+            "--reg",
+            "r11=3"
+        ])
+        .contains("--msr")
+    );
+    usage_error(&[
+        "hcall",
+        "call",
+        "--host",
+        "book3s-pr",
+        "--bits",
+        "32",
+        "--msr",
+        "0",
+        "--reg",
+        "r11=3",
+    ]);
 }

@@ -101,7 +101,7 @@ fn disasm_names_the_kvm_pr_sequence() {
 
 #[test]
 fn disasm_reference_rewrites() {
-    // kvm-ppc-pv.md §12 A and B.
+    // A 64-bit Book3S and a 32-bit e500 guest's mfmsr, as arch/powerpc/kernel/kvm.c rewrites it.
     let out = run_ok(&[
         "insn",
         "disasm",

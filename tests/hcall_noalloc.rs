@@ -1,8 +1,12 @@
-//! Proof that the host responder never allocates: a counting global allocator wraps the
-//! system one, and the responder runs over many register sets (kvm-ppc-pv.md §5.1, §6.2;
-//! the responder sits on a VMM's exit path).
+//! Proof that the host responder and the VMM path around it never allocate: a counting
+//! global allocator wraps the system one, and `HostProfile::respond`,
+//! `MapMagicPage::from_regs`, `HcallRegs::from_gprs`, `HcallResponse::write_gprs` and
+//! `HostProfile::handle_sc` run over many register sets (they sit on a VMM's exit path).
 
-use ppcpv::hcall::{HcallEffect, HcallRegs, HcallToken, HostProfile, MapMagicPage};
+use ppcpv::hcall::{
+    GuestWidth, HcallEffect, HcallRegs, HcallToken, HostProfile, KVM_SC_MAGIC_R0, MSR_PR, MSR_SF,
+    MapMagicPage, ScOutcome,
+};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -60,8 +64,8 @@ fn responder_never_allocates() {
     ]
     .into_iter()
     .flat_map(|t| {
-        [false, true].map(|sf| {
-            HcallRegs::new(HcallToken::from_raw(t), sf)
+        [GuestWidth::Bits32, GuestWidth::Bits64].map(|width| {
+            HcallRegs::new(HcallToken::from_raw(t), width)
                 .with_r3_r4(0xffff_ffff_ffff_f000, 0xffff_ffff_ffff_f001)
         })
     })
@@ -82,4 +86,41 @@ fn responder_never_allocates() {
     }
     assert_eq!(allocations(), before, "the responder allocated");
     assert_eq!(mapped, 1000 * 2 * 3);
+}
+
+#[test]
+fn vmm_path_never_allocates() {
+    let tokens = [
+        HcallToken::kvm(3).raw(),
+        HcallToken::kvm(4).raw(),
+        HcallToken::epapr(16).raw(),
+        0x8001_0010,
+    ];
+    let r0s = [u64::from(KVM_SC_MAGIC_R0), 0];
+    let msrs = [0, MSR_SF, MSR_SF | MSR_PR];
+    let before = allocations();
+    let (mut answered, mut refused) = (0u32, 0u32);
+    for i in 0..1000u64 {
+        for &t in &tokens {
+            for &r0 in &r0s {
+                for &msr in &msrs {
+                    for p in HostProfile::ALL {
+                        let mut gprs = [i; 32];
+                        gprs[0] = r0;
+                        gprs[11] = u64::from(t);
+                        let regs =
+                            HcallRegs::from_gprs(std::hint::black_box(&gprs), p.hcall_width(msr));
+                        let out = p.respond(&regs);
+                        out.write_gprs(&mut gprs);
+                        match std::hint::black_box(p.handle_sc(&mut gprs, msr)) {
+                            ScOutcome::Hypercall(_) => answered += 1,
+                            _ => refused += 1,
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(allocations(), before, "the VMM path allocated");
+    assert!(answered > 0 && refused > 0);
 }

@@ -34,11 +34,7 @@ fn scan_matches_check_word_by_word() {
     ];
     for (k, &config) in configs.iter().enumerate() {
         for endian in [Endian::Big, Endian::Little] {
-            let sc = ScanConfig {
-                config,
-                features: MagicFeatures(k as u64 % 4),
-                endian,
-            };
+            let sc = ScanConfig::new(config, MagicFeatures(k as u64 % 4), endian);
             let words = image(1000, 0x1234 + k as u64);
             let bytes: Vec<u8> = words.iter().flat_map(|&w| endian.u32_to(w)).collect();
             for cut in [0usize, 1, 2, 3, 4, 127, 128, 129, 131, 4 * 999 + 3] {

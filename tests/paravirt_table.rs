@@ -1,6 +1,7 @@
-//! Every row of the patch table in kvm-ppc-pv.md §8.3, with the expected words written
-//! out by hand from the displacements in §7 (an oracle independent of the code), plus
-//! the worked examples of §12.
+//! Every case of `kvm_check_ins` (`torvalds/linux: arch/powerpc/kernel/kvm.c`), with the
+//! expected words written out by hand from the field offsets of
+//! `struct kvm_vcpu_arch_shared` (`arch/powerpc/include/uapi/asm/kvm_para.h`) — an
+//! oracle independent of the code — plus two guests end to end.
 
 use ppcpv::hcall::MagicFeatures;
 use ppcpv::paravirt::{
@@ -28,12 +29,7 @@ enum Want {
 use Want::{Skip, Word};
 
 fn branch(template: Template, reg: Option<u8>) -> Want {
-    Want::Branch(TemplateBranch {
-        template,
-        reg,
-        rb: None,
-        imm_ee: false,
-    })
+    Want::Branch(TemplateBranch::new(template, reg, None, false))
 }
 
 #[track_caller]
@@ -165,7 +161,7 @@ fn sprg4_to_7_and_booke_read_aliases() {
             expect(mt, cfg, NONE, Skip(Reason::NeedsFeature(MAS)));
         }
         expect(mfr, E500, NONE, Skip(Reason::NeedsFeature(MAS)));
-        // Only the write form 0x114..0x117 is matched for mtspr (kvm-ppc-pv.md §8.3).
+        // Only the write form 0x114..0x117 is matched for mtspr (kvm_check_ins).
         let mtr = mfr | 0x100 | 0x0040_0000;
         assert!(check(mtr, E500, ALL).is_none(), "{mtr:#010x}");
     }
@@ -245,12 +241,7 @@ fn booke_wrtee_and_wrteei() {
             0x7c00_8146,
             cfg,
             NONE,
-            Want::Branch(TemplateBranch {
-                template: Template::Wrtee,
-                reg: None,
-                rb: None,
-                imm_ee: true,
-            }),
+            Want::Branch(TemplateBranch::new(Template::Wrtee, None, None, true)),
         );
     }
     for cfg in [B3S64, B3S32] {
@@ -269,12 +260,12 @@ fn mtsrin_needs_book3s_32_and_sr() {
         mtsrin,
         B3S32,
         SR,
-        Want::Branch(TemplateBranch {
-            template: Template::Mtsrin,
-            reg: Some(5),
-            rb: Some(6),
-            imm_ee: false,
-        }),
+        Want::Branch(TemplateBranch::new(
+            Template::Mtsrin,
+            Some(5),
+            Some(6),
+            false,
+        )),
     );
     expect(mtsrin, B3S32, MAS, Skip(Reason::NeedsFeature(SR)));
     for cfg in [B3S64, E500, B3E64] {
@@ -289,7 +280,7 @@ fn register_is_kept() {
     expect(0x7fd0_43a6, E500, NONE, Word(0x93c0_f024)); // mtsprg0 r30 -> stw r30
 }
 
-/// kvm-ppc-pv.md §12 A and B.
+/// A 64-bit Book3S PR guest and a 32-bit e500v2 guest, end to end.
 #[test]
 fn worked_examples() {
     expect(0x7c60_00a6, B3S64, ALL, Word(0xe860_f058));

@@ -262,7 +262,8 @@ fn stub_runs(words: &[u32]) -> Result<(StubRun, StubRun), CliError> {
     Ok((be, le))
 }
 
-/// The §4.3-style table: one row per stub slot, `-` where a guest skips it.
+/// A table of the stub run in both byte orders: one row per stub slot, `-` where a
+/// guest skips it.
 fn stub_table(be: &StubRun, le: &StubRun, indent: &str) -> String {
     let cell = |r: &StubRun, slot: usize| {
         r.step_at(slot)

@@ -231,7 +231,15 @@ fn page_gpa(p: &PageArgs, bits: BitsArg) -> u64 {
     match (p.gpa, p.map_r3) {
         (Some(gpa), _) => gpa,
         (None, Some(r3)) => {
-            let regs = HcallRegs::new(HcallToken::kvm(4), bits == BitsArg::B64).with_r3_r4(r3, 0);
+            let regs = HcallRegs::new(
+                HcallToken::kvm(4),
+                if bits == BitsArg::B64 {
+                    ppcpv::hcall::GuestWidth::Bits64
+                } else {
+                    ppcpv::hcall::GuestWidth::Bits32
+                },
+            )
+            .with_r3_r4(r3, 0);
             MapMagicPage::from_regs(&regs).pa
         }
         (None, None) => 0, // clap requires one of the two

@@ -240,6 +240,8 @@ fn word_json(word: u32, d: Option<&Decision>) -> WordJson {
                     j.template_rb = b.rb;
                 }
                 Rewrite::Nop => {}
+                // A rewrite kind added later: the word and its disassembly say enough.
+                _ => {}
             }
         }
         Outcome::Skip(why) => {
@@ -336,11 +338,7 @@ fn kind_json(
     count: Option<u64>,
 ) -> Option<KindJson> {
     let p = PATTERNS.get(i)?;
-    let d = Decision {
-        index: i,
-        pattern: p,
-        outcome: p.decide(p.opcode, cfg, features),
-    };
+    let d = Decision::new(i, p.decide(p.opcode, cfg, features))?;
     Some(KindJson {
         kind: p.name,
         count,
@@ -449,11 +447,11 @@ fn load(input: &InputArgs, guest: &GuestArgs) -> Result<Loaded, CliError> {
         }
         None => (WordSize::W64, Endian::Big),
     };
-    let sc = ScanConfig {
-        config: guest.config(default_bits)?,
-        features: guest.features(),
-        endian: input.endian.map_or(default_endian, Endian::from),
-    };
+    let sc = ScanConfig::new(
+        guest.config(default_bits)?,
+        guest.features(),
+        input.endian.map_or(default_endian, Endian::from),
+    );
     Ok(Loaded {
         data,
         image,

@@ -9,8 +9,9 @@
 //!   AMD's VM-entry instruction and "vmmrun" does not exist; the hypercall instructions
 //!   are `vmcall` (Intel VMX, `0f 01 c1`) and `vmmcall` (AMD SVM, `0f 01 d9`), which is
 //!   what the current hypercalls.rst says.
-//! * PowerPC details: kvm-ppc-pv.md §3.1 (`ppc-pv.rst`, `epapr_hcalls.h`
-//!   `EV_HCALL_CLOBBERS`) and §4.1 (the instruction words).
+//! * PowerPC details: `torvalds/linux: Documentation/virt/kvm/ppc-pv.rst`,
+//!   `arch/powerpc/include/asm/epapr_hcalls.h` (`EV_HCALL_CLOBBERS`) and
+//!   `arch/powerpc/kvm/powerpc.c (kvm_vm_ioctl_get_pvinfo)` (the instruction words).
 //! * MIPS: current hypercalls.rst ("HYPCALL instruction with code 0 and the hypercall
 //!   number in $2 (v0). Up to four arguments may be placed in $4-$7 (a0-a3) and the
 //!   return value is placed in $2 (v0)"), confirmed by the host side
@@ -22,6 +23,8 @@ use super::registry::Arch;
 
 /// How one architecture makes a KVM hypercall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct CallingConvention {
     /// The architecture.
     pub arch: Arch,
@@ -32,6 +35,7 @@ pub struct CallingConvention {
     /// The argument registers, first argument first.
     pub args: &'static [&'static str],
     /// The register receiving the return value (status).
+    #[cfg_attr(feature = "serde", serde(rename = "return"))]
     pub ret: &'static str,
     /// Further output registers, first output first (empty when there are none).
     pub outputs: &'static [&'static str],
@@ -74,7 +78,7 @@ pub static S390: CallingConvention = CallingConvention {
     source: "torvalds/linux: Documentation/virt/kvm/x86/hypercalls.rst",
 };
 
-/// PowerPC (hypercalls.rst "PowerPC", ppc-pv.rst, epapr_hcalls.h; kvm-ppc-pv.md §3.1).
+/// PowerPC (hypercalls.rst "PowerPC", ppc-pv.rst, epapr_hcalls.h).
 pub static PPC: CallingConvention = CallingConvention {
     arch: Arch::Ppc,
     instruction: "the 1-4 words of the device tree's /hypervisor hcall-instructions: KVM PR \
@@ -90,7 +94,8 @@ pub static PPC: CallingConvention = CallingConvention {
             and memory; its header adds that strictly r0 and r3-r12 are always clobbered. \
             An unpatched guest stub returns -1 in r3.",
     source: "torvalds/linux: Documentation/virt/kvm/ppc-pv.rst; \
-             arch/powerpc/include/asm/epapr_hcalls.h; kvm-ppc-pv.md §3.1, §4.1",
+             arch/powerpc/include/asm/epapr_hcalls.h; \
+             arch/powerpc/kvm/powerpc.c (kvm_vm_ioctl_get_pvinfo)",
 };
 
 /// MIPS (current hypercalls.rst "MIPS").
@@ -151,7 +156,7 @@ mod tests {
 
     #[test]
     fn ppc_matches_section_3_1() {
-        // kvm-ppc-pv.md §3.1: in r3-r10, number r11, out r4-r11, status r3, r0/r12 volatile.
+        // ppc-pv.rst: in r3-r10, number r11, out r4-r11, status r3, r0/r12 volatile.
         assert_eq!(PPC.args.len(), 8);
         assert_eq!(PPC.args.first(), Some(&"r3"));
         assert_eq!(PPC.args.last(), Some(&"r10"));
@@ -160,7 +165,7 @@ mod tests {
         assert_eq!(PPC.outputs.last(), Some(&"r11"));
         assert!(PPC.ret.starts_with("r3"));
         assert!(PPC.clobbers.contains(&"r0") && PPC.clobbers.contains(&"r12"));
-        // §4.1 instruction words.
+        // kvm_vm_ioctl_get_pvinfo's instruction words.
         for w in ["0x3c004b56", "0x60004d21", "0x44000002", "0x44000022"] {
             assert!(PPC.instruction.contains(w), "{w}");
         }

@@ -1,7 +1,8 @@
 //! Feature sets a PowerPC KVM host reports.
 //!
 //! Two different kinds of value travel back in r4, and they are different types here so
-//! they cannot be mixed (decision D6 in `kvm-ppc-pv.md`):
+//! they cannot be mixed up: one is a list of bit *numbers*, the other a set of *masks*,
+//! and both have a "bit 1" that means something unrelated:
 //!
 //! * `KVM_HC_FEATURES` answers a set of `KVM_FEATURE_*` **bit numbers**
 //!   ([`KvmFeature`], collected in [`KvmFeatures`]): `KVM_FEATURE_MAGIC_PAGE` = 1 means
@@ -13,11 +14,13 @@
 //! Source: `torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`. Unknown bits are
 //! kept, never dropped, and listed by [`KvmFeatures::unknown`] / [`MagicFeatures::unknown`].
 //!
-//! Guest side (kvm-ppc-pv.md §5.2, §6.1, D10): Linux's `kvm_arch_para_features()` turns
+//! Guest side: Linux's `kvm_arch_para_features()`
+//! (`torvalds/linux: arch/powerpc/include/asm/kvm_para.h`) turns
 //! any nonzero r3 of `KVM_HC_FEATURES` into "no features", else takes r4
 //! ([`KvmFeatures::from_hcall`]); `kvm_map_magic_page()` ignores MAP's r3 and keeps r4
-//! ([`MagicFeatures::from_map_r4`]). The SDK-only masks `EPR` (0x4) and `MPIC_CTPR`
-//! (0x8) are not mainline and stay unnamed here (D6).
+//! ([`MagicFeatures::from_map_r4`], `arch/powerpc/kernel/kvm.c`). The masks `EPR` (0x4)
+//! and `MPIC_CTPR` (0x8) exist only in a Freescale SDK kernel fork, not in mainline, so
+//! they stay unnamed here (reported as unknown bits, never dropped).
 
 /// A `KVM_FEATURE_*` bit **number** (not a mask).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -93,7 +96,7 @@ impl KvmFeatures {
     }
 
     /// What a Linux guest concludes from `KVM_HC_FEATURES`' answer
-    /// (`kvm_arch_para_features`, kvm-ppc-pv.md §5.2): any nonzero r3 means no features,
+    /// (`kvm_arch_para_features`): any nonzero r3 means no features,
     /// otherwise r4 is the set.
     ///
     /// ```
@@ -153,10 +156,10 @@ impl Iterator for KvmFeatureIter {
 
 /// Writes the members of a feature set joined by ` | `, or `none` when it is empty.
 fn write_set<T>(
-    f: &mut std::fmt::Formatter<'_>,
+    f: &mut core::fmt::Formatter<'_>,
     members: impl Iterator<Item = T>,
-    mut one: impl FnMut(&mut std::fmt::Formatter<'_>, T) -> std::fmt::Result,
-) -> std::fmt::Result {
+    mut one: impl FnMut(&mut core::fmt::Formatter<'_>, T) -> core::fmt::Result,
+) -> core::fmt::Result {
     let mut first = true;
     for m in members {
         if !first {
@@ -171,9 +174,9 @@ fn write_set<T>(
     Ok(())
 }
 
-impl std::fmt::Display for KvmFeatures {
+impl core::fmt::Display for KvmFeatures {
     /// `KVM_FEATURE_MAGIC_PAGE | bit 5`, or `none`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write_set(f, self.iter(), |f, b| match b.name() {
             Some(n) => f.write_str(n),
             None => write!(f, "bit {}", b.0),
@@ -215,7 +218,7 @@ impl MagicFeatures {
     }
 
     /// What a Linux guest keeps from MAP's answer: r4 only; r3 is ignored
-    /// (`kvm_map_magic_page`, kvm-ppc-pv.md §6.1, D10).
+    /// (`kvm_map_magic_page` in `arch/powerpc/kernel/kvm.c`).
     #[must_use]
     pub const fn from_map_r4(r4: u64) -> MagicFeatures {
         MagicFeatures(r4)
@@ -265,9 +268,9 @@ impl Iterator for MagicIter {
     }
 }
 
-impl std::fmt::Display for MagicFeatures {
+impl core::fmt::Display for MagicFeatures {
     /// `KVM_MAGIC_FEAT_SR | KVM_MAGIC_FEAT_MAS0_TO_SPRG7 | 0x4`, or `none`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write_set(f, self.iter(), |f, b| match b.name() {
             Some(n) => f.write_str(n),
             None => write!(f, "{:#x}", b.0),
@@ -275,7 +278,7 @@ impl std::fmt::Display for MagicFeatures {
     }
 }
 
-impl std::ops::BitOr for MagicFeatures {
+impl core::ops::BitOr for MagicFeatures {
     type Output = MagicFeatures;
     fn bitor(self, rhs: MagicFeatures) -> MagicFeatures {
         self.union(rhs)
@@ -288,7 +291,7 @@ mod tests {
 
     #[test]
     fn feature_values_match_kvm_para_h() {
-        // kvm-ppc-pv.md §6.3: KVM_FEATURE_MAGIC_PAGE = 1 (bit number, mask 0x2);
+        // uapi kvm_para.h: KVM_FEATURE_MAGIC_PAGE = 1 (bit number, mask 0x2);
         // KVM_MAGIC_FEAT_SR = 1 << 0, KVM_MAGIC_FEAT_MAS0_TO_SPRG7 = 1 << 1.
         assert_eq!(KvmFeature::MAGIC_PAGE.0, 1);
         assert_eq!(KvmFeature::MAGIC_PAGE.mask(), 0x2);
@@ -307,19 +310,19 @@ mod tests {
             MagicFeatures::MAS0_TO_SPRG7.name(),
             Some("KVM_MAGIC_FEAT_MAS0_TO_SPRG7")
         );
-        // D6: the SDK-only masks are not named.
+        // The SDK-only masks are not named.
         assert_eq!(MagicFeatures(0x4).name(), None);
         assert_eq!(MagicFeatures(0x8).name(), None);
     }
 
     #[test]
     fn guest_decodes_features_the_linux_way() {
-        // kvm-ppc-pv.md §5.2: nonzero r3 -> no features, else r4.
+        // kvm_arch_para_features: nonzero r3 -> no features, else r4.
         assert_eq!(KvmFeatures::from_hcall(0, 0x2), KvmFeatures(0x2));
         assert_eq!(KvmFeatures::from_hcall(0, 0), KvmFeatures::NONE);
         assert_eq!(KvmFeatures::from_hcall(12, 0x2), KvmFeatures::NONE);
         assert_eq!(KvmFeatures::from_hcall(u64::MAX, 0xffff), KvmFeatures::NONE);
-        // §6.1 / D10: MAP's r3 is ignored, r4 kept.
+        // kvm_map_magic_page: MAP's r3 is ignored, r4 kept.
         assert_eq!(MagicFeatures::from_map_r4(0x3), MagicFeatures::MAINLINE);
     }
 

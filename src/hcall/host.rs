@@ -1,16 +1,19 @@
 //! The host side of PowerPC KVM paravirtual hypercalls: what mainline KVM answers when a
 //! guest traps with a hypercall, for each host profile.
 //!
-//! This mirrors `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`
-//! (kvm-ppc-pv.md §5.1, §6.2, decisions D7–D9):
+//! This mirrors current mainline `torvalds/linux: arch/powerpc/kvm/powerpc.c
+//! (kvmppc_kvm_pv)`, the one entry point for KVM paravirtual hypercalls on PowerPC hosts:
 //!
-//! 1. The token is r11 truncated to 32 bits and compared whole (no masking, D9).
+//! 1. The token is r11 read as a 32-bit `int` and compared whole against each case
+//!    label: KVM does not mask bit 31 and has no "vendor 0 means ePAPR" alias (that is
+//!    what the Topaz hypervisor does; see [`HcallToken::topaz`]).
 //! 2. In 32-bit mode (MSR\[SF\] = 0) the parameters are truncated to 32 bits.
 //! 3. `KVM_HC_PPC_MAP_MAGIC_PAGE` (0x002a0004): pa = param1 `& !0xfff`, ea = param2
 //!    `& !0xfff`; a clear `MAGIC_PAGE_FLAG_NOT_MAPPED_NX` bit in param2 marks a legacy
 //!    guest (the host then disables kernel NX); answers r3 = 0, r4 = 0x3
-//!    (`SR | MAS0_TO_SPRG7`) on every host profile, even one without a magic page
-//!    (Q5, D7).
+//!    (`SR | MAS0_TO_SPRG7`) on every host profile, even one without a magic page:
+//!    the kernel's MAP case has no support check, and this model reproduces mainline
+//!    rather than what a stricter host could answer.
 //! 4. `KVM_HC_FEATURES` (0x002a0003): r3 = 0, r4 = `1 << KVM_FEATURE_MAGIC_PAGE` on
 //!    Book3S PR and e500v2, 0 on BookE HV.
 //! 5. `EV_IDLE` (0x00010010): the vCPU blocks until woken; r3 = 0, r4 = 0. Reported to
@@ -19,34 +22,41 @@
 //!
 //! r4 is written for every token (0 unless a case set it); no other register changes.
 //! [`HostProfile::respond`] is a pure function on plain integers: no allocation, no
-//! panic for any input (tested), and meant for a VMM's exit path.
+//! panic for any input (tested), and meant for a VMM's exit path. [`super::vmm`] adds
+//! the step before it (is this `sc` a hypercall at all?) and the GPR write-back.
 
 use super::features::{KvmFeature, KvmFeatures, MagicFeatures};
 use super::registry::{EV_SUCCESS, EV_UNIMPLEMENTED};
 use super::token::HcallToken;
-use std::fmt;
+use super::vmm::{GuestWidth, KVM_SC_MAGIC_R0};
+use core::fmt;
 
-/// `KVM_HCALL_TOKEN(KVM_HC_FEATURES)` = 0x002a0003 (kvm-ppc-pv.md §3.2).
+/// `KVM_HCALL_TOKEN(KVM_HC_FEATURES)` = 0x002a0003 (vendor 42 << 16 | 3,
+/// `arch/powerpc/include/uapi/asm/kvm_para.h`).
 pub const TOKEN_FEATURES: HcallToken = HcallToken::kvm(3);
-/// `KVM_HCALL_TOKEN(KVM_HC_PPC_MAP_MAGIC_PAGE)` = 0x002a0004 (kvm-ppc-pv.md §3.2).
+/// `KVM_HCALL_TOKEN(KVM_HC_PPC_MAP_MAGIC_PAGE)` = 0x002a0004.
 pub const TOKEN_MAP_MAGIC_PAGE: HcallToken = HcallToken::kvm(4);
-/// `EV_HCALL_TOKEN(EV_IDLE)` = 0x00010010 (kvm-ppc-pv.md §3.2).
+/// `EV_HCALL_TOKEN(EV_IDLE)` = 0x00010010 (vendor 1 << 16 | 16,
+/// `arch/powerpc/include/uapi/asm/epapr_hcalls.h`).
 pub const TOKEN_EV_IDLE: HcallToken = HcallToken::epapr(16);
 
 /// `MAGIC_PAGE_FLAG_NOT_MAPPED_NX` = `1 << 0`, in the low 12 bits of MAP's param2
-/// (`arch/powerpc/include/uapi/asm/kvm_para.h`, newer; kvm-ppc-pv.md §6.3).
+/// (`torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`; older headers lack it).
 pub const MAGIC_PAGE_FLAG_NOT_MAPPED_NX: u64 = 1 << 0;
 
-/// The low 12 bits of MAP's parameters, cleared by the host (`& ~0xfffULL`, §6.2 c).
+/// The low 12 bits of MAP's parameters, cleared by the host (`& ~0xfffULL` in
+/// `kvmppc_kvm_pv`).
 pub const MAGIC_PAGE_FLAGS_MASK: u64 = 0xfff;
 
 /// A KVM host build, which decides the `KVM_HC_FEATURES` answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HostProfile {
     /// Book3S PR KVM (`CONFIG_PPC_BOOK3S`): magic page supported.
     Book3sPr,
-    /// BookE PR on e500v2 (`CONFIG_KVM_E500V2`): magic page supported. Legacy: may be
-    /// removed from current kernels (kvm-ppc-pv.md §10, D18).
+    /// BookE PR on e500v2 (`CONFIG_KVM_E500V2`): magic page supported. Labelled legacy:
+    /// e500v2 KVM support has been proposed for removal upstream, so current kernels may
+    /// lack it; the profile stays because existing hosts still run it.
     E500v2,
     /// BookE HV (e500mc, e5500, e6500; `CONFIG_KVM_BOOKE_HV`): no magic page.
     BookeHv,
@@ -70,7 +80,7 @@ impl HostProfile {
         }
     }
 
-    /// A one-line description, with the legacy label for e500v2 (D18).
+    /// A one-line description, with the legacy label for e500v2.
     #[must_use]
     pub const fn description(self) -> &'static str {
         match self {
@@ -82,7 +92,7 @@ impl HostProfile {
         }
     }
 
-    /// Whether the profile is labelled legacy (e500v2, D18).
+    /// Whether the profile is labelled legacy (e500v2).
     #[must_use]
     pub const fn is_legacy(self) -> bool {
         matches!(self, HostProfile::E500v2)
@@ -95,7 +105,8 @@ impl HostProfile {
     }
 
     /// `KVM_HC_FEATURES`' r4 on this host: `1 << KVM_FEATURE_MAGIC_PAGE` when built with
-    /// `CONFIG_PPC_BOOK3S` or `CONFIG_KVM_E500V2`, else nothing (kvm-ppc-pv.md §5.1, D7).
+    /// `CONFIG_PPC_BOOK3S` or `CONFIG_KVM_E500V2`, else nothing (`kvmppc_kvm_pv`, the
+    /// `KVM_HC_FEATURES` case).
     #[must_use]
     pub const fn features(self) -> KvmFeatures {
         match self {
@@ -104,21 +115,23 @@ impl HostProfile {
         }
     }
 
-    /// Whether the host really has a magic page (`kvmppc_supports_magic_page`,
-    /// kvm-ppc-pv.md §6.4). MAP answers the same on every profile regardless (Q5).
+    /// Whether the host really has a magic page (`kvmppc_supports_magic_page` in
+    /// `arch/powerpc/include/asm/kvm_book3s.h` and `kvm_booke.h`). MAP answers the same
+    /// on every profile regardless, because the kernel's MAP case does not check.
     #[must_use]
     pub const fn supports_magic_page(self) -> bool {
         !matches!(self, HostProfile::BookeHv)
     }
 
-    /// MAP's r4 on this host: always `SR | MAS0_TO_SPRG7` in mainline (§6.2 e, D7).
+    /// MAP's r4 on this host: always `SR | MAS0_TO_SPRG7` in mainline `kvmppc_kvm_pv`.
     #[must_use]
     pub const fn magic_features(self) -> MagicFeatures {
         MagicFeatures::MAINLINE
     }
 
     /// The hypercall instruction words `KVM_PPC_GET_PVINFO` hands the VMM
-    /// (kvm-ppc-pv.md §4.1): `sc 1; nop; nop; nop` on BookE HV, the magic-r0 sequence
+    /// (`torvalds/linux: arch/powerpc/kvm/powerpc.c (kvm_vm_ioctl_get_pvinfo)`):
+    /// `sc 1; nop; nop; nop` on BookE HV, the magic-r0 sequence
     /// `lis r0,0x4b56; ori r0,r0,0x4d21; sc; nop` on PR hosts.
     #[must_use]
     pub const fn hcall_instructions(self) -> [u32; 4] {
@@ -131,7 +144,7 @@ impl HostProfile {
     }
 
     /// Whether the host implements `EV_IDLE` (`KVM_PPC_PVINFO_FLAGS_EV_IDLE`, set by
-    /// every build, §4.1).
+    /// every build in `kvm_vm_ioctl_get_pvinfo`).
     #[must_use]
     pub const fn has_idle(self) -> bool {
         true
@@ -141,7 +154,8 @@ impl HostProfile {
     ///
     /// ```
     /// use ppcpv::hcall::{HcallEffect, HcallRegs, HcallToken, HostProfile};
-    /// let regs = HcallRegs::new(HcallToken::kvm(3), true);
+    /// use ppcpv::hcall::GuestWidth;
+    /// let regs = HcallRegs::new(HcallToken::kvm(3), GuestWidth::Bits64);
     /// let out = HostProfile::Book3sPr.respond(&regs);
     /// assert_eq!((out.r3, out.r4, out.effect), (0, 0x2, HcallEffect::None));
     /// assert_eq!(HostProfile::BookeHv.respond(&regs).r4, 0);
@@ -149,8 +163,8 @@ impl HostProfile {
     #[inline]
     #[must_use]
     pub fn respond(self, regs: &HcallRegs) -> HcallResponse {
-        // §5.1 step 1: `int nr = kvmppc_get_gpr(vcpu, 11)` -- only the low 32 bits count,
-        // and they are compared whole (D9). Truncation is the intent here.
+        // `int nr = kvmppc_get_gpr(vcpu, 11)`: only the low 32 bits count, and they are
+        // compared whole. Truncation is the intent here.
         #[allow(clippy::cast_possible_truncation)]
         let token = regs.r11 as u32;
         match token {
@@ -187,25 +201,61 @@ impl fmt::Display for HostProfile {
     }
 }
 
-/// The guest registers a hypercall exit hands the host: r3–r11 and MSR\[SF\].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The guest registers a hypercall exit hands the host: r0, r3–r11, and the width the
+/// host reads the parameters with.
+///
+/// Build one with [`HcallRegs::new`] (a token and a width, r0 holding
+/// [`KVM_SC_MAGIC_R0`] as the PR hosts' hypercall sequence leaves it) or straight from a
+/// vCPU's register file with [`HcallRegs::from_gprs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct HcallRegs {
+    /// r0: on the PR hosts it must hold [`KVM_SC_MAGIC_R0`] (low 32 bits) for an `sc`
+    /// to count as a hypercall ([`HostProfile::handle_sc`]); [`HostProfile::respond`]
+    /// does not read it.
+    pub r0: u64,
     /// r3–r10, the eight parameters: `params[0]` is r3, `params[7]` is r10.
     pub params: [u64; 8],
     /// r11: the token (its low 32 bits).
     pub r11: u64,
-    /// MSR\[SF\]: true when the guest runs in 64-bit mode.
-    pub sf: bool,
+    /// How wide the host reads the parameters: 32-bit guests have them truncated.
+    pub width: GuestWidth,
 }
 
 impl HcallRegs {
-    /// A register set with `token` in r11, zero parameters, and MSR\[SF\] = `sf`.
+    /// A register set with `token` in r11, zero parameters, [`KVM_SC_MAGIC_R0`] in r0,
+    /// read as a `width` guest.
     #[must_use]
-    pub const fn new(token: HcallToken, sf: bool) -> HcallRegs {
+    pub const fn new(token: HcallToken, width: GuestWidth) -> HcallRegs {
         HcallRegs {
+            r0: KVM_SC_MAGIC_R0 as u64,
             params: [0; 8],
             r11: token.raw() as u64,
-            sf,
+            width,
+        }
+    }
+
+    /// The hypercall registers out of a vCPU's 32 GPRs: r0, r3–r10 and r11. `width` is
+    /// usually [`HostProfile::hcall_width`] of the guest's MSR.
+    ///
+    /// ```
+    /// use ppcpv::hcall::{GuestWidth, HcallRegs, HcallToken};
+    /// let mut gprs = [0u64; 32];
+    /// gprs[11] = 0x002a_0003;
+    /// gprs[3] = 7;
+    /// let regs = HcallRegs::from_gprs(&gprs, GuestWidth::Bits64);
+    /// assert_eq!((regs.token(), regs.param(0)), (HcallToken::kvm(3), Some(7)));
+    /// ```
+    #[inline]
+    #[must_use]
+    pub const fn from_gprs(gprs: &[u64; 32], width: GuestWidth) -> HcallRegs {
+        HcallRegs {
+            r0: gprs[0],
+            params: [
+                gprs[3], gprs[4], gprs[5], gprs[6], gprs[7], gprs[8], gprs[9], gprs[10],
+            ],
+            r11: gprs[11],
+            width,
         }
     }
 
@@ -218,10 +268,19 @@ impl HcallRegs {
         self
     }
 
-    /// GPR `n` for n in 3..=11, `None` for other numbers.
+    /// The same registers with r0 set (for example to something other than
+    /// [`KVM_SC_MAGIC_R0`], to model a plain system call).
+    #[must_use]
+    pub const fn with_r0(mut self, r0: u64) -> HcallRegs {
+        self.r0 = r0;
+        self
+    }
+
+    /// GPR `n` for n in 0 and 3..=11, `None` for other numbers.
     #[must_use]
     pub fn gpr(&self, n: u32) -> Option<u64> {
         match n {
+            0 => Some(self.r0),
             11 => Some(self.r11),
             _ => self
                 .params
@@ -230,11 +289,18 @@ impl HcallRegs {
         }
     }
 
-    /// Sets GPR `n` (3..=11); returns false and changes nothing for other numbers.
+    /// Sets GPR `n` (0 or 3..=11); returns false and changes nothing for other numbers.
     pub fn set_gpr(&mut self, n: u32, value: u64) -> bool {
-        if n == 11 {
-            self.r11 = value;
-            return true;
+        match n {
+            0 => {
+                self.r0 = value;
+                return true;
+            }
+            11 => {
+                self.r11 = value;
+                return true;
+            }
+            _ => {}
         }
         let slot = n
             .checked_sub(3)
@@ -249,16 +315,12 @@ impl HcallRegs {
         }
     }
 
-    /// Parameter `i` (0 = r3) as the host reads it: truncated to 32 bits when MSR\[SF\] = 0
-    /// (§5.1 step 2). `None` past r10.
+    /// Parameter `i` (0 = r3) as the host reads it: truncated to 32 bits for a 32-bit
+    /// guest (`kvmppc_kvm_pv` masks its parameters with `0xffffffff` when MSR\[SF\] is
+    /// clear). `None` past r10.
     #[must_use]
     pub fn param(&self, i: usize) -> Option<u64> {
-        self.params.get(i).map(|&v| self.truncate(v))
-    }
-
-    #[inline]
-    const fn truncate(&self, v: u64) -> u64 {
-        if self.sf { v } else { v & 0xffff_ffff }
+        self.params.get(i).map(|&v| self.width.truncate(v))
     }
 
     /// The token in r11 (low 32 bits).
@@ -267,16 +329,27 @@ impl HcallRegs {
         #[allow(clippy::cast_possible_truncation)]
         HcallToken::from_raw(self.r11 as u32)
     }
+
+    /// Whether r0 holds [`KVM_SC_MAGIC_R0`] in its low 32 bits, the test the PR hosts
+    /// make (`(u32)kvmppc_get_gpr(vcpu, 0) == KVM_SC_MAGIC_R0`).
+    #[must_use]
+    pub const fn has_magic_r0(&self) -> bool {
+        #[allow(clippy::cast_possible_truncation)]
+        let low = self.r0 as u32;
+        low == KVM_SC_MAGIC_R0
+    }
 }
 
 /// A `KVM_HC_PPC_MAP_MAGIC_PAGE` request decoded from the guest's registers the way the
-/// host does (kvm-ppc-pv.md §6.2, D8): param1 (r3) is the physical address, param2 (r4)
+/// host does (`kvmppc_kvm_pv`, the MAP case): param1 (r3) is the physical address, param2 (r4)
 /// the effective address carrying flags in its low 12 bits; both truncated to 32 bits
 /// when MSR\[SF\] = 0, then cleared of their low 12 bits.
 ///
 /// `ppc-pv.rst` describes the two parameters the other way round; the host code, and so
-/// this model, takes r3 as the PA (Q2).
+/// this model, takes r3 as the PA, which is also what Linux guests pass
+/// (`arch/powerpc/kernel/kvm.c (kvm_map_magic_page)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct MapMagicPage {
     /// `magic_page_pa` = param1 `& !0xfff`.
     pub pa: u64,
@@ -287,12 +360,19 @@ pub struct MapMagicPage {
 }
 
 impl MapMagicPage {
+    /// A request with these fields as given (no masking), for VMMs that record or
+    /// replay mappings.
+    #[must_use]
+    pub const fn new(pa: u64, ea: u64, flags: u16) -> MapMagicPage {
+        MapMagicPage { pa, ea, flags }
+    }
+
     /// Decodes the request from the registers at the hypercall exit.
     ///
     /// ```
-    /// use ppcpv::hcall::{HcallRegs, HcallToken, MapMagicPage};
-    /// // A 32-bit Linux guest: r3 = -4096, r4 = -4096 | NX flag (kvm-ppc-pv.md §12 B).
-    /// let regs = HcallRegs::new(HcallToken::kvm(4), false)
+    /// use ppcpv::hcall::{GuestWidth, HcallRegs, HcallToken, MapMagicPage};
+    /// // A 32-bit Linux guest: r3 = -4096, r4 = -4096 | NX flag.
+    /// let regs = HcallRegs::new(HcallToken::kvm(4), GuestWidth::Bits32)
     ///     .with_r3_r4(0xffff_ffff_ffff_f000, 0xffff_ffff_ffff_f001);
     /// let m = MapMagicPage::from_regs(&regs);
     /// assert_eq!((m.pa, m.ea, m.flags), (0xffff_f000, 0xffff_f000, 1));
@@ -301,8 +381,8 @@ impl MapMagicPage {
     #[inline]
     #[must_use]
     pub const fn from_regs(regs: &HcallRegs) -> MapMagicPage {
-        let p1 = regs.truncate(regs.params[0]);
-        let p2 = regs.truncate(regs.params[1]);
+        let p1 = regs.width.truncate(regs.params[0]);
+        let p2 = regs.width.truncate(regs.params[1]);
         MapMagicPage {
             pa: p1 & !MAGIC_PAGE_FLAGS_MASK,
             ea: p2 & !MAGIC_PAGE_FLAGS_MASK,
@@ -320,7 +400,7 @@ impl MapMagicPage {
     }
 
     /// Whether the host records "legacy guest: kernel NX disabled" (the NX flag is
-    /// clear; the host sets `disable_kernel_nx` and flushes the TLB, §6.2 b).
+    /// clear; the host sets `disable_kernel_nx` and flushes the TLB).
     #[must_use]
     pub const fn legacy_nx(self) -> bool {
         !self.nx_aware()
@@ -329,6 +409,7 @@ impl MapMagicPage {
 
 /// What a hypercall changed, so a VMM can act on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum HcallEffect {
     /// Nothing beyond r3 and r4.
     None,
@@ -341,6 +422,7 @@ pub enum HcallEffect {
 
 /// The host's answer to one hypercall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct HcallResponse {
     /// The new r3: an `EV_*` status.
     pub r3: u64,
@@ -350,18 +432,31 @@ pub struct HcallResponse {
     pub effect: HcallEffect,
 }
 
+impl HcallResponse {
+    /// A response with these values (for VMMs that answer some calls themselves).
+    #[must_use]
+    pub const fn new(r3: u64, r4: u64, effect: HcallEffect) -> HcallResponse {
+        HcallResponse { r3, r4, effect }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn call(p: HostProfile, token: u64, r3: u64, r4: u64, sf: bool) -> HcallResponse {
-        let mut regs = HcallRegs::new(HcallToken::from_raw(0), sf).with_r3_r4(r3, r4);
+        let width = if sf {
+            GuestWidth::Bits64
+        } else {
+            GuestWidth::Bits32
+        };
+        let mut regs = HcallRegs::new(HcallToken::from_raw(0), width).with_r3_r4(r3, r4);
         regs.r11 = token;
         p.respond(&regs)
     }
 
     #[test]
-    fn tokens_match_section_3_2() {
+    fn tokens_match_the_headers() {
         assert_eq!(TOKEN_FEATURES.raw(), 0x002a_0003);
         assert_eq!(TOKEN_MAP_MAGIC_PAGE.raw(), 0x002a_0004);
         assert_eq!(TOKEN_EV_IDLE.raw(), 0x0001_0010);
@@ -369,7 +464,7 @@ mod tests {
 
     #[test]
     fn features_answer_per_profile() {
-        // kvm-ppc-pv.md §5.1 / D7: r3 = 0; r4 = 0x2 on Book3S PR and e500v2, 0 on BookE HV.
+        // kvmppc_kvm_pv: r3 = 0; r4 = 0x2 on Book3S PR and e500v2, 0 on BookE HV.
         for (p, r4) in [
             (HostProfile::Book3sPr, 0x2),
             (HostProfile::E500v2, 0x2),
@@ -392,7 +487,7 @@ mod tests {
 
     #[test]
     fn map_answers_0x3_on_every_profile() {
-        // §6.2 e / Q5 / D7: r3 = 0, r4 = SR | MAS0_TO_SPRG7 = 0x3, even on BookE HV.
+        // r3 = 0, r4 = SR | MAS0_TO_SPRG7 = 0x3, even on BookE HV (no support check).
         for p in HostProfile::ALL {
             let out = call(p, 0x002a_0004, 0, 0, true);
             assert_eq!((out.r3, out.r4), (0, 0x3), "{p}");
@@ -402,7 +497,7 @@ mod tests {
 
     #[test]
     fn map_64bit_linux_guest() {
-        // §12 A: pa = ea = 0xFFFFFFFFFFFFF000, NX flag seen.
+        // A 64-bit Linux guest: pa = ea = 0xFFFFFFFFFFFFF000, NX flag seen.
         let out = call(
             HostProfile::Book3sPr,
             0x002a_0004,
@@ -421,7 +516,7 @@ mod tests {
 
     #[test]
     fn map_32bit_truncates_then_masks() {
-        // §5.1 step 2 + §6.2 c / D8: 32-bit mode truncates, then & !0xfff.
+        // 32-bit mode truncates, then & !0xfff.
         let out = call(
             HostProfile::E500v2,
             0x002a_0004,
@@ -435,7 +530,7 @@ mod tests {
         assert_eq!(m.pa, 0x9abc_d000);
         assert_eq!(m.ea, 0xffff_f000);
         assert_eq!(m.flags, 0);
-        // Old guest (no NX flag): legacy NX guest flag recorded (§6.2 b).
+        // Old guest (no NX flag): legacy NX guest flag recorded.
         assert!(m.legacy_nx());
         assert_eq!((out.r3, out.r4), (0, 0x3));
     }
@@ -443,7 +538,7 @@ mod tests {
     #[test]
     fn map_keeps_all_low_flag_bits_but_only_bit_0_is_nx() {
         let m = MapMagicPage::from_regs(
-            &HcallRegs::new(TOKEN_MAP_MAGIC_PAGE, true).with_r3_r4(0xfff, 0xffe),
+            &HcallRegs::new(TOKEN_MAP_MAGIC_PAGE, GuestWidth::Bits64).with_r3_r4(0xfff, 0xffe),
         );
         assert_eq!((m.pa, m.ea, m.flags), (0, 0, 0xffe));
         assert!(m.legacy_nx());
@@ -451,7 +546,7 @@ mod tests {
 
     #[test]
     fn idle_is_reported() {
-        // §5.1: EV_IDLE -> r3 = 0, r4 = 0, vCPU blocks.
+        // EV_IDLE -> r3 = 0, r4 = 0, vCPU blocks.
         for p in HostProfile::ALL {
             let out = call(p, 0x0001_0010, 7, 7, true);
             assert_eq!(
@@ -467,15 +562,15 @@ mod tests {
 
     #[test]
     fn everything_else_is_unimplemented() {
-        // §5.1 default: r3 = EV_UNIMPLEMENTED (12), r4 = 0.
+        // The default case: r3 = EV_UNIMPLEMENTED (12), r4 = 0.
         for t in [
             0u64,
             0x002a_0001,
             0x002a_0005,
             0x0001_0001,
             0x0001_000f,
-            0x0000_0010, // vendor 0 is not ePAPR for KVM (D9)
-            0x8001_0010, // bit 31 is not masked (D9)
+            0x0000_0010, // vendor 0 is not ePAPR for KVM
+            0x8001_0010, // bit 31 is not masked
             0x802a_0003, // ditto
             0x0002_0001, // FH_ERR_GET_INFO is Topaz's, not KVM's
             0xffff_ffff,
@@ -497,25 +592,29 @@ mod tests {
 
     #[test]
     fn only_the_low_32_bits_of_r11_count() {
-        // §5.1 step 1: the token is read as a 32-bit int.
+        // The token is read as a 32-bit int.
         let out = call(HostProfile::Book3sPr, 0xffff_ffff_002a_0003, 0, 0, true);
         assert_eq!((out.r3, out.r4), (0, 0x2));
     }
 
     #[test]
     fn gpr_accessors() {
-        let mut r = HcallRegs::default();
+        let mut r = HcallRegs::new(HcallToken::from_raw(0), GuestWidth::Bits64);
+        assert!(r.has_magic_r0());
         for n in 3..=11 {
             assert!(r.set_gpr(n, u64::from(n) * 0x100));
         }
         for n in 3..=11 {
             assert_eq!(r.gpr(n), Some(u64::from(n) * 0x100));
         }
-        for n in [0, 1, 2, 12, 31, u32::MAX] {
+        assert!(r.set_gpr(0, 7));
+        assert_eq!(r.gpr(0), Some(7));
+        assert!(!r.has_magic_r0());
+        for n in [1, 2, 12, 31, u32::MAX] {
             assert!(!r.set_gpr(n, 1));
             assert_eq!(r.gpr(n), None);
         }
-        r.sf = false;
+        r.width = GuestWidth::Bits32;
         r.params[0] = u64::MAX;
         assert_eq!(r.param(0), Some(0xffff_ffff));
         assert_eq!(r.param(8), None);
@@ -531,7 +630,7 @@ mod tests {
         assert!(HostProfile::E500v2.is_legacy());
         assert!(HostProfile::E500v2.description().contains("legacy"));
         assert!(!HostProfile::BookeHv.supports_magic_page());
-        // §4.1 pvinfo words.
+        // kvm_vm_ioctl_get_pvinfo's words.
         assert_eq!(HostProfile::BookeHv.hcall_instructions()[0], 0x4400_0022);
         assert_eq!(
             HostProfile::Book3sPr.hcall_instructions(),
@@ -564,7 +663,7 @@ mod tests {
         let tokens = [0x002a_0003u64, 0x002a_0004, 0x0001_0010];
         let mut s = 0x1234_5678_9abc_def0u64;
         for i in 0..20_000u64 {
-            let mut regs = HcallRegs::default();
+            let mut regs = HcallRegs::new(HcallToken::from_raw(0), GuestWidth::Bits64);
             for p in regs.params.iter_mut() {
                 *p = if rng(&mut s).is_multiple_of(3) {
                     EXTREMES[(rng(&mut s) % 10) as usize]
@@ -577,7 +676,11 @@ mod tests {
                 1 => EXTREMES[(i / 4 % 10) as usize],
                 n => tokens[(n as usize + i as usize) % 3] | (rng(&mut s) & !0xffff_ffff),
             };
-            regs.sf = rng(&mut s) & 1 == 1;
+            regs.width = if rng(&mut s) & 1 == 1 {
+                GuestWidth::Bits64
+            } else {
+                GuestWidth::Bits32
+            };
             for p in HostProfile::ALL {
                 let out = p.respond(&regs);
                 assert!(out.r3 == 0 || out.r3 == 12);
@@ -588,7 +691,7 @@ mod tests {
                     assert_eq!(m.pa & 0xfff, 0);
                     assert_eq!(m.ea & 0xfff, 0);
                     assert!(m.flags <= 0xfff);
-                    if !regs.sf {
+                    if regs.width == GuestWidth::Bits32 {
                         assert!(m.pa <= 0xffff_f000 && m.ea <= 0xffff_f000);
                     }
                     assert_eq!(out.r4, 0x3);

@@ -5,21 +5,30 @@
 //! `torvalds/linux: Documentation/virt/kvm/x86/hypercalls.rst`): name, value,
 //! architecture(s), status (active / deprecated / obsolete) and purpose.
 //!
-//! Sources (kvm-ppc-pv.md):
-//! * `KVM_HC_*` 1–12: §3.5, `torvalds/linux: include/uapi/linux/kvm_para.h` and
-//!   hypercalls.rst. Other numbers are [`KvmHc::Unknown`] (decision D15).
-//! * ePAPR `EV_*` 1–16 (8 unused): §3.3, `arch/powerpc/include/uapi/asm/epapr_hcalls.h`.
-//! * Freescale `FH_*` 1–20: §3.6, `arch/powerpc/include/asm/fsl_hcalls.h` and
+//! Sources:
+//! * `KVM_HC_*` 1–12: `torvalds/linux: include/uapi/linux/kvm_para.h` and
+//!   hypercalls.rst. Numbers the header does not define stay [`KvmHc::Unknown`] with the
+//!   number kept, so a newer guest's call is reported rather than rejected.
+//! * ePAPR `EV_*` 1–16 (8 unused): `torvalds/linux: arch/powerpc/include/uapi/asm/epapr_hcalls.h`.
+//! * Freescale `FH_*` 1–20: `torvalds/linux: arch/powerpc/include/asm/fsl_hcalls.h` and
 //!   `nxp-qoriq-yocto-sdk/libos: include/libos/fsl_hcalls.h` (19 and 20 are libos only).
-//! * Return codes: ePAPR `EV_*` 0–13 (§3.4) and generic `KVM_E*` (§3.5).
+//! * Return codes: ePAPR `EV_*` 0–13 (`epapr_hcalls.h`,
+//!   `nxp-qoriq-yocto-sdk/libos: include/libos/hcall-errors.h`) and generic `KVM_E*`
+//!   (`include/uapi/linux/kvm_para.h`).
 //!
 //! Nothing here allocates; lookups are linear scans over short static slices.
 
 use super::token::{HcallToken, Vendor};
-use std::fmt;
+use core::fmt;
 
 /// An architecture that has KVM hypercalls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
+#[non_exhaustive]
 pub enum Arch {
     /// PowerPC (Book3S and BookE).
     Ppc,
@@ -66,6 +75,7 @@ impl fmt::Display for Arch {
 
 /// A hypercall's status, as the template of hypercalls.rst defines it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Status {
     /// In use.
     Active,
@@ -95,6 +105,7 @@ impl fmt::Display for Status {
 
 /// One registry entry, following the hypercalls.rst template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Hypercall {
     /// The C name (`KVM_HC_FEATURES`).
     pub name: &'static str,
@@ -163,7 +174,7 @@ const fn kvm(
     }
 }
 
-/// The generic `KVM_HC_*` hypercalls 1–12 (kvm-ppc-pv.md §3.5, D15).
+/// The generic `KVM_HC_*` hypercalls 1–12 of `include/uapi/linux/kvm_para.h`.
 pub static KVM_HCALLS: [Hypercall; 12] = [
     kvm(
         "KVM_HC_VAPIC_POLL_IRQ",
@@ -197,7 +208,8 @@ pub static KVM_HCALLS: [Hypercall; 12] = [
         Status::Active,
         "Map the page shared between host and guest that holds supervisor register state, \
          so the guest reaches those registers with loads and stores.",
-        "r3 = physical address, r4 = effective address | flags (kvm-ppc-pv.md D8)",
+        "r3 = physical address, r4 = effective address | flags (arch/powerpc/kvm/powerpc.c \
+         kvmppc_kvm_pv; ppc-pv.rst lists the two the other way round)",
     ),
     kvm(
         "KVM_HC_KICK_CPU",
@@ -255,7 +267,7 @@ pub static KVM_HCALLS: [Hypercall; 12] = [
         X86,
         Status::Active,
         "Yield to a preempted vCPU that is the target of an IPI.",
-        "Linux 6.1 uapi kvm_para.h (kvm-ppc-pv.md §3.5, Q16)",
+        "defined in the Linux 6.1 uapi kvm_para.h; absent from older headers",
     ),
     kvm(
         "KVM_HC_MAP_GPA_RANGE",
@@ -264,7 +276,7 @@ pub static KVM_HCALLS: [Hypercall; 12] = [
         Status::Active,
         "Ask the host to map a guest physical range with given attributes (page size, \
          encrypted or not); handled by userspace.",
-        "Linux 6.1 uapi kvm_para.h (kvm-ppc-pv.md §3.5, Q16)",
+        "defined in the Linux 6.1 uapi kvm_para.h; absent from older headers",
     ),
 ];
 
@@ -288,7 +300,7 @@ const fn ev(
 
 const TOPAZ_UNIMPL: &str = "Topaz: unimplemented";
 
-/// The ePAPR `EV_*` hypercalls 1–16; number 8 is unused (kvm-ppc-pv.md §3.3).
+/// The ePAPR `EV_*` hypercalls 1–16; number 8 is unused (`epapr_hcalls.h`).
 pub static EPAPR_HCALLS: [Hypercall; 15] = [
     ev(
         "EV_BYTE_CHANNEL_SEND",
@@ -395,7 +407,7 @@ const fn fh(name: &'static str, number: u16, purpose: &'static str) -> Hypercall
     }
 }
 
-/// The Freescale (Topaz) `FH_*` hypercalls 1–20, vendor 2 (kvm-ppc-pv.md §3.6).
+/// The Freescale (Topaz) `FH_*` hypercalls 1–20, vendor 2 (`fsl_hcalls.h`).
 pub static FSL_HCALLS: [Hypercall; 20] = [
     fh(
         "FH_ERR_GET_INFO",
@@ -509,9 +521,11 @@ pub fn find_by_name(name: &str) -> Option<&'static Hypercall> {
     all().find(|h| h.name.eq_ignore_ascii_case(name))
 }
 
-/// A generic KVM hypercall number (`KVM_HC_*`); decision D15: 1–12 are named, any
-/// other number is [`KvmHc::Unknown`].
+/// A generic KVM hypercall number (`KVM_HC_*`): the twelve numbers
+/// `include/uapi/linux/kvm_para.h` defines are named, any other number is
+/// [`KvmHc::Unknown`] with the number kept. Variants are added when the header grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KvmHc {
     /// 1 `KVM_HC_VAPIC_POLL_IRQ` (x86).
     VapicPollIrq,
@@ -595,6 +609,12 @@ impl KvmHc {
 
 /// Which family a return code belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
+#[non_exhaustive]
 pub enum CodeFamily {
     /// ePAPR `EV_*` status codes, returned in r3 by PowerPC hypercalls (KVM included).
     Epapr,
@@ -615,6 +635,8 @@ impl CodeFamily {
 
 /// A hypercall return code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct ReturnCode {
     /// The C name (`EV_UNIMPLEMENTED`).
     pub name: &'static str,
@@ -645,7 +667,7 @@ pub const EV_SUCCESS: u32 = 0;
 /// `EV_UNIMPLEMENTED` = 12.
 pub const EV_UNIMPLEMENTED: u32 = 12;
 
-/// ePAPR return codes `EV_*` 0–13 (kvm-ppc-pv.md §3.4; `epapr_hcalls.h`,
+/// ePAPR return codes `EV_*` 0–13 (`epapr_hcalls.h`,
 /// `libos: include/libos/hcall-errors.h`).
 pub static EPAPR_CODES: [ReturnCode; 14] = [
     code("EV_SUCCESS", 0, CodeFamily::Epapr, "success"),
@@ -689,7 +711,7 @@ pub static EPAPR_CODES: [ReturnCode; 14] = [
     ),
 ];
 
-/// Generic KVM return codes `KVM_E*` (kvm-ppc-pv.md §3.5; `include/uapi/linux/kvm_para.h`).
+/// Generic KVM return codes `KVM_E*` (`include/uapi/linux/kvm_para.h`).
 /// PowerPC KVM never returns these; it uses [`EPAPR_CODES`].
 pub static KVM_CODES: [ReturnCode; 6] = [
     code(
@@ -740,7 +762,7 @@ mod tests {
 
     #[test]
     fn kvm_numbers_match_kvm_para_h() {
-        // kvm-ppc-pv.md §3.5 (include/uapi/linux/kvm_para.h, Linux 6.1).
+        // include/uapi/linux/kvm_para.h, Linux 6.1.
         let expected = [
             ("KVM_HC_VAPIC_POLL_IRQ", 1, Arch::X86, Status::Active),
             ("KVM_HC_MMU_OP", 2, Arch::X86, Status::Deprecated),
@@ -766,7 +788,7 @@ mod tests {
             assert_eq!(KvmHc::from_number(u64::from(nr)).number(), u64::from(nr));
             assert!(!h.purpose.is_empty());
         }
-        // D15: anything else is Unknown(n).
+        // Anything else is Unknown(n).
         for n in [0u64, 13, 42, u64::MAX] {
             assert_eq!(KvmHc::from_number(n), KvmHc::Unknown(n));
             assert_eq!(KvmHc::Unknown(n).info(), None);
@@ -777,7 +799,7 @@ mod tests {
 
     #[test]
     fn epapr_numbers_match_epapr_hcalls_h() {
-        // kvm-ppc-pv.md §3.3.
+        // epapr_hcalls.h.
         let expected = [
             ("EV_BYTE_CHANNEL_SEND", 1),
             ("EV_BYTE_CHANNEL_RECEIVE", 2),
@@ -807,7 +829,7 @@ mod tests {
 
     #[test]
     fn fsl_numbers_match_fsl_hcalls_h() {
-        // kvm-ppc-pv.md §3.6.
+        // fsl_hcalls.h (Linux and libos).
         let expected = [
             "FH_ERR_GET_INFO",
             "FH_PARTITION_GET_DTPROP",
@@ -846,7 +868,7 @@ mod tests {
 
     #[test]
     fn return_codes_match_reference() {
-        // kvm-ppc-pv.md §3.4: EV_* 0..=13 in order.
+        // epapr_hcalls.h: EV_* 0..=13 in order.
         for (i, c) in EPAPR_CODES.iter().enumerate() {
             assert_eq!(c.value as usize, i);
         }
@@ -854,7 +876,7 @@ mod tests {
         assert_eq!(EPAPR_CODES[13].name, "EV_BUFFER_OVERFLOW");
         assert_eq!(epapr_code_name(12), Some("EV_UNIMPLEMENTED"));
         assert_eq!(epapr_code_name(u64::MAX), None);
-        // §3.5: KVM_E* values.
+        // kvm_para.h: KVM_E* values.
         let kvm: Vec<_> = KVM_CODES.iter().map(|c| (c.name, c.value)).collect();
         assert_eq!(
             kvm,

@@ -1,20 +1,25 @@
 //! Hypercall tokens: the value a PowerPC guest puts in r11, `vendor << 16 | number`.
 //!
-//! Sources (kvm-ppc-pv.md §3.2): `torvalds/linux: arch/powerpc/include/uapi/asm/epapr_hcalls.h`
+//! Sources: `torvalds/linux: arch/powerpc/include/uapi/asm/epapr_hcalls.h`
 //! (`_EV_HCALL_TOKEN(id, num)` = `((id) << 16) | (num)`, the `EV_*_VENDOR_ID` list) and
 //! `arch/powerpc/include/uapi/asm/kvm_para.h` (`KVM_HCALL_TOKEN(num)` with vendor 42).
 //!
-//! Matching follows decision D9: KVM compares the whole 32-bit r11 value (no masking of
-//! bit 31, no vendor-0 alias). The Topaz hypervisor decodes differently, masking bit 31
-//! and taking vendor 0 as ePAPR; [`HcallToken::topaz`] reproduces that
+//! Two hosts, two ways of matching. KVM's `kvmppc_kvm_pv`
+//! (`torvalds/linux: arch/powerpc/kvm/powerpc.c`) switches on the whole 32-bit r11 value,
+//! so a token with bit 31 set or with vendor 0 matches nothing and the guest gets
+//! `EV_UNIMPLEMENTED`. [`HcallToken::lookup`] and [`HcallToken::vendor`] follow KVM,
+//! because KVM is the host this crate models. The Topaz hypervisor decodes differently,
+//! masking bit 31 and taking vendor 0 as ePAPR for backward compatibility;
+//! [`HcallToken::topaz`] reproduces that for anyone targeting it
 //! (`nxp-qoriq-yocto-sdk/hypervisor: src/hcalls.c (hcall)`).
 
-use std::fmt;
+use core::fmt;
 
 /// A hypercall vendor ID, the upper 16 bits of a token (`EV_*_VENDOR_ID`).
 ///
 /// Unknown IDs are kept in [`Vendor::Other`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Vendor {
     /// `EV_LOCAL_VENDOR_ID` = 0: local / private use.
     Local,
@@ -55,7 +60,7 @@ impl Vendor {
     /// The vendor for an ID; unknown IDs become [`Vendor::Other`].
     #[must_use]
     pub const fn from_id(id: u16) -> Vendor {
-        // kvm-ppc-pv.md §3.2, vendor ID table (epapr_hcalls.h).
+        // The EV_*_VENDOR_ID list of epapr_hcalls.h.
         match id {
             0 => Vendor::Local,
             1 => Vendor::Epapr,
@@ -185,7 +190,7 @@ impl fmt::Display for Vendor {
 ///
 /// ```
 /// use ppcpv::hcall::{HcallToken, Vendor};
-/// // kvm-ppc-pv.md §3.2: KVM_HCALL_TOKEN(KVM_HC_FEATURES) = 0x002A0003.
+/// // KVM_HCALL_TOKEN(KVM_HC_FEATURES) = 42 << 16 | 3 = 0x002A0003.
 /// let t = HcallToken::kvm(3);
 /// assert_eq!(t.raw(), 0x002a_0003);
 /// assert_eq!(t.vendor(), Vendor::Kvm);
@@ -199,6 +204,7 @@ pub struct HcallToken(pub u32);
 /// Which of its two tables Topaz dispatches a token to
 /// (`nxp-qoriq-yocto-sdk/hypervisor: src/hcalls.c (hcall)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TopazTable {
     /// `epapr_hcall_table`: vendor 1, or vendor 0 for backward compatibility.
     Epapr,
@@ -206,8 +212,9 @@ pub enum TopazTable {
     Freescale,
 }
 
-/// How Topaz reads a token: bit 31 masked off, vendor 0 taken as ePAPR (D9).
+/// How Topaz reads a token: bit 31 masked off, vendor 0 taken as ePAPR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TopazDecode {
     /// The vendor after masking: `(t & 0x7fffffff) >> 16`.
     pub vendor_id: u16,
@@ -215,6 +222,17 @@ pub struct TopazDecode {
     pub number: u16,
     /// The table Topaz consults.
     pub table: TopazTable,
+}
+
+impl TopazTable {
+    /// `epapr` or `fsl`, as the command line prints it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            TopazTable::Epapr => "epapr",
+            TopazTable::Freescale => "fsl",
+        }
+    }
 }
 
 impl TopazDecode {
@@ -266,13 +284,13 @@ impl HcallToken {
         self.0
     }
 
-    /// The vendor ID, all 16 upper bits (bit 31 included, D9).
+    /// The vendor ID, all 16 upper bits (bit 31 included, as KVM compares it).
     #[must_use]
     pub const fn vendor_id(self) -> u16 {
         (self.0 >> 16) as u16
     }
 
-    /// The vendor, all 16 upper bits (bit 31 included, D9).
+    /// The vendor, all 16 upper bits (bit 31 included, as KVM compares it).
     #[must_use]
     pub const fn vendor(self) -> Vendor {
         Vendor::from_id(self.vendor_id())
@@ -299,7 +317,7 @@ impl HcallToken {
 
     /// Decodes the token the way Topaz does: `HCALL_GET_VENDOR_ID(t)` =
     /// `(t & 0x7fffffff) >> 16`; vendor 1 or 0 selects the ePAPR table, any other
-    /// vendor the Freescale table (kvm-ppc-pv.md §3.2, D9).
+    /// vendor the Freescale table (`nxp-qoriq-yocto-sdk/hypervisor: src/hcalls.c`).
     ///
     /// ```
     /// use ppcpv::hcall::{HcallToken, TopazTable};
@@ -342,13 +360,66 @@ impl From<HcallToken> for u32 {
     }
 }
 
+/// Why a token and a hypercall enum do not convert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token's vendor is not KVM (42), so it names no `KVM_HC_*` call.
+    #[error("token {0} is not a KVM hypercall (vendor {vendor}, KVM is 42)", vendor = .0.vendor_id())]
+    NotKvm(HcallToken),
+    /// The `KVM_HC_*` number does not fit the 16-bit number field of a token.
+    #[error("KVM hypercall number {0} does not fit the 16 bits of a token")]
+    NumberTooLarge(u64),
+}
+
+impl TryFrom<super::registry::KvmHc> for HcallToken {
+    type Error = TokenError;
+
+    /// `KVM_HCALL_TOKEN(n)`. Every named `KVM_HC_*` converts; only an
+    /// [`Unknown`](super::registry::KvmHc::Unknown) number above 0xffff fails, which is
+    /// why this is `TryFrom` and not `From`.
+    ///
+    /// ```
+    /// use ppcpv::hcall::{HcallToken, KvmHc};
+    /// assert_eq!(HcallToken::try_from(KvmHc::Features), Ok(HcallToken::kvm(3)));
+    /// assert_eq!(KvmHc::try_from(HcallToken::kvm(4)), Ok(KvmHc::PpcMapMagicPage));
+    /// assert!(KvmHc::try_from(HcallToken::epapr(16)).is_err());
+    /// ```
+    fn try_from(hc: super::registry::KvmHc) -> Result<Self, TokenError> {
+        let n = hc.number();
+        u16::try_from(n)
+            .map(HcallToken::kvm)
+            .map_err(|_| TokenError::NumberTooLarge(n))
+    }
+}
+
+impl TryFrom<HcallToken> for super::registry::KvmHc {
+    type Error = TokenError;
+
+    /// The `KVM_HC_*` call of a vendor-42 token; other vendors fail.
+    fn try_from(t: HcallToken) -> Result<Self, TokenError> {
+        if t.vendor() == Vendor::Kvm {
+            Ok(super::registry::KvmHc::from_number(u64::from(t.number())))
+        } else {
+            Err(TokenError::NotKvm(t))
+        }
+    }
+}
+
+impl From<&super::registry::Hypercall> for HcallToken {
+    /// The token of a registry entry (ePAPR `EV_*` and Freescale `FH_*` calls included).
+    fn from(h: &super::registry::Hypercall) -> Self {
+        h.token()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn vendor_ids_match_epapr_hcalls_h() {
-        // kvm-ppc-pv.md §3.2 vendor table (epapr_hcalls.h EV_*_VENDOR_ID).
+        // epapr_hcalls.h EV_*_VENDOR_ID.
         let expected = [
             (Vendor::Local, 0),
             (Vendor::Epapr, 1),
@@ -374,7 +445,7 @@ mod tests {
 
     #[test]
     fn common_tokens_match_reference() {
-        // kvm-ppc-pv.md §3.2, "Common tokens (computed)".
+        // KVM_HCALL_TOKEN / EV_HCALL_TOKEN / FH_HCALL_TOKEN of the common calls.
         assert_eq!(HcallToken::kvm(3).raw(), 0x002a_0003);
         assert_eq!(HcallToken::kvm(4).raw(), 0x002a_0004);
         assert_eq!(HcallToken::epapr(16).raw(), 0x0001_0010);
@@ -395,7 +466,7 @@ mod tests {
 
     #[test]
     fn kvm_matching_uses_the_whole_token() {
-        // D9: bit 31 is not masked, vendor 0 is not ePAPR.
+        // kvmppc_kvm_pv: bit 31 is not masked, vendor 0 is not ePAPR.
         let t = HcallToken::from_raw(0x8001_0010);
         assert_eq!(t.vendor(), Vendor::Other(0x8001));
         assert_eq!(t.lookup(), None);
@@ -405,7 +476,7 @@ mod tests {
 
     #[test]
     fn topaz_masks_bit_31_and_aliases_vendor_0() {
-        // kvm-ppc-pv.md §3.2 "Topaz decoding".
+        // Topaz's hcall(): HCALL_GET_VENDOR_ID(t) = (t & 0x7fffffff) >> 16.
         let d = HcallToken::from_raw(0x8001_0010).topaz();
         assert_eq!(d.vendor_id, 1);
         assert_eq!(d.table, TopazTable::Epapr);
@@ -418,6 +489,27 @@ mod tests {
         // Any other vendor also selects the FSL table.
         let d = HcallToken::from_raw(0x002a_0003).topaz();
         assert_eq!(d.table, TopazTable::Freescale);
+    }
+
+    #[test]
+    fn enums_and_tokens_convert_both_ways() {
+        use crate::hcall::registry::{self, KvmHc};
+        for n in 0..=20u16 {
+            let hc = KvmHc::from_number(u64::from(n));
+            let t = HcallToken::try_from(hc).unwrap();
+            assert_eq!(t, HcallToken::kvm(n));
+            assert_eq!(KvmHc::try_from(t), Ok(hc));
+        }
+        assert_eq!(
+            HcallToken::try_from(KvmHc::Unknown(0x1_0000)),
+            Err(TokenError::NumberTooLarge(0x1_0000))
+        );
+        let fh = HcallToken::fsl(1);
+        assert_eq!(KvmHc::try_from(fh), Err(TokenError::NotKvm(fh)));
+        assert!(TokenError::NotKvm(fh).to_string().contains("vendor 2"));
+        for h in registry::all() {
+            assert_eq!(HcallToken::from(h), h.token());
+        }
     }
 
     #[test]

@@ -16,14 +16,18 @@
 //! displacements) takes decimal in -32768..=32767, or a non-negative hex literal
 //! 0x0..=0xffff which is used as the raw 16-bit pattern — so `li r30,0x8000` is
 //! 0x3bc08000 (`li r30,-32768`), the word `kvm.c` writes for `wrteei 1`
-//! (`kvm-ppc-pv.md` §8.3), and `lis r0,0xffff` equals `lis r0,-1`. An unsigned field
+//! (the `wrteei 1` case of `kvm_check_ins` in `arch/powerpc/kernel/kvm.c`), and
+//! `lis r0,0xffff` equals `lis r0,-1`. An unsigned field
 //! (`ori`, `oris`) takes 0..=0xffff in either base.
 
 use super::{Insn, spr};
 use crate::num::parse_u64;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 /// What is wrong with one statement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AsmErrorKind {
     /// The mnemonic is not one the assembler knows.
     #[error("unknown mnemonic '{0}'")]
@@ -83,6 +87,7 @@ pub enum AsmErrorKind {
 /// text, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("statement {statement} `{text}`: {kind}")]
+#[non_exhaustive]
 pub struct AsmError {
     /// 1-based index of the statement among the non-empty ones.
     pub statement: usize,

@@ -2,9 +2,9 @@
 //! hypercall sequences and in the guest's magic-page patching, a small assembler, and
 //! the named `hcall-instructions` sequences.
 //!
-//! The encodings follow the Power ISA field layout summarised in `kvm-ppc-pv.md` §11
-//! (bit 0 = most significant bit), cross-checked against the opcode constants of
-//! `torvalds/linux: arch/powerpc/kernel/kvm.c` (§8.1) and
+//! The encodings follow the Power ISA field layout (IBM bit numbering: bit 0 = most
+//! significant bit), cross-checked against the opcode constants (`KVM_INST_*`) of
+//! `torvalds/linux: arch/powerpc/kernel/kvm.c` and
 //! `arch/powerpc/include/asm/ppc-opcode.h`.
 //!
 //! - [`Insn`]: one instruction. [`Insn::decode`] never fails: a word that is not exactly
@@ -27,7 +27,9 @@
 //! ```
 
 use crate::Endian;
-use std::fmt;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 mod asm;
 pub mod seq;
@@ -46,7 +48,7 @@ pub const SC1: u32 = 0x4400_0022;
 /// `blr`: return, the last instruction of the guest's hypercall stub.
 pub const BLR: u32 = 0x4e80_0020;
 
-// Primary opcodes (OPCD, IBM bits 0-5), kvm-ppc-pv.md §11.
+// Primary opcodes (OPCD, IBM bits 0-5; Power ISA).
 const OP_TDI: u32 = 2;
 const OP_TWI: u32 = 3;
 const OP_ADDI: u32 = 14;
@@ -62,7 +64,7 @@ const OP_LD: u32 = 58;
 const OP_STD: u32 = 62;
 
 // Fixed patterns of the X/XFX-form instructions with every operand field zero
-// (kvm-ppc-pv.md §8.1: KVM_INST_*; §11).
+// (`KVM_INST_*` in arch/powerpc/kernel/kvm.c; Power ISA X/XFX forms).
 const X_MFSPR: u32 = 0x7c00_02a6;
 const X_MTSPR: u32 = 0x7c00_03a6;
 const X_MFMSR: u32 = 0x7c00_00a6;
@@ -89,6 +91,7 @@ const F_LI: u32 = 0x03ff_fffc;
 /// 4 within ±32 MiB. [`Insn::encode`] masks out-of-range fields to their width;
 /// [`Insn::try_encode`] rejects them instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Insn {
     /// `sc LEV` (SC-form, OPCD 17): system call (LEV 0) or hypervisor call (LEV 1).
     Sc {
@@ -253,6 +256,7 @@ pub enum Insn {
 
 /// Why [`Insn::try_encode`] refused an instruction: a field does not fit its encoding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum EncodeError {
     /// A field value exceeds its width.
     #[error("{field} = {value} is out of range 0..={max}")]
@@ -300,7 +304,8 @@ fn d_form(op: u32, hi: u8, ra: u8, imm: u16) -> u32 {
     (op << 26) | reg(hi, 21) | reg(ra, 16) | u32::from(imm)
 }
 
-/// Splits an SPR number into the XFX field (the two 5-bit halves swapped), §11.
+/// Splits an SPR number into the XFX field (the two 5-bit halves swapped, as the Power
+/// ISA encodes `spr` in `mfspr`/`mtspr`).
 #[inline]
 #[must_use]
 pub const fn spr_field(spr: u16) -> u32 {
@@ -308,7 +313,7 @@ pub const fn spr_field(spr: u16) -> u32 {
     ((s & 0x1f) << 16) | ((s & 0x3e0) << 6)
 }
 
-/// The SPR number held in a word's XFX field, §11.
+/// The SPR number held in a word's XFX field (halves swapped back).
 #[inline]
 #[must_use]
 pub const fn spr_from_word(w: u32) -> u16 {
@@ -317,7 +322,8 @@ pub const fn spr_from_word(w: u32) -> u16 {
 
 /// A word as a CPU of byte order `endian` fetches it from memory that holds the
 /// big-endian bytes of `word` (as a device tree stores `hcall-instructions`): unchanged
-/// for a big-endian CPU, byte-reversed for a little-endian one (`kvm-ppc-pv.md` §4.3).
+/// for a big-endian CPU, byte-reversed for a little-endian one (the case QEMU's
+/// `kvmppc_get_hypercall` fallback is built for).
 #[inline]
 #[must_use]
 pub const fn fetch(word: u32, endian: Endian) -> u32 {
@@ -347,6 +353,7 @@ pub fn decode_as(words: &[u32], endian: Endian) -> Vec<Insn> {
 /// Why [`parse_words`] refused a word list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("word {index} '{text}': {source}")]
+#[non_exhaustive]
 pub struct WordsError {
     /// 1-based position of the bad word.
     pub index: usize,
@@ -693,7 +700,7 @@ impl Insn {
 /// let i: Insn = "mfspr r3,MAS7".parse().unwrap();
 /// assert_eq!(i.encode(), 0x7c70eaa6);
 /// ```
-impl std::str::FromStr for Insn {
+impl core::str::FromStr for Insn {
     type Err = AsmErrorKind;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -800,7 +807,8 @@ mod tests {
         })
     }
 
-    /// (word, disassembly) pairs from kvm-ppc-pv.md §4, §8, §11, §12.
+    /// (word, disassembly) pairs: the hypercall sequences of `kvm_vm_ioctl_get_pvinfo`
+    /// and QEMU, and the words `arch/powerpc/kernel/kvm.c` matches and writes.
     pub(crate) const EXAMPLES: &[(u32, &str)] = &[
         (0x3c00_4b56, "lis r0,0x4b56"),
         (0x6000_4d21, "ori r0,r0,0x4d21"),
@@ -845,7 +853,7 @@ mod tests {
 
     #[test]
     fn kvm_c_opcode_patterns() {
-        // kvm-ppc-pv.md §8.1 (rX = 0) and §8.2.
+        // kvm.c's KVM_INST_* patterns (rX = 0) and its SPR numbers.
         let cases: &[(Insn, u32)] = &[
             (Insn::Lwz { rt: 0, ra: 0, d: 0 }, 0x8000_0000),
             (Insn::Stw { rs: 0, ra: 0, d: 0 }, 0x9000_0000),

@@ -3,9 +3,10 @@
 //! A guest copies the 1–4 words of `hcall-instructions` over the first slots of its
 //! hypercall stub, `li r3,-1; nop; nop; nop; blr` (`torvalds/linux:
 //! arch/powerpc/kernel/epapr_hcalls.S`, `epapr_hypercall_start`), and calls the stub for
-//! every hypercall (`kvm-ppc-pv.md` §4.4). [`GuestStub`] models that stub and
+//! every hypercall (`arch/powerpc/kernel/epapr_paravirt.c`). [`GuestStub`] models that stub and
 //! [`GuestStub::run`] follows its control flow, so the QEMU fallback's trick — one
-//! sequence that returns -1 in both byte orders — can be shown slot by slot (§4.3).
+//! sequence that returns -1 in both byte orders — can be shown slot by slot
+//! (`qemu/qemu: target/ppc/kvm.c (kvmppc_get_hypercall)`).
 //!
 //! Which reading a little-endian guest runs depends on how it copies the property:
 //! Linux up to the 3.x series patched each raw `u32` of the (big-endian) property into
@@ -16,12 +17,17 @@
 //! the big-endian reading in either byte order.
 //!
 //! Sources for the words: `torvalds/linux: arch/powerpc/kvm/powerpc.c
-//! (kvm_vm_ioctl_get_pvinfo)` for `kvm-pr` and `booke-hv` (§4.1); the Topaz hypervisor
-//! for `epapr` (§12 D); `qemu/qemu: target/ppc/kvm.c (kvmppc_get_hypercall)` for both
-//! QEMU fallbacks (§4.3); decision D16 for the labels.
+//! (kvm_vm_ioctl_get_pvinfo)` for `kvm-pr` and `booke-hv`; the Topaz hypervisor's
+//! one-word `sc 1` (`nxp-qoriq-yocto-sdk/hypervisor`, the `/hypervisor` node it writes)
+//! for `epapr`; `qemu/qemu: target/ppc/kvm.c (kvmppc_get_hypercall)` for both QEMU
+//! fallbacks (the current byte-order-proof one, and the older `li r3,-1; nop; nop; nop`
+//! from before QEMU commit 1a61a9ae61). These are the four blobs found in real device
+//! trees, so each gets a name; anything else is reported as unrecognised rather than
+//! guessed at.
 
 use super::{BLR, Insn, NOP, SC, SC1, fetch};
 use crate::Endian;
+use alloc::vec::Vec;
 
 /// `lis r0,0x4b56`: the high half of `KVM_SC_MAGIC_R0` ("KVM!").
 const LIS_R0_KVM: u32 = 0x3c00_4b56;
@@ -37,8 +43,9 @@ const EPAPR: [u32; 1] = [SC1];
 const QEMU_FALLBACK: [u32; 4] = [0x0800_0048, LI_R3_M1, 0x4800_0008, 0xffff_6038];
 const QEMU_FALLBACK_OLD: [u32; 4] = [LI_R3_M1, NOP, NOP, NOP];
 
-/// A named `hcall-instructions` sequence (decision D16).
+/// A named `hcall-instructions` sequence: one of the blobs real hosts and QEMU write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KnownSequence {
     /// `lis r0,0x4b56; ori r0,r0,0x4d21; sc; nop`: KVM PR (Book3S PR, e500v2), r0 = "KVM!".
     KvmPr,
@@ -123,23 +130,25 @@ impl KnownSequence {
     }
 
     /// True when a guest using the sequence gets -1 from every hypercall and so no
-    /// features and no magic page (`kvm-ppc-pv.md` §4.3, §13 Q13).
+    /// features and no magic page. QEMU's e500 machine writes the fallback whenever
+    /// `kvmppc_get_hypercall` fails and still says `linux,kvm`, so a Linux guest enables
+    /// paravirt and then finds nothing (`qemu/qemu: hw/ppc/e500.c`, `target/ppc/kvm.c`).
     #[must_use]
     pub const fn always_fails(self) -> bool {
         matches!(self, Self::QemuFallback | Self::QemuFallbackOld)
     }
 }
 
-impl std::fmt::Display for KnownSequence {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for KnownSequence {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
     }
 }
 
 /// Names the sequence `words` holds (big-endian values, as in the device tree).
 ///
-/// Exact matches of [`KnownSequence::words`] are recognised, plus one tolerance from
-/// D16 ("`sc 1`, optionally followed by nops"): `sc 1` followed by one or two nops is
+/// Exact matches of [`KnownSequence::words`] are recognised, plus one tolerance for the
+/// ePAPR form ("`sc 1`, optionally followed by nops"): `sc 1` followed by one or two nops is
 /// [`KnownSequence::Epapr`], because the stub's remaining slots are nops anyway, so the
 /// guest executes exactly what Topaz's one-word `sc 1` gives. `sc 1` plus three nops
 /// is [`KnownSequence::BookeHv`], KVM's own four-word form. Anything else is `None`.
@@ -165,14 +174,17 @@ pub fn recognise(words: &[u32]) -> Option<KnownSequence> {
     }
 }
 
-/// The number of slots the guest reserves for `hcall-instructions` (§4.4).
+/// The number of slots the guest reserves for `hcall-instructions`
+/// (`epapr_hypercall_start` in `arch/powerpc/kernel/epapr_hcalls.S`).
 pub const STUB_SLOTS: usize = 4;
 
-/// The guest's hypercall stub after patching: four slots and a `blr` (§4.4).
+/// The guest's hypercall stub after patching: four slots and a `blr`
+/// (`arch/powerpc/kernel/epapr_hcalls.S`).
 ///
 /// The slots hold the property's words as the guest's CPU fetches them; uncovered
 /// slots keep the stub's own instructions (`li r3,-1` in slot 0, `nop` in 1–3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GuestStub {
     /// Slots 0–3 as executed, followed by the stub's `blr` in slot 4.
     pub slots: [u32; STUB_SLOTS + 1],
@@ -182,6 +194,7 @@ pub struct GuestStub {
 
 /// One executed slot of a [`GuestStub`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Step {
     /// The slot (0–4).
     pub slot: usize,
@@ -193,6 +206,7 @@ pub struct Step {
 
 /// How a run through the stub ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StubExit {
     /// Reached a `blr` (normally the stub's own, slot 4): the hypercall returns.
     Return,
@@ -213,6 +227,7 @@ pub enum StubExit {
 
 /// What r3, the hypercall status, holds when the stub returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Status {
     /// A trap (`sc`) ran: the hypervisor's answer, unknown statically.
     FromHypervisor,
@@ -222,8 +237,8 @@ pub enum Status {
     Unknown,
 }
 
-impl std::fmt::Display for StubExit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for StubExit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             StubExit::Return => f.write_str("returns"),
             StubExit::BranchOut {
@@ -245,8 +260,8 @@ impl std::fmt::Display for StubExit {
     }
 }
 
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for Status {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
             Status::FromHypervisor => f.write_str("r3 = the hypervisor's answer"),
             Status::Constant(n) => write!(f, "r3 = {n}"),
@@ -257,6 +272,7 @@ impl std::fmt::Display for Status {
 
 /// A run through a [`GuestStub`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StubRun {
     /// The executed slots in order.
     pub steps: Vec<Step>,
@@ -266,9 +282,9 @@ pub struct StubRun {
     pub status: Status,
 }
 
-impl std::fmt::Display for StubRun {
+impl core::fmt::Display for StubRun {
     /// A one-line outcome: `returns, r3 = -1 (every hypercall fails)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         if self.exit != StubExit::Return {
             return write!(f, "{}", self.exit);
         }
@@ -297,6 +313,7 @@ impl StubRun {
 /// Why [`GuestStub::patch`] refused a property.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{words} words do not fit the guest's {STUB_SLOTS} hypercall slots")]
+#[non_exhaustive]
 pub struct TooManyWords {
     /// How many words were given.
     pub words: usize,
@@ -306,7 +323,7 @@ impl GuestStub {
     /// The stub of a guest of byte order `endian` after copying `words` (big-endian
     /// values from `hcall-instructions`) into it. A little-endian CPU fetches each
     /// property word byte-reversed, modelling a guest that copies the property's bytes
-    /// unchanged (§4.3; see the module docs for which kernels do); the stub's own
+    /// unchanged (see the module docs for which kernels do); the stub's own
     /// instructions are native to the guest.
     ///
     /// # Errors
@@ -439,7 +456,7 @@ mod tests {
 
     #[test]
     fn reference_words() {
-        // kvm-ppc-pv.md §4.1, §4.3, §11 (D16 table)
+        // kvm_vm_ioctl_get_pvinfo, kvmppc_get_hypercall, Topaz's sc 1.
         assert_eq!(
             KnownSequence::KvmPr.words(),
             [0x3c00_4b56, 0x6000_4d21, 0x4400_0002, 0x6000_0000]
@@ -477,7 +494,8 @@ mod tests {
 
     #[test]
     fn qemu_fallback_in_both_byte_orders() {
-        // kvm-ppc-pv.md §4.3 table.
+        // kvmppc_get_hypercall's fallback: BE runs tdi (nop), li r3,-1, b .+8; LE runs
+        // b .+8, tdi, li r3,-1.
         let w = KnownSequence::QemuFallback.words();
         let be = run_stub(w, Endian::Big).unwrap();
         assert_eq!(
@@ -512,7 +530,7 @@ mod tests {
         let old_le = run(KnownSequence::QemuFallbackOld, Endian::Little);
         assert_eq!(old_le.steps[0].insn, Insn::Long(0xffff_6038));
         assert!(!old_le.always_fails());
-        // An empty property leaves the stub's li r3,-1 (§4.4 edge case).
+        // An empty property leaves the stub's li r3,-1 (epapr_hcalls.S).
         assert!(run_stub(&[], Endian::Big).unwrap().always_fails());
         for k in KnownSequence::ALL {
             assert_eq!(run(k, Endian::Big).always_fails(), k.always_fails(), "{k}");

@@ -1,6 +1,7 @@
 //! Special-purpose register numbers and their names.
 //!
-//! The numbers a KVM guest's paravirt patching cares about (`kvm-ppc-pv.md` §8.2),
+//! The numbers a KVM guest's paravirt patching cares about (the `SPRN_*` cases of
+//! `kvm_check_ins` in `torvalds/linux: arch/powerpc/kernel/kvm.c`),
 //! plus a few everyday SPRs so that disassembly of surrounding code reads naturally.
 //! Sources: `torvalds/linux: arch/powerpc/include/asm/reg.h` (Book3S and common SPRs)
 //! and `arch/powerpc/include/asm/reg_booke.h` (BookE SPRs).
@@ -184,7 +185,7 @@ mod tests {
 
     #[test]
     fn reference_numbers() {
-        // kvm-ppc-pv.md §8.2
+        // reg.h / reg_booke.h SPRN_* values.
         assert_eq!(spr_by_name("SPRG3"), Some(0x113));
         assert_eq!(spr_by_name("srr1"), Some(0x01B));
         assert_eq!(spr_by_name("DEAR"), Some(0x03D));

@@ -45,7 +45,7 @@ pub enum HostPlacement {
 /// use ppcpv::magic::map::{HostPlacement, PageLocation};
 ///
 /// // A 64-bit Linux guest maps the page at EA -4096, here backed by GPA 0x7fff000.
-/// let regs = HcallRegs::new(HcallToken::kvm(4), true)
+/// let regs = HcallRegs::new(HcallToken::kvm(4), ppcpv::hcall::GuestWidth::Bits64)
 ///     .with_r3_r4(0x7fff_000, 0xffff_ffff_ffff_f001);
 /// let req = MapMagicPage::from_regs(&regs);
 /// assert_eq!(req.translate(0xffff_ffff_ffff_f058), Some(0x7fff_058)); // msr
@@ -104,7 +104,12 @@ mod tests {
     use crate::hcall::{HcallRegs, HcallToken};
 
     fn req(r3: u64, r4: u64, sf: bool) -> MapMagicPage {
-        MapMagicPage::from_regs(&HcallRegs::new(HcallToken::kvm(4), sf).with_r3_r4(r3, r4))
+        let width = if sf {
+            crate::hcall::GuestWidth::Bits64
+        } else {
+            crate::hcall::GuestWidth::Bits32
+        };
+        MapMagicPage::from_regs(&HcallRegs::new(HcallToken::kvm(4), width).with_r3_r4(r3, r4))
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! The guest kernel's build configuration, as far as `kvm_check_ins` cares.
 //!
 //! `torvalds/linux: arch/powerpc/kernel/kvm.c` decides what to patch partly at compile
-//! time: `CONFIG_64BIT` picks `ld`/`std` or `lwz`/`stw` at `+4` (kvm-ppc-pv.md §8.3),
+//! time: `CONFIG_64BIT` picks `ld`/`std` or `lwz`/`stw` at `+4` (`kvm_patch_ins_ld`, `kvm_patch_ins_std`),
 //! `CONFIG_BOOKE` swaps DAR for DEAR and enables the `wrtee`/`wrteei`/ESR/SPRG4R–7R
 //! cases, `CONFIG_PPC_BOOK3E_MMU` enables the MAS cases and `CONFIG_PPC_BOOK3S_32` the
 //! `mtsrin` case. None of that can be seen in a code image, so it is an explicit input
 //! here, never a guess.
 
-use std::fmt;
+use core::fmt;
 
 /// The guest's word size (`CONFIG_64BIT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -58,6 +58,7 @@ impl fmt::Display for Family {
 
 /// A combination of options no kernel can be built with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// `CONFIG_PPC_BOOK3E_MMU` is only selected by BookE platforms (e500, Book3E-64).
     #[error("CONFIG_PPC_BOOK3E_MMU (the MAS registers) needs a BookE kernel")]
@@ -85,8 +86,8 @@ impl Config {
         family: Family::Book3S,
         book3e_mmu: false,
     };
-    /// A 32-bit e500 kernel (`CONFIG_BOOKE` + `CONFIG_PPC_BOOK3E_MMU`): the e500v2 guest
-    /// of kvm-ppc-pv.md §12 B.
+    /// A 32-bit e500 kernel (`CONFIG_BOOKE` + `CONFIG_PPC_BOOK3E_MMU`), such as an e500v2
+    /// guest under QEMU's ppce500 machine and BookE PR KVM.
     pub const E500: Config = Config {
         word_size: WordSize::W32,
         family: Family::BookE,

@@ -6,18 +6,27 @@
 //! address. When the symbols `_stext` and `_etext` exist, the regions can be limited
 //! to what Linux actually patches: `_stext.._etext`, minus
 //! `kvm_template_start..kvm_template_end` (`torvalds/linux:
-//! arch/powerpc/kernel/kvm.c (kvm_use_magic_page)`, kvm-ppc-pv.md §8.4).
+//! arch/powerpc/kernel/kvm.c (kvm_use_magic_page)`; the templates themselves live in
+//! `arch/powerpc/kernel/kvm_emul.S` and must not be patched).
 
 use super::WordSize;
 use crate::Endian;
+use alloc::string::String;
+#[cfg(feature = "elf")]
+use alloc::string::ToString;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::ops::Range;
+#[cfg(feature = "elf")]
 use object::{Object, ObjectSection, ObjectSymbol, SectionFlags};
-use std::ops::Range;
 
 /// `SHF_EXECINSTR` (ELF `sh_flags`).
+#[cfg(feature = "elf")]
 const SHF_EXECINSTR: u64 = 0x4;
 
 /// How to read the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Format {
     /// ELF when the input starts with the ELF magic, raw otherwise.
     #[default]
@@ -30,6 +39,7 @@ pub enum Format {
 
 /// One stretch of code.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CodeRegion {
     /// The section name, or `raw` for a blob.
     pub name: String,
@@ -51,6 +61,7 @@ impl CodeRegion {
 
 /// What the ELF header says.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ElfInfo {
     /// `ELFCLASS32` or `ELFCLASS64`.
     pub word_size: WordSize,
@@ -66,6 +77,7 @@ pub struct ElfInfo {
 
 /// The code of an input.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Image {
     /// ELF details, `None` for a raw blob.
     pub elf: Option<ElfInfo>,
@@ -75,6 +87,7 @@ pub struct Image {
 
 /// Why the input's code could not be located.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImageError {
     /// `--format elf` on something else.
     #[error("not an ELF file (no \\x7fELF magic at offset 0)")]
@@ -85,6 +98,9 @@ pub enum ImageError {
     /// An ELF file for another machine.
     #[error("ELF file is for {0}, not PowerPC (use --format raw to scan it anyway)")]
     NotPowerPc(String),
+    /// An ELF input, but this build has no ELF reader (feature `elf` is off).
+    #[error("ELF input, but ELF support is not built in (feature `elf`)")]
+    ElfUnsupported,
 }
 
 /// Locates the code in `data`. With `linux_text_only`, an ELF file's regions are cut
@@ -101,10 +117,21 @@ pub fn locate(data: &[u8], format: Format, linux_text_only: bool) -> Result<Imag
         Format::Elf if !is_elf => return Err(ImageError::NotElf),
         Format::Auto | Format::Elf => {}
     }
+    #[cfg(not(feature = "elf"))]
+    {
+        let _ = linux_text_only;
+        Err(ImageError::ElfUnsupported)
+    }
+    #[cfg(feature = "elf")]
+    locate_elf(data, linux_text_only)
+}
+
+#[cfg(feature = "elf")]
+fn locate_elf(data: &[u8], linux_text_only: bool) -> Result<Image, ImageError> {
     let file = object::File::parse(data).map_err(|e| ImageError::Elf(e.to_string()))?;
     match file.architecture() {
         object::Architecture::PowerPc | object::Architecture::PowerPc64 => {}
-        other => return Err(ImageError::NotPowerPc(format!("{other:?}"))),
+        other => return Err(ImageError::NotPowerPc(alloc::format!("{other:?}"))),
     }
     let word_size = if file.is_64() {
         WordSize::W64
@@ -176,6 +203,7 @@ fn raw(data: &[u8]) -> Image {
     }
 }
 
+#[cfg(feature = "elf")]
 fn symbol_range(file: &object::File<'_>, start: &str, end: &str) -> Option<Range<u64>> {
     let mut a = None;
     let mut b = None;
@@ -194,6 +222,7 @@ fn symbol_range(file: &object::File<'_>, start: &str, end: &str) -> Option<Range
 }
 
 /// The part of `r` whose addresses lie in `keep`.
+#[cfg(feature = "elf")]
 fn intersect(r: &CodeRegion, keep: &Range<u64>) -> Option<CodeRegion> {
     let addr = r.address?;
     let end = addr.checked_add(r.len)?;
@@ -208,6 +237,7 @@ fn intersect(r: &CodeRegion, keep: &Range<u64>) -> Option<CodeRegion> {
 }
 
 /// `r` minus the addresses in `cut` (zero, one or two pieces).
+#[cfg(feature = "elf")]
 fn subtract(r: Option<CodeRegion>, cut: Option<&Range<u64>>) -> Vec<CodeRegion> {
     let Some(r) = r else { return Vec::new() };
     let (Some(cut), Some(addr)) = (cut, r.address) else {

@@ -4,7 +4,7 @@
 //!
 //! Once a KVM guest has mapped the magic page at -4096, `kvm_use_magic_page` walks the
 //! kernel text and rewrites each matching word (`torvalds/linux:
-//! arch/powerpc/kernel/kvm.c (kvm_check_ins)`, kvm-ppc-pv.md §8):
+//! arch/powerpc/kernel/kvm.c (kvm_check_ins)`):
 //!
 //! * `mfmsr`, `mfspr`/`mtspr` of SPRG0–7, SRR0/1, DAR/DEAR, DSISR, MASn, ESR, PIR
 //!   become `ld`/`lwz`/`std`/`stw` at the field's displacement (`RA = 0`); a 32-bit
@@ -30,6 +30,6 @@ pub use rules::{
     Decision, MagicAccess, MemOp, Outcome, OutcomeClass, PATTERNS, Pattern, Reason, Rewrite,
     Template, TemplateBranch, check, classify,
 };
-pub use scan::{
-    ApplyStats, SEGMENT_BYTES, ScanConfig, Site, Tally, Totals, scan, scan_parallel, write_patched,
-};
+pub use scan::{ApplyStats, SEGMENT_BYTES, ScanConfig, Site, Tally, Totals, scan};
+#[cfg(feature = "std")]
+pub use scan::{scan_parallel, write_patched};

@@ -1,14 +1,16 @@
 //! `kvm_check_ins`: which words a Linux guest rewrites, and into what.
 //!
 //! A faithful model of `torvalds/linux: arch/powerpc/kernel/kvm.c (kvm_check_ins)`
-//! (kvm-ppc-pv.md §8). Linux compares each word of its text in three ways, in order:
+//! and its templates in `arch/powerpc/kernel/kvm_emul.S`. Linux compares each word of
+//! its text in three ways, in order:
 //!
 //! 1. `inst & ~KVM_MASK_RT` against `mfmsr`, `mfspr`/`mtspr` of the listed SPRs,
 //!    `tlbsync`, `mtmsr`, `mtmsrd L=0/1` and `wrtee`; the original RT/RS is kept;
 //! 2. `inst & ~(KVM_MASK_RT | KVM_MASK_RB)` against `mtsrin`;
 //! 3. the whole word against `wrteei 0` (0x7c000146) and `wrteei 1` (0x7c008146).
 //!
-//! Every case is one [`Pattern`] in [`PATTERNS`], in the order of kvm-ppc-pv.md §8.3.
+//! Every case is one [`Pattern`] in [`PATTERNS`], in the order of `kvm_check_ins`'s
+//! `switch` statements.
 //! A pattern may be compiled out (`#ifdef CONFIG_BOOKE` …) or need a magic-page feature
 //! the host did not offer; [`check`] then says why the word stays as it is.
 
@@ -16,11 +18,12 @@ use super::config::Config;
 use crate::hcall::MagicFeatures;
 use crate::insn::{Insn, spr};
 use crate::magic::{FieldId, layout::feature_name};
-use std::fmt;
+use alloc::string::{String, ToString};
+use core::fmt;
 
 /// `KVM_MAGIC_PAGE`: the guest maps the shared page at effective address -4096.
 pub const KVM_MAGIC_PAGE: i64 = -4096;
-/// `KVM_INST_LWZ` (kvm-ppc-pv.md §8.1).
+/// `KVM_INST_LWZ` (`arch/powerpc/kernel/kvm.c`).
 pub const KVM_INST_LWZ: u32 = 0x8000_0000;
 /// `KVM_INST_STW`.
 pub const KVM_INST_STW: u32 = 0x9000_0000;
@@ -69,8 +72,9 @@ pub const fn kvm_inst_spr(sprn: u16, moveto_bit: u32) -> u32 {
     0x7c00_02a6 | ((sprn & 0x1f) << 16) | ((sprn & 0x3e0) << 6) | moveto_bit
 }
 
-/// The `kvm_emul.S` templates a patched instruction branches to (kvm-ppc-pv.md §8.4).
+/// The templates a patched instruction branches to (`arch/powerpc/kernel/kvm_emul.S`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Template {
     /// `kvm_emulate_mtmsrd` (for `mtmsrd rX,1`).
     Mtmsrd,
@@ -106,6 +110,7 @@ impl fmt::Display for Template {
 
 /// What a `kvm.c` case does with a matching word, before the word-size rule applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Action {
     /// `kvm_patch_ins_ld(magic_var(field))`: `ld`, or `lwz` of the low word
     /// ([`Field::offset32`](crate::magic::Field::offset32)) on 32-bit.
@@ -124,6 +129,7 @@ pub enum Action {
 
 /// The compile-time condition around a `kvm.c` case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ConfigGate {
     /// Compiled into every kernel.
     Always,
@@ -154,6 +160,7 @@ impl ConfigGate {
 
 /// How a pattern compares a word (the three `switch` statements of `kvm_check_ins`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Match {
     /// `inst & ~KVM_MASK_RT == opcode`.
     NoRt,
@@ -177,6 +184,7 @@ impl Match {
 
 /// One case of `kvm_check_ins`: the instruction it matches, what it writes, and when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pattern {
     /// A short name: `mfmsr`, `mfspr SPRG0` (SPR names as `ppcpv::insn::spr` spells them), `mtmsrd L=1`, `wrteei 0`.
     pub name: &'static str,
@@ -245,7 +253,7 @@ const fn mt(
     }
 }
 
-/// Every case of `kvm_check_ins`, in the order of kvm-ppc-pv.md §8.3 (loads, stores,
+/// Every case of `kvm_check_ins`, in its source order (loads, stores,
 /// nops, template branches). No two patterns match the same word.
 #[rustfmt::skip]
 pub const PATTERNS: [Pattern; 57] = {
@@ -329,6 +337,7 @@ pub const PATTERN_COUNT: usize = PATTERNS.len();
 
 /// A `ld`/`lwz`/`std`/`stw` written by Linux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum MemOp {
     /// `ld rT,D(0)`: 8 bytes.
     Ld,
@@ -381,6 +390,7 @@ impl MemOp {
 
 /// A load or store on the magic page that replaces the original word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct MagicAccess {
     /// The instruction.
     pub op: MemOp,
@@ -410,13 +420,14 @@ impl MagicAccess {
         if within == 0 {
             self.field.name().to_string()
         } else {
-            format!("{}+{within}", self.field.name())
+            alloc::format!("{}+{within}", self.field.name())
         }
     }
 }
 
 /// A branch into a copy of a `kvm_emul.S` template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TemplateBranch {
     /// Which template.
     pub template: Template,
@@ -430,8 +441,23 @@ pub struct TemplateBranch {
     pub imm_ee: bool,
 }
 
+impl TemplateBranch {
+    /// A branch to `template` with these operands (for comparing against [`check`]'s
+    /// answer, or describing a rewrite by hand).
+    #[must_use]
+    pub const fn new(template: Template, reg: Option<u8>, rb: Option<u8>, imm_ee: bool) -> Self {
+        TemplateBranch {
+            template,
+            reg,
+            rb,
+            imm_ee,
+        }
+    }
+}
+
 /// What Linux writes over an instruction word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Rewrite {
     /// A load from or a store to the magic page.
     Access(MagicAccess),
@@ -481,6 +507,7 @@ impl fmt::Display for Rewrite {
 
 /// Why Linux leaves a matching word alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Reason {
     /// The host's `KVM_HC_PPC_MAP_MAGIC_PAGE` answer lacks this feature mask.
     NeedsFeature(MagicFeatures),
@@ -560,6 +587,7 @@ impl Outcome {
 
 /// A word that matched a pattern, and what Linux does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// Index of the pattern in [`PATTERNS`].
     pub index: usize,
@@ -567,6 +595,19 @@ pub struct Decision {
     pub pattern: &'static Pattern,
     /// Rewrite or skip.
     pub outcome: Outcome,
+}
+
+impl Decision {
+    /// The decision `outcome` for pattern number `index` of [`PATTERNS`]; `None` when
+    /// there is no such pattern.
+    #[must_use]
+    pub fn new(index: usize, outcome: Outcome) -> Option<Decision> {
+        Some(Decision {
+            index,
+            pattern: PATTERNS.get(index)?,
+            outcome,
+        })
+    }
 }
 
 impl Pattern {
@@ -848,7 +889,7 @@ mod tests {
 
     #[test]
     fn kvm_inst_spr_matches_reference_table() {
-        // kvm-ppc-pv.md §8.2.
+        // kvm.c's KVM_INST_SPR(sprn, moveType) values for the SPRs it matches.
         use spr::*;
         assert_eq!(kvm_inst_spr(SPRN_SPRG0, SPR_FROM), 0x7c10_42a6);
         assert_eq!(kvm_inst_spr(SPRN_SPRG3, SPR_TO), 0x7c13_43a6);

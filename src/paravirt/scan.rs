@@ -11,15 +11,22 @@
 //! at a time without a data-dependent branch; only the rare hits are classified
 //! ([`classify`](super::classify)). [`scan_parallel`] deals segments to threads.
 
+use super::Config;
+#[cfg(feature = "std")]
+use super::Rewrite;
 use super::rules::{Decision, OutcomeClass, PATTERN_COUNT, PATTERNS, XO_KEY_MASK, XO_KEYS};
-use super::{Config, Rewrite};
 use crate::Endian;
 use crate::hcall::MagicFeatures;
+#[cfg(feature = "std")]
+use alloc::vec::Vec;
+#[cfg(feature = "std")]
+use core::ops::Range;
+#[cfg(feature = "std")]
 use std::io::{self, Write};
-use std::ops::Range;
 
 /// Everything that decides what Linux patches, besides the words themselves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ScanConfig {
     /// The guest kernel's configuration.
     pub config: Config,
@@ -29,8 +36,21 @@ pub struct ScanConfig {
     pub endian: Endian,
 }
 
+impl ScanConfig {
+    /// A scan configuration from its three parts.
+    #[must_use]
+    pub const fn new(config: Config, features: MagicFeatures, endian: Endian) -> ScanConfig {
+        ScanConfig {
+            config,
+            features,
+            endian,
+        }
+    }
+}
+
 /// One word Linux would look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Site {
     /// Byte offset of the word in the scanned input.
     pub offset: u64,
@@ -44,6 +64,7 @@ pub struct Site {
 
 /// Counters of one or more scans.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Tally {
     /// Whole words examined.
     pub words: u64,
@@ -65,6 +86,7 @@ impl Default for Tally {
 
 /// Totals of a [`Tally`] under one configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Totals {
     /// Words matching any `kvm.c` pattern.
     pub candidates: u64,
@@ -156,6 +178,7 @@ pub fn scan<F: FnMut(&Site)>(
 pub const SEGMENT_BYTES: usize = 128 << 10;
 
 /// One segment's results, handed from a worker to the caller's thread.
+#[cfg(feature = "std")]
 type SegmentResult = (Tally, Vec<Site>);
 
 /// [`scan`] on `threads` threads: the input is cut into [`SEGMENT_BYTES`] segments,
@@ -165,8 +188,11 @@ type SegmentResult = (Tally, Vec<Site>);
 /// the number of threads, whatever the size of the input. With one thread, or an input
 /// of one segment, this is [`scan`].
 ///
+/// Needs feature `std` (threads).
+///
 /// # Panics
 /// Only if a worker panics (a bug), in which case the panic is propagated.
+#[cfg(feature = "std")]
 pub fn scan_parallel<F: FnMut(&Site)>(
     bytes: &[u8],
     offset: u64,
@@ -252,7 +278,7 @@ fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], endian: Endian, hit: &mut F) {
     for block in &mut blocks {
         let mut raw = [0u32; BLOCK_WORDS];
         for (r, c) in raw.iter_mut().zip(block.chunks_exact(4)) {
-            *r = u32::from_le_bytes(<[u8; 4]>::try_from(c).unwrap_or_default());
+            *r = Endian::Little.read_u32(c);
         }
         let mut mask = 0u32;
         for (j, r) in raw.iter().enumerate() {
@@ -279,6 +305,7 @@ fn scan_words<F: FnMut(usize, u32)>(bytes: &[u8], endian: Endian, hit: &mut F) {
 
 /// What [`write_patched`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ApplyStats {
     /// Words rewritten in place (loads, stores, nops).
     pub rewritten: u64,
@@ -289,6 +316,7 @@ pub struct ApplyStats {
 }
 
 /// Bytes processed per step by [`write_patched`]: a multiple of 4.
+#[cfg(feature = "std")]
 const APPLY_CHUNK: usize = 1 << 20;
 
 /// Writes `data` to `out` with every direct rewrite (load, store, nop) applied inside
@@ -299,6 +327,7 @@ const APPLY_CHUNK: usize = 1 << 20;
 ///
 /// # Errors
 /// Whatever `out` returns.
+#[cfg(feature = "std")]
 pub fn write_patched<W: Write>(
     data: &[u8],
     regions: &[Range<u64>],
@@ -347,6 +376,7 @@ pub fn write_patched<W: Write>(
 }
 
 /// Applies direct rewrites to whole words of `buf` in place.
+#[cfg(feature = "std")]
 fn patch_words(buf: &mut [u8], sc: &ScanConfig, stats: &mut ApplyStats) {
     for chunk in buf.chunks_exact_mut(4) {
         let Ok(b) = <[u8; 4]>::try_from(&*chunk) else {
