@@ -20,13 +20,18 @@ pub mod minimal;
 pub mod ppce500;
 pub mod pseries;
 
+use crate::dt::host::{Host, HostProblem};
 use crate::dt::hypervisor::{Flavour, HypervisorNode, NodeError};
 use crate::fdt::writer::{FdtBuilder, Padding, WriteError};
-use std::fmt;
-use std::str::FromStr;
+use crate::hcall::HostProfile;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
 
 /// The guest boards [`generate`] can write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Machine {
     /// QEMU's `ppce500` board (e500v2 cores, MPC8544-style CCSR).
     #[default]
@@ -73,8 +78,34 @@ impl Machine {
         }
     }
 
+    /// The CPU the machine's tree describes by default: e500v2 on ppce500 (QEMU's
+    /// default `-cpu` for the board), POWER9 on pseries; none on minimal, whose CPU
+    /// nodes name no model.
+    #[must_use]
+    pub fn default_cpu(self) -> Option<Cpu> {
+        match self {
+            Machine::Ppce500 => Some(Cpu::E500v2),
+            Machine::Pseries => Some(Cpu::Power9),
+            Machine::Minimal => None,
+        }
+    }
+
+    /// The CPUs the machine can be given: the e500 family on ppce500 (QEMU's
+    /// `ppce500` accepts every `POWERPC_MMU_BOOKE206` core, `hw/ppc/e500.c
+    /// (ppce500_init)`), POWER9 on pseries, none on minimal.
+    #[must_use]
+    pub fn cpus(self) -> &'static [Cpu] {
+        match self {
+            Machine::Ppce500 => &[Cpu::E500v2, Cpu::E500mc, Cpu::E5500, Cpu::E6500],
+            Machine::Pseries => &[Cpu::Power9],
+            Machine::Minimal => &[],
+        }
+    }
+
     /// Whether the default `/hypervisor` node carries `has-idle`: QEMU's e500 board
-    /// writes it when KVM offers `EV_IDLE`, spapr never does (kvm-ppc-pv.md §2.1).
+    /// writes it when KVM offers `EV_IDLE`, spapr never does (`qemu/qemu:
+    /// hw/ppc/e500.c (ppce500_load_device_tree)` checks `kvmppc_get_hasidle`;
+    /// `hw/ppc/spapr.c (spapr_dt_hypervisor)` has no such property).
     #[must_use]
     pub fn default_has_idle(self) -> bool {
         !matches!(self, Machine::Pseries)
@@ -88,6 +119,93 @@ impl Machine {
             Machine::Pseries => Some(pseries::VTY_PATH),
             Machine::Minimal => None,
         }
+    }
+}
+
+/// A guest CPU model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cpu {
+    /// Freescale e500v2 (32-bit BookE; QEMU's default on ppce500).
+    E500v2,
+    /// Freescale e500mc (32-bit BookE with the hypervisor category).
+    E500mc,
+    /// Freescale e5500 (64-bit BookE).
+    E5500,
+    /// Freescale e6500 (64-bit BookE).
+    E6500,
+    /// IBM POWER9 (64-bit Book3S; pseries).
+    Power9,
+}
+
+impl Cpu {
+    /// Every model, in the order `--help` lists them.
+    pub const ALL: [Cpu; 5] = [
+        Cpu::E500v2,
+        Cpu::E500mc,
+        Cpu::E5500,
+        Cpu::E6500,
+        Cpu::Power9,
+    ];
+
+    /// The name, as QEMU's `-cpu` spells it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cpu::E500v2 => "e500v2",
+            Cpu::E500mc => "e500mc",
+            Cpu::E5500 => "e5500",
+            Cpu::E6500 => "e6500",
+            Cpu::Power9 => "power9",
+        }
+    }
+
+    /// Whether the core implements the 64-bit instructions (e5500, e6500, POWER9).
+    #[must_use]
+    pub const fn is_64bit(self) -> bool {
+        matches!(self, Cpu::E5500 | Cpu::E6500 | Cpu::Power9)
+    }
+
+    /// Whether it is a Book3S (server) core.
+    #[must_use]
+    pub const fn is_book3s(self) -> bool {
+        matches!(self, Cpu::Power9)
+    }
+
+    /// Whether KVM BookE-HV runs it (the cores with the embedded hypervisor category:
+    /// e500mc, e5500, e6500).
+    #[must_use]
+    pub const fn is_booke_hv_guest(self) -> bool {
+        matches!(self, Cpu::E500mc | Cpu::E5500 | Cpu::E6500)
+    }
+
+    /// The L1 cache line size QEMU 7.2 writes for the core on ppce500
+    /// (`env->dcache_line_size`, `env->icache_line_size` set by `qemu/qemu:
+    /// target/ppc/cpu_init.c (init_proc_e500)`): 64 bytes on e500mc and e5500, 32 on
+    /// e500v2 and e6500, as QEMU's own `-machine dumpdtb` trees show; 128 on POWER9.
+    #[must_use]
+    pub const fn cache_line_size(self) -> u32 {
+        match self {
+            Cpu::E500v2 | Cpu::E6500 => 32,
+            Cpu::E500mc | Cpu::E5500 => 64,
+            Cpu::Power9 => 128,
+        }
+    }
+}
+
+impl fmt::Display for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cpu {
+    type Err = GenError;
+    fn from_str(s: &str) -> Result<Self, GenError> {
+        Cpu::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| GenError::UnknownCpu(s.to_string()))
     }
 }
 
@@ -117,6 +235,14 @@ pub struct InitrdRange {
     pub end: u64,
 }
 
+impl InitrdRange {
+    /// The range `[start, end)`.
+    #[must_use]
+    pub const fn new(start: u64, end: u64) -> Self {
+        InitrdRange { start, end }
+    }
+}
+
 /// One memory reservation (`/memreserve/` entry of the blob header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemReserve {
@@ -126,12 +252,30 @@ pub struct MemReserve {
     pub size: u64,
 }
 
-/// Everything that decides a guest tree. Build one with [`GuestConfig::new`] (the
-/// machine's defaults) and change fields; [`generate`] turns it into a DTB.
+impl MemReserve {
+    /// `size` bytes at `address`.
+    #[must_use]
+    pub const fn new(address: u64, size: u64) -> Self {
+        MemReserve { address, size }
+    }
+}
+
+/// Everything that decides a guest tree. Build one with [`GuestConfig::for_host`] (or
+/// [`GuestConfig::new`], the machine's KVM tree) and change fields; [`generate`] turns
+/// it into a DTB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GuestConfig {
     /// The board.
     pub machine: Machine,
+    /// The CPU model; `None` takes the machine's ([`Machine::default_cpu`]).
+    pub cpu: Option<Cpu>,
+    /// Who will run the guest. [`generate`] refuses a `/hypervisor` node that would
+    /// crash or stall the guest there ([`GuestConfig::host_problems`]) unless
+    /// [`GuestConfig::force`] is set.
+    pub host: Host,
+    /// Write the tree even when [`GuestConfig::host_problems`] finds fault with it
+    /// (for testing how guests fail).
+    pub force: bool,
     /// RAM size in bytes, one bank at physical address 0.
     pub memory: u64,
     /// Number of CPUs; CPU 0 boots, the others wait (spin table on ppce500).
@@ -142,14 +286,24 @@ pub struct GuestConfig {
     pub initrd: Option<InitrdRange>,
     /// The console path (`/chosen/stdout-path`); `None` takes the machine's default.
     pub stdout_path: Option<String>,
+    /// `/chosen/rng-seed`: bytes Linux mixes into (and, with
+    /// `CONFIG_RANDOM_TRUST_BOOTLOADER`, credits to) its random pool
+    /// (`torvalds/linux: drivers/of/fdt.c (early_init_dt_scan_chosen)`). QEMU writes 32
+    /// random bytes (`qemu/qemu: hw/ppc/e500.c (ppce500_load_device_tree)`). `None`
+    /// writes none; the library never invents one, so a config always gives the same
+    /// bytes (the CLI fills it from the OS unless told otherwise).
+    pub rng_seed: Option<Vec<u8>>,
     /// The `/hypervisor` node; `None` writes none (a guest that is not told about KVM).
     pub hypervisor: Option<HypervisorNode>,
     /// Memory reservations for the header's reserve map, in this order.
     pub memreserves: Vec<MemReserve>,
-    /// ppce500 only: add `/power-off`, QEMU's GPIO power-off line (`gpio-poweroff` on
-    /// GPIO 0). Off by default: a decompiled `gpios` specifier cannot be recompiled by
-    /// dtc 1.6.1 without a `gpios_property` warning, because a DTB carries no phandle
-    /// reference markers (`dgibson/dtc: checks.c (check_property_phandle_args)`).
+    /// ppce500 only: add QEMU's GPIO power-off line (`gpio-poweroff` on GPIO 0) as
+    /// `power-off` inside the soc node, where QEMU puts it and where Linux creates its
+    /// device (the soc is a `simple-bus` that `mpc85xx_common_publish_devices`
+    /// populates; `torvalds/linux: arch/powerpc/platforms/85xx/common.c`). Off by
+    /// default because dtc 1.6.1 warns about it: a `simple-bus` child without `reg`
+    /// (`simple_bus_reg`), and on recompiling the decompiled tree `gpios_property`,
+    /// since a DTB carries no phandle reference markers (`dgibson/dtc: checks.c`).
     pub power_off_gpio: bool,
     /// Free space after the strings block (dtc `-p`/`-S`/`-a`), for later in-place
     /// edits by a bootloader or `fdtput`.
@@ -157,25 +311,56 @@ pub struct GuestConfig {
 }
 
 impl GuestConfig {
-    /// The machine's defaults: QEMU's default RAM size, one CPU, no bootargs or initrd,
-    /// the machine's console, and a KVM `/hypervisor` node with the `kvm-pr` sequence
-    /// (`has-idle` on ppce500 and minimal, as QEMU's e500 board writes it; not on
-    /// pseries, which never writes it).
+    /// The tree QEMU writes for `machine` under KVM, on the host kind that runs the
+    /// machine's CPU ([`Host::kvm_for`]): a `"linux,kvm"` node with the `kvm-pr` words
+    /// (e500v2 and Book3S PR hosts), `has-idle` on ppce500 and minimal, not on pseries.
+    /// Otherwise QEMU's defaults: its RAM size, one CPU, no bootargs or initrd, the
+    /// machine's console. For a guest under QEMU without KVM use
+    /// [`GuestConfig::for_host`] with [`Host::Tcg`].
     #[must_use]
     pub fn new(machine: Machine) -> Self {
-        let hv = default_hypervisor(machine, Flavour::Kvm);
+        let host = machine
+            .default_cpu()
+            .map_or(Host::Kvm(HostProfile::E500v2), Host::kvm_for);
+        GuestConfig::for_host(machine, host)
+    }
+
+    /// The machine's defaults for a guest `host` will run: the node
+    /// [`Host::node`] gives (none under TCG, the host's words under KVM, with
+    /// `has-idle` where the machine's QEMU board writes it).
+    ///
+    /// ```
+    /// use ppcpv::dt::host::Host;
+    /// use ppcpv::dt::machine::{generate, GuestConfig, Machine};
+    ///
+    /// let cfg = GuestConfig::for_host(Machine::Ppce500, Host::Tcg);
+    /// let dtb = generate(&cfg).unwrap();
+    /// assert!(ppcpv::fdt::Fdt::new(&dtb).unwrap().find("/hypervisor").is_none());
+    /// ```
+    #[must_use]
+    pub fn for_host(machine: Machine, host: Host) -> Self {
         GuestConfig {
             machine,
+            cpu: None,
+            host,
+            force: false,
             memory: machine.default_memory(),
             cpus: 1,
             bootargs: None,
             initrd: None,
             stdout_path: None,
-            hypervisor: Some(hv),
+            rng_seed: None,
+            hypervisor: host.node(None, machine.default_has_idle()),
             memreserves: Vec::new(),
             power_off_gpio: false,
             padding: Padding::NONE,
         }
+    }
+
+    /// The CPU model the tree describes: [`GuestConfig::cpu`], else the machine's.
+    #[must_use]
+    pub fn cpu_model(&self) -> Option<Cpu> {
+        self.cpu.or(self.machine.default_cpu())
     }
 
     /// The console path `/chosen` gets: the explicit one, else the machine's default.
@@ -184,6 +369,25 @@ impl GuestConfig {
         self.stdout_path
             .as_deref()
             .or(self.machine.default_stdout_path())
+    }
+
+    /// Why the `/hypervisor` node (and the host/CPU pairing) would crash or stall the
+    /// guest on [`GuestConfig::host`]; see [`crate::dt::host::check`]. Empty when the
+    /// tree is right for that host.
+    #[must_use]
+    pub fn host_problems(&self) -> Vec<HostProblem> {
+        match &self.hypervisor {
+            Some(hv) => crate::dt::host::check(self.host, hv, self.cpu_model()),
+            None => match (self.host, self.cpu_model()) {
+                (Host::Kvm(_), Some(cpu)) if !self.host.runs(cpu) => {
+                    alloc::vec![HostProblem::CpuNotRun {
+                        host: self.host,
+                        cpu
+                    }]
+                }
+                _ => Vec::new(),
+            },
+        }
     }
 
     /// Checks the config without writing anything.
@@ -200,6 +404,14 @@ impl GuestConfig {
                 cpus: self.cpus,
                 machine: self.machine,
                 max,
+            });
+        }
+        if let Some(cpu) = self.cpu
+            && !self.machine.cpus().contains(&cpu)
+        {
+            return Err(GenError::CpuNotOnMachine {
+                cpu,
+                machine: self.machine,
             });
         }
         if let Some(r) = self.initrd {
@@ -227,6 +439,17 @@ impl GuestConfig {
         if self.stdout_path.as_deref() == Some("") {
             return Err(GenError::EmptyStdoutPath);
         }
+        if self.rng_seed.as_ref().is_some_and(Vec::is_empty) {
+            return Err(GenError::EmptyRngSeed);
+        }
+        if !self.force
+            && let Some(problem) = self.host_problems().into_iter().next()
+        {
+            return Err(GenError::WrongForHost {
+                host: self.host,
+                problem,
+            });
+        }
         Ok(())
     }
 }
@@ -237,10 +460,11 @@ impl Default for GuestConfig {
     }
 }
 
-/// The `/hypervisor` node a `machine` gets with `flavour`: the flavour's preset, plus
-/// `has-idle` for the KVM flavour on machines whose QEMU board writes it
-/// ([`Machine::default_has_idle`]). Topaz (the ePAPR preset) never writes `has-idle`
-/// (kvm-ppc-pv.md §2.1).
+/// The `/hypervisor` node a `machine` gets with `flavour` on the KVM host that runs
+/// its CPU: the flavour's preset, plus `has-idle` for the KVM flavour on machines
+/// whose QEMU board writes it ([`Machine::default_has_idle`]). The Topaz hypervisor
+/// (the ePAPR preset) never writes `has-idle` (the string does not occur in its
+/// sources, `nxp-qoriq-yocto-sdk/hypervisor: src/guest.c`).
 #[must_use]
 pub fn default_hypervisor(machine: Machine, flavour: Flavour) -> HypervisorNode {
     let mut hv = HypervisorNode::preset(flavour);
@@ -253,10 +477,33 @@ const PAGE: u64 = 4096;
 
 /// Why a guest tree could not be generated.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum GenError {
     /// `--machine` named no known board.
     #[error("unknown machine '{0}' (known: ppce500, pseries, minimal)")]
     UnknownMachine(String),
+    /// `--cpu` named no known model.
+    #[error("unknown CPU '{0}' (known: e500v2, e500mc, e5500, e6500, power9)")]
+    UnknownCpu(String),
+    /// The CPU is not one the machine has.
+    #[error("machine {machine} has no {cpu} CPU")]
+    CpuNotOnMachine {
+        /// The CPU.
+        cpu: Cpu,
+        /// The machine.
+        machine: Machine,
+    },
+    /// `rng_seed` is set but empty.
+    #[error("rng-seed must not be empty")]
+    EmptyRngSeed,
+    /// The `/hypervisor` node would crash or stall the guest on the chosen host.
+    #[error("not right for host {host}: {problem}")]
+    WrongForHost {
+        /// The host.
+        host: Host,
+        /// The first reason.
+        problem: HostProblem,
+    },
     /// The RAM size is zero or not a whole number of 4 KiB pages.
     #[error("memory size {0:#x} must be a non-zero multiple of 4 KiB")]
     BadMemory(u64),
@@ -342,7 +589,7 @@ pub(crate) fn write_memory(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), 
     Ok(())
 }
 
-/// `/chosen`: bootargs, the initrd range and the console. The initrd addresses are one
+/// `/chosen`: bootargs, the initrd range, the rng-seed and the console. The initrd addresses are one
 /// cell each when they fit in 32 bits (what QEMU writes), two cells otherwise (Linux
 /// `early_init_dt_check_for_initrd` reads either width).
 pub(crate) fn write_chosen(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
@@ -361,6 +608,9 @@ pub(crate) fn write_chosen(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), 
                 w.property_u64("linux,initrd-end", r.end)?;
             }
         }
+    }
+    if let Some(seed) = &cfg.rng_seed {
+        w.property("rng-seed", seed)?;
     }
     if let Some(path) = cfg.effective_stdout_path() {
         // Both spellings: `stdout-path` is the DT spec's, `linux,stdout-path` the one

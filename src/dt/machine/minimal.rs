@@ -7,6 +7,7 @@ use super::{
     write_memory,
 };
 use crate::fdt::writer::FdtBuilder;
+use alloc::format;
 
 /// Writes the whole tree.
 pub(crate) fn write(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {

@@ -17,6 +17,7 @@ use super::{
     write_memory,
 };
 use crate::fdt::writer::FdtBuilder;
+use alloc::format;
 
 /// Path of the VIO console (`spapr_vty`, reg 0x71000000).
 pub const VTY_PATH: &str = "/vdevice/vty@71000000";
