@@ -39,7 +39,8 @@ impl Qemu {
     fn boot(dtb: &Path, mem: &str, cpus: u32) -> Qemu {
         let mut child = Command::new("qemu-system-ppc")
             .args(["-M", "ppce500", "-m", mem, "-smp", &cpus.to_string()])
-            .args(["-nographic", "-bios", UBOOT, "-dtb"])
+            // No NIC: its option ROM (efi-virtio.rom, package ipxe-qemu) is not needed.
+            .args(["-nic", "none", "-nographic", "-bios", UBOOT, "-dtb"])
             .arg(dtb)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
