@@ -252,7 +252,7 @@ fn irq_count(lines: &[&str], what: &str, last: bool) -> u64 {
         .iter()
         .filter_map(|l| l.strip_prefix("/proc/interrupts|"))
         .filter(|l| l.contains(what));
-    let line = if last { hits.last() } else { hits.next() };
+    let line = if last { hits.next_back() } else { hits.next() };
     let line = line.unwrap_or_else(|| panic!("no interrupt line for {what}"));
     line.split_whitespace()
         .skip(1)

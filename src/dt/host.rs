@@ -203,8 +203,8 @@ fn trapped_by(host: Host, words: &[u32]) -> bool {
 fn next_r0(r0: Option<u32>, insn: Insn) -> Option<u32> {
     match insn {
         // Sign-extended immediates, truncated to the 32 bits the host compares.
-        Insn::Addis { rt: 0, ra: 0, si } => Some((i32::from(si) as u32) << 16),
-        Insn::Addi { rt: 0, ra: 0, si } => Some(i32::from(si) as u32),
+        Insn::Addis { rt: 0, ra: 0, si } => Some(i32::from(si).cast_unsigned() << 16),
+        Insn::Addi { rt: 0, ra: 0, si } => Some(i32::from(si).cast_unsigned()),
         Insn::Ori { ra: 0, rs: 0, ui } => r0.map(|v| v | u32::from(ui)),
         Insn::Oris { ra: 0, rs: 0, ui } => r0.map(|v| v | (u32::from(ui) << 16)),
         other if other.target_gpr() == Some(0) => None,

@@ -3,7 +3,8 @@
 //! Generation is a pure function of the config ([`generate`]): nothing is read from the
 //! host, the same config always gives the same bytes, and every node is written by its
 //! own function in document order (the shape of cloud-hypervisor's
-//! `arch/src/aarch64/fdt.rs`, style.md G10). Three machines are modelled:
+//! `arch/src/aarch64/fdt.rs`: one writer function per node, called in the order the
+//! nodes appear). Three machines are modelled:
 //!
 //! * [`Machine::Ppce500`] — the board QEMU's `ppce500` machine emulates (an MPC8544-style
 //!   CCSR with MPIC, MSI, 16550 serial, I2C + RTC, GPIO power-off, global utilities, a
@@ -14,7 +15,10 @@
 //!   hw/ppc/spapr.c (spapr_build_fdt)`, without the hardware ppcpv does not model;
 //! * [`Machine::Minimal`] — root, cpus, memory, chosen and `/hypervisor` only.
 //!
-//! The `/hypervisor` node itself comes from [`crate::dt::hypervisor`].
+//! The `/hypervisor` node itself comes from [`crate::dt::hypervisor`]; which node a
+//! guest may have depends on who runs it ([`GuestConfig::host`]: QEMU without KVM, or a
+//! KVM host kind), and [`generate`] refuses one that would crash or stall the guest
+//! there (see [`crate::dt::host`]).
 
 pub mod minimal;
 pub mod ppce500;

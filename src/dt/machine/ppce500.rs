@@ -73,7 +73,8 @@ pub const SOC_PATH: &str = "/soc@fe0000000";
 /// Path of the console.
 pub const SERIAL0_PATH: &str = "/soc@fe0000000/serial@4500";
 
-/// Phandles, fixed so the bytes never depend on write order (style.md G9).
+/// Phandles, fixed numbers rather than allocated in write order, so the bytes of one
+/// node never depend on which other nodes were written before it.
 const MPIC_PHANDLE: u32 = 1;
 const MSI_PHANDLE: u32 = 2;
 const GPIO_PHANDLE: u32 = 3;
