@@ -755,4 +755,94 @@ mod tests {
             .unwrap();
         assert_eq!(p.value, &[3, 0, 0, 0]);
     }
+
+    #[test]
+    fn hosts_decide_the_node_and_unsafe_nodes_need_force() {
+        use crate::dt::host::Host;
+        let tcg = GuestConfig::for_host(Machine::Ppce500, Host::Tcg);
+        assert_eq!(tcg.hypervisor, None);
+        assert!(generate(&tcg).is_ok());
+        // The KVM tree under TCG: refused, written with force.
+        let mut c = GuestConfig::new(Machine::Ppce500);
+        assert_eq!(c.host, Host::Kvm(HostProfile::E500v2));
+        c.host = Host::Tcg;
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::WrongForHost {
+                problem: HostProblem::NotTrapped { .. },
+                ..
+            })
+        ));
+        c.force = true;
+        assert!(generate(&c).is_ok());
+        // BookE-HV needs an e500mc-class CPU; pseries has no e500.
+        let mut c = GuestConfig::for_host(Machine::Ppce500, Host::Kvm(HostProfile::BookeHv));
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::WrongForHost {
+                problem: HostProblem::CpuNotRun { .. },
+                ..
+            })
+        ));
+        c.cpu = Some(Cpu::E5500);
+        assert!(generate(&c).is_ok());
+        let mut p = GuestConfig::for_host(Machine::Pseries, Host::Tcg);
+        p.cpu = Some(Cpu::E500mc);
+        assert!(matches!(
+            generate(&p),
+            Err(GenError::CpuNotOnMachine { .. })
+        ));
+    }
+
+    #[test]
+    fn rng_seed_power_off_and_cache_lines() {
+        use crate::dt::host::Host;
+        let mut c = GuestConfig::for_host(Machine::Ppce500, Host::Tcg);
+        c.rng_seed = Some(alloc::vec![1, 2, 3]);
+        c.power_off_gpio = true;
+        c.cpu = Some(Cpu::E500mc);
+        let dtb = generate(&c).unwrap();
+        let fdt = Fdt::new(&dtb).unwrap();
+        let chosen = fdt.find("/chosen").unwrap();
+        assert_eq!(chosen.property("rng-seed").unwrap().value, &[1, 2, 3]);
+        let off = fdt.find("/soc@fe0000000/power-off").unwrap();
+        assert_eq!(
+            off.property("compatible").unwrap().value,
+            b"gpio-poweroff\0"
+        );
+        let cpu = fdt.find("/cpus/PowerPC,8544@0").unwrap();
+        assert_eq!(
+            cpu.property("d-cache-line-size").unwrap().value,
+            &[0, 0, 0, 64]
+        );
+        c.rng_seed = Some(Vec::new());
+        assert!(matches!(generate(&c), Err(GenError::EmptyRngSeed)));
+    }
+
+    #[test]
+    fn kernel_load_reads_elf_headers_and_refuses_the_rest() {
+        use super::ppce500::{KernelError, KernelLoad};
+        assert_eq!(KernelLoad::from_elf(b"MZ"), Err(KernelError::NotElf));
+        let mut elf = alloc::vec![0u8; 0x34];
+        elf[..6].copy_from_slice(&[0x7f, b'E', b'L', b'F', 1, 2]);
+        assert_eq!(KernelLoad::from_elf(&elf), Err(KernelError::NothingToLoad));
+        elf[0x1c..0x20].copy_from_slice(&0x1000u32.to_be_bytes());
+        elf[0x2c..0x2e].copy_from_slice(&1u16.to_be_bytes());
+        elf[0x2a..0x2c].copy_from_slice(&0x20u16.to_be_bytes());
+        assert_eq!(KernelLoad::from_elf(&elf), Err(KernelError::Truncated));
+        // A small kernel still leaves the initrd above QEMU's 32 MiB floor.
+        let k = KernelLoad {
+            low: 0,
+            size: 0x1000,
+        };
+        assert_eq!(
+            k.initrd_range(16),
+            Some(InitrdRange::new(0x400_0000, 0x400_0010))
+        );
+        let huge = KernelLoad {
+            low: u64::MAX,
+            size: 1,
+        };
+        assert_eq!(huge.initrd_range(1), None);
+    }
 }
