@@ -476,7 +476,7 @@ fn kvm_node_with_failing_words_boots_under_tcg() {
 }
 
 /// QEMU's own tree for the same command line (`-machine dumpdtb=`), given a
-/// `/hypervisor` node by `ppcpv patch` (the words that fail every call, no has-idle),
+/// `/hypervisor` node by `ppcpv patch --host tcg` (words that fail every call, no has-idle),
 /// boots; the power-off node QEMU writes works.
 #[test]
 #[ignore = "needs qemu-system-ppc, the guest kernel"]
@@ -502,9 +502,8 @@ fn patched_qemu_tree_boots() {
         qemu_dtb.to_str().unwrap(),
         "-o",
         patched.to_str().unwrap(),
-        "--hcall",
-        "qemu-fallback-old",
-        "--no-has-idle",
+        "--host",
+        "tcg",
     ]);
     let b = boot(test, &patched, "128M", 2, true);
     eprintln!("{test}: {:.1} s", b.secs);

@@ -445,3 +445,59 @@ fn dtc_round_trips_every_profile_without_warnings() {
         );
     }
 }
+
+/// `patch --host` gives an existing tree the node that host needs, and refuses one that
+/// would crash the guest there (the CPU read from the tree).
+#[test]
+fn patch_host_makes_the_node_right_or_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.dtb");
+    let out = dir.path().join("out.dtb");
+    let (p, o) = (plain.to_str().unwrap(), out.to_str().unwrap());
+    common::run_ok(&["gen", "--no-rng-seed", "-o", p]);
+    for (args, want) in [
+        (&["--host", "tcg"][..], 0x3860_ffffu32),
+        (&["--host", "e500v2"], 0x3c00_4b56),
+    ] {
+        common::run_ok(&[&["patch", p, "-o", o][..], args].concat());
+        let dtb = std::fs::read(&out).unwrap();
+        assert_eq!(words(&dtb).unwrap()[0], want, "{args:?}");
+        assert_eq!(prop(&dtb, "/hypervisor", "has-idle"), None, "{args:?}");
+    }
+    std::fs::remove_file(&out).unwrap();
+    for (args, reason) in [
+        (
+            &["--host", "tcg", "--hcall", "qemu-fallback"][..],
+            "64-bit instruction",
+        ),
+        (&["--host", "tcg", "--hcall", "kvm-pr"], "system call"),
+        (&["--host", "tcg", "--has-idle"], "idle loop spins"),
+        (&["--host", "booke-hv"], "cannot run the guest's e500v2 CPU"),
+    ] {
+        let r = common::run(&[&["patch", p, "-o", o][..], args].concat());
+        assert_eq!(r.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&r.stderr).contains(reason),
+            "{args:?}"
+        );
+        assert!(!out.exists(), "{args:?} wrote its output");
+    }
+    common::run_ok(&[
+        "patch", p, "-o", o, "--host", "tcg", "--hcall", "kvm-pr", "--force",
+    ]);
+    // An e500mc tree (64-byte lines) may take the BookE-HV words.
+    let mc = dir.path().join("mc.dtb");
+    common::run_ok(&[
+        "gen",
+        "--cpu",
+        "e500mc",
+        "--no-rng-seed",
+        "-o",
+        mc.to_str().unwrap(),
+    ]);
+    common::run_ok(&["patch", mc.to_str().unwrap(), "-o", o, "--host", "booke-hv"]);
+    assert_eq!(
+        words(&std::fs::read(&out).unwrap()).unwrap()[0],
+        0x4400_0022
+    );
+}

@@ -6,7 +6,7 @@ use super::CliError;
 use super::hypervisor::{FlavourArg, FormatArg};
 use clap::{Args, ValueEnum};
 use ppcpv::dt::host::Host;
-use ppcpv::dt::hypervisor::{Flavour, HcallInstructions};
+use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
 use ppcpv::dt::machine::ppce500::KernelLoad;
 use ppcpv::dt::machine::{self, Cpu, GenError, GuestConfig, InitrdRange, Machine, MemReserve};
 use ppcpv::dt::patch::{self, Change, PatchError, PatchMode, PatchRequest};
@@ -381,12 +381,42 @@ pub struct PatchArgs {
     pub replace: bool,
 
     /// Delete the node.
-    #[arg(long, conflicts_with_all = ["flavour", "hcall", "has_idle", "no_has_idle"])]
+    #[arg(long, conflicts_with_all = ["flavour", "hcall", "has_idle", "no_has_idle", "host"])]
     pub remove: bool,
+
+    /// Make the node right for who runs the guest: tcg (QEMU without KVM: words that
+    /// fail every call, no has-idle) or the KVM host kind book3s-pr, e500v2 or
+    /// booke-hv (its words, unless --hcall), and refuse a result that would crash or
+    /// stall the guest there (the CPU read from the tree; e500 trees are judged as
+    /// 32-bit).
+    #[arg(long, value_name = "HOST", value_parser = parse_host)]
+    pub host: Option<Host>,
+
+    /// With --host: write the result even when it is wrong for that host.
+    #[arg(long, requires = "host")]
+    pub force: bool,
 }
 
 impl PatchArgs {
     fn request(&self) -> PatchRequest {
+        let mut req = self.options();
+        // --host picks the words (and, under tcg, drops has-idle) the options leave open.
+        if let Some(host) = self.host
+            && req.mode != PatchMode::Remove
+        {
+            if req.hcall.is_none() {
+                req.hcall = host
+                    .node(Some(req.flavour.unwrap_or(Flavour::Kvm)), false)
+                    .and_then(|n| n.hcall);
+            }
+            if host == Host::Tcg && req.has_idle.is_none() {
+                req.has_idle = Some(false);
+            }
+        }
+        req
+    }
+
+    fn options(&self) -> PatchRequest {
         PatchRequest {
             mode: if self.remove {
                 PatchMode::Remove
@@ -422,6 +452,22 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
         // The input mapping ends here, before the output (maybe the same file) is
         // replaced.
     };
+    if let Some(host) = a.host
+        && !a.force
+    {
+        let problems = ppcpv::fdt::Fdt::new(&patched.blob)
+            .ok()
+            .and_then(|fdt| {
+                let node = HypervisorNode::from_fdt(&fdt).ok()??;
+                Some(ppcpv::dt::host::check(host, &node, Cpu::from_fdt(&fdt)))
+            })
+            .unwrap_or_default();
+        if let Some(p) = problems.first() {
+            return Err(CliError::usage(format!(
+                "not right for host {host}: {p} (--force writes it anyway)"
+            )));
+        }
+    }
     if patched.change == Change::Unchanged {
         eprintln!("ppcpv: {}: nothing to change", a.input.display());
     }

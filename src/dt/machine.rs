@@ -197,6 +197,41 @@ impl Cpu {
     }
 }
 
+impl Cpu {
+    /// The CPU a tree describes, as far as it can be told: `PowerPC,POWER9` CPU nodes
+    /// are POWER9; QEMU's e500 trees (`PowerPC,8544` nodes, or the root compatible
+    /// `fsl,qemu-e500`) name no core, so the cache line size decides: 32 bytes reads as
+    /// e500v2, 64 as e500mc. Both readings are 32-bit, the safe side for judging
+    /// hypercall words: an e5500 or e6500 tree is judged as a 32-bit one. `None` when
+    /// the tree says nothing.
+    #[must_use]
+    pub fn from_fdt(fdt: &crate::fdt::Fdt<'_>) -> Option<Cpu> {
+        let cpu = fdt.find("/cpus")?.children().find(|c| {
+            c.property("device_type")
+                .is_some_and(|p| p.value == b"cpu\0")
+        });
+        let name = cpu.map_or("", |c| c.name());
+        if name.starts_with("PowerPC,POWER9") {
+            return Some(Cpu::Power9);
+        }
+        let e500_root = fdt
+            .root()
+            .property("compatible")
+            .is_some_and(|p| p.value.split(|&b| b == 0).any(|s| s == b"fsl,qemu-e500"));
+        if !(name.starts_with("PowerPC,8544") || e500_root) {
+            return None;
+        }
+        let line = cpu
+            .and_then(|c| c.property("d-cache-line-size"))
+            .and_then(|p| crate::endian::be::u32_at(p.value, 0));
+        Some(if line == Some(64) {
+            Cpu::E500mc
+        } else {
+            Cpu::E500v2
+        })
+    }
+}
+
 impl fmt::Display for Cpu {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
