@@ -457,22 +457,24 @@ fn smp_and_memory_sizes_boot_and_power_off() {
     }
 }
 
-/// A `"linux,kvm"` node under TCG is only safe with words that fail every call and no
-/// has-idle: that is what `gen --flavour kvm` writes for host tcg. The guest boots,
-/// sees the node, and idles.
+/// A `/hypervisor` node under TCG is only safe with words that fail every call and no
+/// has-idle: that is what `gen --flavour kvm|epapr` writes for host tcg. The guest boots
+/// with either flavour, sees the node as written, and idles.
 #[test]
 #[ignore = "needs qemu-system-ppc, the guest kernel"]
-fn kvm_node_with_failing_words_boots_under_tcg() {
-    let test = "kvm_node_with_failing_words_boots_under_tcg";
+fn hypervisor_nodes_with_failing_words_boot_under_tcg() {
+    let test = "hypervisor_nodes_with_failing_words_boot_under_tcg";
     let dir = tempfile::tempdir().unwrap();
-    let dtb = gen_tree(
-        dir.path(),
-        test,
-        &["--flavour", "kvm", "--cpus", "2", "--power-off-gpio"],
-    );
-    let b = boot(test, &dtb, "128M", 2, true);
-    eprintln!("{test}: {:.1} s", b.secs);
-    assert_good_boot(&b, &dtb, 128 << 20, 2, true);
+    for flavour in ["kvm", "epapr"] {
+        let dtb = gen_tree(
+            dir.path(),
+            flavour,
+            &["--flavour", flavour, "--cpus", "2", "--power-off-gpio"],
+        );
+        let b = boot(test, &dtb, "128M", 2, true);
+        eprintln!("{test} {flavour}: {:.1} s", b.secs);
+        assert_good_boot(&b, &dtb, 128 << 20, 2, true);
+    }
 }
 
 /// QEMU's own tree for the same command line (`-machine dumpdtb=`), given a
