@@ -37,8 +37,14 @@ impl Drop for Qemu {
 
 impl Qemu {
     fn boot(dtb: &Path, mem: &str, cpus: u32) -> Qemu {
-        let mut child = Command::new("qemu-system-ppc")
-            .args(["-M", "ppce500", "-m", mem, "-smp", &cpus.to_string()])
+        Qemu::boot_cpu(dtb, mem, cpus, "e500v2")
+    }
+
+    /// Boots with `-cpu cpu`: the 64-bit cores need qemu-system-ppc64.
+    fn boot_cpu(dtb: &Path, mem: &str, cpus: u32, cpu: &str) -> Qemu {
+        let mut child = Command::new(qemu_for(cpu))
+            .args(["-M", "ppce500", "-cpu", cpu, "-m", mem])
+            .args(["-smp", &cpus.to_string()])
             // No NIC: its option ROM (efi-virtio.rom, package ipxe-qemu) is not needed.
             .args(["-nic", "none", "-nographic", "-bios", UBOOT, "-dtb"])
             .arg(dtb)
@@ -124,10 +130,23 @@ fn boot_and_check(dir: &Path, mem: &str, dram: &str, cpus: u32) {
     assert!(shown.contains("has-idle;"), "{shown}");
 }
 
+/// The QEMU binary that has `cpu`.
+fn qemu_for(cpu: &str) -> &'static str {
+    if matches!(cpu, "e5500" | "e6500") {
+        "qemu-system-ppc64"
+    } else {
+        "qemu-system-ppc"
+    }
+}
+
 /// Boots `dtb`, checks the DRAM size and the CPU nodes U-Boot sees, and returns what
 /// `fdt print /hypervisor` printed.
 fn boot_and_show(dtb: &Path, mem: &str, dram: &str, cpus: u32) -> String {
-    let mut q = Qemu::boot(dtb, mem, cpus);
+    boot_and_show_cpu(dtb, mem, dram, cpus, "e500v2")
+}
+
+fn boot_and_show_cpu(dtb: &Path, mem: &str, dram: &str, cpus: u32, cpu: &str) -> String {
+    let mut q = Qemu::boot_cpu(dtb, mem, cpus, cpu);
     // Stop the autoboot countdown, then wait for the prompt before typing a command.
     let at = q.wait_for("Hit any key to stop autoboot", 0, Duration::from_secs(60));
     q.type_line("");
@@ -198,4 +217,85 @@ fn uboot_boots_a_patched_qemu_tree() {
         "{shown}"
     );
     assert!(shown.contains("has-idle;"), "{shown}");
+}
+
+/// The 64-bit BookE cores: `gen --host booke-hv --cpu e5500|e6500` boots U-Boot under
+/// qemu-system-ppc64, which sees the BookE-HV node.
+#[test]
+#[ignore = "needs qemu-system-ppc64"]
+fn uboot_boots_64bit_booke_trees() {
+    let test = "uboot_boots_64bit_booke_trees";
+    if !common::interop(test, "qemu-system-ppc64") {
+        return;
+    }
+    assert!(Path::new(UBOOT).is_file(), "{UBOOT} is missing");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for cpu in ["e5500", "e6500"] {
+        let dtb = dir.path().join(format!("{cpu}.dtb"));
+        common::run_ok(&[
+            "gen",
+            "--host",
+            "booke-hv",
+            "--cpu",
+            cpu,
+            "--cpus",
+            "2",
+            "--mem",
+            "256M",
+            "-o",
+            dtb.to_str().unwrap(),
+        ]);
+        let shown = boot_and_show_cpu(&dtb, "256M", "256 MiB", 2, cpu);
+        assert!(
+            shown.contains("hcall-instructions = <0x44000022 0x60000000 0x60000000 0x60000000>;"),
+            "{cpu}: {shown}"
+        );
+    }
+}
+
+/// For every `-cpu` of the ppce500 machine, ppcpv's CPU nodes carry exactly the
+/// properties QEMU's own tree (`-machine dumpdtb=`) has, with the same values.
+#[test]
+#[ignore = "needs qemu-system-ppc, qemu-system-ppc64"]
+fn cpu_nodes_match_qemus_own_tree() {
+    let test = "cpu_nodes_match_qemus_own_tree";
+    if !common::interop(test, "qemu-system-ppc") || !common::interop(test, "qemu-system-ppc64") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let props = |path: &Path, node: &str| {
+        let blob = std::fs::read(path).unwrap();
+        let fdt = ppcpv::fdt::Fdt::new(&blob).unwrap();
+        let mut v: Vec<(String, Vec<u8>)> = fdt
+            .find(node)
+            .unwrap_or_else(|| panic!("{node} in {}", path.display()))
+            .properties()
+            .map(|p| (p.name.to_string(), p.value.to_vec()))
+            .collect();
+        v.sort();
+        v
+    };
+    for cpu in ["e500v2", "e500mc", "e5500", "e6500"] {
+        let qemu = dir.path().join(format!("qemu-{cpu}.dtb"));
+        let out = Command::new(qemu_for(cpu))
+            .args(["-M", "ppce500", "-cpu", cpu, "-m", "128M", "-smp", "2"])
+            .args(["-nographic", "-nic", "none", "-bios", UBOOT, "-machine"])
+            .arg(format!("dumpdtb={}", qemu.display()))
+            .output()
+            .expect("qemu runs");
+        assert!(out.status.success(), "{cpu}: {out:?}");
+        let ours = dir.path().join(format!("ours-{cpu}.dtb"));
+        common::run_ok(&[
+            "gen",
+            "--cpu",
+            cpu,
+            "--cpus",
+            "2",
+            "-o",
+            ours.to_str().unwrap(),
+        ]);
+        for node in ["/cpus/PowerPC,8544@0", "/cpus/PowerPC,8544@1"] {
+            assert_eq!(props(&ours, node), props(&qemu, node), "{cpu} {node}");
+        }
+    }
 }
