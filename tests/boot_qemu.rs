@@ -36,10 +36,6 @@ impl Drop for Qemu {
 }
 
 impl Qemu {
-    fn boot(dtb: &Path, mem: &str, cpus: u32) -> Qemu {
-        Qemu::boot_cpu(dtb, mem, cpus, "e500v2")
-    }
-
     /// Boots with `-cpu cpu`: the 64-bit cores need qemu-system-ppc64.
     fn boot_cpu(dtb: &Path, mem: &str, cpus: u32, cpu: &str) -> Qemu {
         let mut child = Command::new(qemu_for(cpu))
