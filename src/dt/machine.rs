@@ -267,6 +267,7 @@ impl FromStr for Machine {
 /// An initrd already loaded into guest memory: `[start, end)` physical addresses, as
 /// Linux reads them from `/chosen` `linux,initrd-start` / `linux,initrd-end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InitrdRange {
     /// First byte.
     pub start: u64,
@@ -284,6 +285,7 @@ impl InitrdRange {
 
 /// One memory reservation (`/memreserve/` entry of the blob header).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MemReserve {
     /// Physical address.
     pub address: u64,

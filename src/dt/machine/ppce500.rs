@@ -94,6 +94,7 @@ pub const INITRD_PAD_MASK: u64 = 0xFF_FFFF;
 /// address and the total size, the sum of the `PT_LOAD` segments' memory sizes
 /// (`qemu/qemu: include/hw/elf_ops.h (load_elf)`, its `lowaddr` and return value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct KernelLoad {
     /// Lowest `p_paddr` of a `PT_LOAD` segment.
     pub low: u64,
@@ -118,6 +119,12 @@ pub enum KernelError {
 }
 
 impl KernelLoad {
+    /// A kernel of `size` bytes loaded from physical address `low`.
+    #[must_use]
+    pub const fn new(low: u64, size: u64) -> Self {
+        KernelLoad { low, size }
+    }
+
     /// Reads the program headers of an ELF kernel (32- or 64-bit, either byte order).
     ///
     /// # Errors
@@ -188,7 +195,7 @@ impl KernelLoad {
     /// ```
     /// use ppcpv::dt::machine::ppce500::KernelLoad;
     /// // A 17 MiB kernel at 0: the initrd lands at 64 MiB.
-    /// let k = KernelLoad { low: 0, size: 0x109_b588 };
+    /// let k = KernelLoad::new(0, 0x109_b588);
     /// let r = k.initrd_range(0x4_b225).unwrap();
     /// assert_eq!((r.start, r.end), (0x400_0000, 0x404_b225));
     /// ```
