@@ -32,7 +32,7 @@ fail. --force writes it anyway.
 Examples:
   ppcpv gen                                   # guest.dtb: ppce500, 128 MiB, 1 CPU, no KVM node
   ppcpv gen --kernel vmlinux --initrd initrd.gz --bootargs console=ttyS0 --power-off-gpio
-  qemu-system-ppc -M ppce500 -m 128M -nographic -net none \\
+  qemu-system-ppc -M ppce500 -m 128M -nographic -no-reboot -nic none \\
       -kernel vmlinux -initrd initrd.gz -dtb guest.dtb
   ppcpv gen --host e500v2 -o kvm.dtb           # for QEMU with -enable-kvm on an e500v2 host
   ppcpv gen --host booke-hv --cpu e5500 --format dts -o -
