@@ -5,7 +5,7 @@
 use super::CliError;
 use super::hypervisor::{FlavourArg, FormatArg};
 use clap::{Args, ValueEnum};
-use ppcpv::dt::host::Host;
+use ppcpv::dt::host::{Host, HostProblem};
 use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
 use ppcpv::dt::machine::ppce500::KernelLoad;
 use ppcpv::dt::machine::{self, Cpu, GenError, GuestConfig, InitrdRange, Machine, MemReserve};
@@ -386,7 +386,7 @@ pub struct PatchArgs {
 
     /// Make the node right for who runs the guest: tcg (QEMU without KVM: words that
     /// fail every call, no has-idle) or the KVM host kind book3s-pr, e500v2 or
-    /// booke-hv (its words, unless --hcall), and refuse a result that would crash or
+    /// booke-hv (its words, unless --hcall), and refuse words that would crash or
     /// stall the guest there (the CPU read from the tree; e500 trees are judged as
     /// 32-bit).
     #[arg(long, value_name = "HOST", value_parser = parse_host)]
@@ -459,7 +459,11 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
             .ok()
             .and_then(|fdt| {
                 let node = HypervisorNode::from_fdt(&fdt).ok()??;
-                Some(ppcpv::dt::host::check(host, &node, Cpu::from_fdt(&fdt)))
+                // The CPU read from a tree is a guess (QEMU's e6500 tree reads as an
+                // e500v2 one), so only the words are judged, not the host/CPU pairing.
+                let mut p = ppcpv::dt::host::check(host, &node, Cpu::from_fdt(&fdt));
+                p.retain(|p| !matches!(p, HostProblem::CpuNotRun { .. }));
+                Some(p)
             })
             .unwrap_or_default();
         if let Some(p) = problems.first() {

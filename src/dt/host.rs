@@ -407,6 +407,30 @@ pub fn check(host: Host, node: &HypervisorNode, cpu: Option<Cpu>) -> Vec<HostPro
     problems
 }
 
+/// [`check`] for every host in [`Host::ALL`]: which hosts a node is right for (an empty
+/// list of problems) and why the others would crash or stall the guest.
+///
+/// ```
+/// use ppcpv::dt::host::{verdicts, Host};
+/// use ppcpv::dt::machine::Cpu;
+/// use ppcpv::hcall::HostProfile;
+///
+/// let node = Host::Kvm(HostProfile::E500v2).node(None, true).unwrap();
+/// let right: Vec<Host> = verdicts(&node, Some(Cpu::E500v2))
+///     .into_iter()
+///     .filter(|(_, problems)| problems.is_empty())
+///     .map(|(host, _)| host)
+///     .collect();
+/// assert_eq!(right, [Host::Kvm(HostProfile::E500v2)]);
+/// ```
+#[must_use]
+pub fn verdicts(node: &HypervisorNode, cpu: Option<Cpu>) -> Vec<(Host, Vec<HostProblem>)> {
+    Host::ALL
+        .into_iter()
+        .map(|h| (h, check(h, node, cpu)))
+        .collect()
+}
+
 /// Whether `word` is an instruction of the Power ISA's 64-bit category, which 32-bit
 /// cores (e500v2, 44x) do not implement: `tdi`, the `rld*` rotates, `ld`/`ldu`/`lwa`,
 /// `std`/`stdu`, compares with L = 1, and the X/XO-form doubleword operations
