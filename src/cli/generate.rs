@@ -322,6 +322,12 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
     let cfg = a.config()?;
     // Every refusal of the generator is about the options given.
     let dtb = machine::generate(&cfg).map_err(|e| match e {
+        GenError::WrongForHost {
+            host: Host::Tcg,
+            problem: HostProblem::NotTrapped { .. },
+        } => CliError::usage(format!(
+            "{e} (for QEMU with KVM, name the host: --host e500v2|booke-hv|book3s-pr; --force writes it anyway)"
+        )),
         GenError::WrongForHost { .. } => CliError::usage(format!("{e} (--force writes it anyway)")),
         other => CliError::usage(other.to_string()),
     })?;
