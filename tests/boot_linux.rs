@@ -53,8 +53,16 @@ fn kernel(test: &str) -> PathBuf {
         .get_or_init(|| {
             let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest-linux");
             std::fs::create_dir_all(&dir).unwrap();
-            let out = dir.join(format!("vmlinux-{}", std::process::id()));
-            let file = std::fs::File::create(&out).unwrap();
+            // Decompressed once and kept (named by the archive's size, so another
+            // kernel gets its own file): written under a private name, then renamed, so
+            // a run killed halfway never leaves a truncated kernel behind.
+            let len = std::fs::metadata(&xz).unwrap().len();
+            let out = dir.join(format!("vmlinux-{len}"));
+            if out.is_file() {
+                return out;
+            }
+            let tmp = dir.join(format!("vmlinux.{}.tmp", std::process::id()));
+            let file = std::fs::File::create(&tmp).unwrap();
             let ok = Command::new("xz")
                 .arg("-dc")
                 .arg(&xz)
@@ -62,6 +70,7 @@ fn kernel(test: &str) -> PathBuf {
                 .status()
                 .expect("xz runs");
             assert!(ok.success(), "xz -dc {}", xz.display());
+            std::fs::rename(&tmp, &out).unwrap();
             out
         })
         .clone()
