@@ -36,10 +36,13 @@ impl Drop for Qemu {
 }
 
 impl Qemu {
-    fn boot(dtb: &Path, mem: &str, cpus: u32) -> Qemu {
-        let mut child = Command::new("qemu-system-ppc")
-            .args(["-M", "ppce500", "-m", mem, "-smp", &cpus.to_string()])
-            .args(["-nographic", "-bios", UBOOT, "-dtb"])
+    /// Boots with `-cpu cpu`: the 64-bit cores need qemu-system-ppc64.
+    fn boot_cpu(dtb: &Path, mem: &str, cpus: u32, cpu: &str) -> Qemu {
+        let mut child = Command::new(qemu_for(cpu))
+            .args(["-M", "ppce500", "-cpu", cpu, "-m", mem])
+            .args(["-smp", &cpus.to_string()])
+            // No NIC: its option ROM (efi-virtio.rom, package ipxe-qemu) is not needed.
+            .args(["-nic", "none", "-nographic", "-bios", UBOOT, "-dtb"])
             .arg(dtb)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -101,8 +104,12 @@ impl Qemu {
 fn boot_and_check(dir: &Path, mem: &str, dram: &str, cpus: u32) {
     let dtb = dir.join(format!("guest-{mem}-{cpus}.dtb"));
     let dtb_arg = dtb.to_str().expect("utf-8 path");
+    // A KVM tree (e500v2 host): U-Boot never makes a hypercall, so it boots under TCG
+    // too and shows the node as written.
     common::run_ok(&[
         "gen",
+        "--host",
+        "e500v2",
         "--mem",
         mem,
         "--cpus",
@@ -119,10 +126,23 @@ fn boot_and_check(dir: &Path, mem: &str, dram: &str, cpus: u32) {
     assert!(shown.contains("has-idle;"), "{shown}");
 }
 
+/// The QEMU binary that has `cpu`.
+fn qemu_for(cpu: &str) -> &'static str {
+    if matches!(cpu, "e5500" | "e6500") {
+        "qemu-system-ppc64"
+    } else {
+        "qemu-system-ppc"
+    }
+}
+
 /// Boots `dtb`, checks the DRAM size and the CPU nodes U-Boot sees, and returns what
 /// `fdt print /hypervisor` printed.
 fn boot_and_show(dtb: &Path, mem: &str, dram: &str, cpus: u32) -> String {
-    let mut q = Qemu::boot(dtb, mem, cpus);
+    boot_and_show_cpu(dtb, mem, dram, cpus, "e500v2")
+}
+
+fn boot_and_show_cpu(dtb: &Path, mem: &str, dram: &str, cpus: u32, cpu: &str) -> String {
+    let mut q = Qemu::boot_cpu(dtb, mem, cpus, cpu);
     // Stop the autoboot countdown, then wait for the prompt before typing a command.
     let at = q.wait_for("Hit any key to stop autoboot", 0, Duration::from_secs(60));
     q.type_line("");
@@ -193,4 +213,157 @@ fn uboot_boots_a_patched_qemu_tree() {
         "{shown}"
     );
     assert!(shown.contains("has-idle;"), "{shown}");
+}
+
+/// The 64-bit BookE cores: `gen --host booke-hv --cpu e5500|e6500` boots U-Boot under
+/// qemu-system-ppc64, which sees the BookE-HV node.
+#[test]
+#[ignore = "needs qemu-system-ppc64"]
+fn uboot_boots_64bit_booke_trees() {
+    let test = "uboot_boots_64bit_booke_trees";
+    if !common::interop(test, "qemu-system-ppc64") {
+        return;
+    }
+    assert!(Path::new(UBOOT).is_file(), "{UBOOT} is missing");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for cpu in ["e5500", "e6500"] {
+        let dtb = dir.path().join(format!("{cpu}.dtb"));
+        common::run_ok(&[
+            "gen",
+            "--host",
+            "booke-hv",
+            "--cpu",
+            cpu,
+            "--cpus",
+            "2",
+            "--mem",
+            "256M",
+            "-o",
+            dtb.to_str().unwrap(),
+        ]);
+        let shown = boot_and_show_cpu(&dtb, "256M", "256 MiB", 2, cpu);
+        assert!(
+            shown.contains("hcall-instructions = <0x44000022 0x60000000 0x60000000 0x60000000>;"),
+            "{cpu}: {shown}"
+        );
+    }
+}
+
+/// Every node and property of a tree, by path, properties sorted by name.
+type Tree = std::collections::BTreeMap<String, Vec<(String, Vec<u8>)>>;
+
+fn tree(blob: &[u8]) -> Tree {
+    fn walk(node: ppcpv::fdt::Node<'_>, path: &str, out: &mut Tree) {
+        let mut props: Vec<(String, Vec<u8>)> = node
+            .properties()
+            .map(|p| (p.name.to_string(), p.value.to_vec()))
+            .collect();
+        props.sort();
+        out.insert(path.to_string(), props);
+        for child in node.children() {
+            let sub = format!("{}/{}", path.trim_end_matches('/'), child.name());
+            walk(child, &sub, out);
+        }
+    }
+    let fdt = ppcpv::fdt::Fdt::new(blob).unwrap();
+    let mut out = Tree::new();
+    walk(fdt.root(), "/", &mut out);
+    out
+}
+
+/// QEMU's tree with exactly the differences the README lists undone, in ppcpv's terms:
+/// `/memory` named `/memory@0`, one `phandle` per node numbered as ppcpv numbers them,
+/// the `rtc` alias as a full path, no empty `bootargs`, no random `rng-seed`.
+fn qemu_as_ppcpv(mut qemu: Tree, ours: &Tree) -> Tree {
+    if let Some(m) = qemu.remove("/memory") {
+        qemu.insert("/memory@0".into(), m);
+    }
+    // Phandle renumbering, by the path of the node that carries it.
+    let phandle_of = |t: &Tree, path: &str| {
+        t.get(path)?
+            .iter()
+            .find(|(n, _)| n == "phandle")
+            .map(|(_, v)| v.clone())
+    };
+    let map: Vec<(Vec<u8>, Vec<u8>)> = qemu
+        .keys()
+        .filter_map(|p| Some((phandle_of(&qemu, p)?, phandle_of(ours, p)?)))
+        .collect();
+    let remap = |cell: &[u8]| {
+        map.iter()
+            .find(|(q, _)| q == cell)
+            .map_or(cell.to_vec(), |(_, o)| o.clone())
+    };
+    for (path, props) in &mut qemu {
+        props.retain(|(n, _)| n != "linux,phandle");
+        props.retain(|(n, v)| {
+            !(path == "/chosen" && (n == "rng-seed" || (n == "bootargs" && v == b"\0")))
+        });
+        for (name, value) in props.iter_mut() {
+            let phandle_cells: Vec<usize> = match name.as_str() {
+                "interrupt-parent" | "fsl,msi" | "phandle" | "gpios" => vec![0],
+                "interrupt-map" => (4..value.len() / 4).step_by(7).collect(),
+                _ => vec![],
+            };
+            for c in phandle_cells {
+                let new = remap(&value[c * 4..c * 4 + 4]);
+                value[c * 4..c * 4 + 4].copy_from_slice(&new);
+            }
+            if path == "/aliases" && name == "rtc" {
+                *value = b"/soc@fe0000000/i2c@3000/rtc@68\0".to_vec();
+            }
+        }
+    }
+    qemu
+}
+
+/// For every `-cpu` of the ppce500 machine, `gen` (same RAM, CPUs and power-off node,
+/// no seed) writes QEMU's own tree (`-machine dumpdtb=`) up to the differences the
+/// README lists.
+#[test]
+#[ignore = "needs qemu-system-ppc, qemu-system-ppc64"]
+fn generated_trees_equal_qemus_up_to_the_listed_differences() {
+    let test = "generated_trees_equal_qemus_up_to_the_listed_differences";
+    if !common::interop(test, "qemu-system-ppc") || !common::interop(test, "qemu-system-ppc64") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for cpu in ["e500v2", "e500mc", "e5500", "e6500"] {
+        let qemu = dir.path().join(format!("qemu-{cpu}.dtb"));
+        let out = Command::new(qemu_for(cpu))
+            .args(["-M", "ppce500", "-cpu", cpu, "-m", "256M", "-smp", "2"])
+            .args(["-nographic", "-nic", "none", "-bios", UBOOT, "-machine"])
+            .arg(format!("dumpdtb={}", qemu.display()))
+            .output()
+            .expect("qemu runs");
+        assert!(out.status.success(), "{cpu}: {out:?}");
+        let ours = dir.path().join(format!("ours-{cpu}.dtb"));
+        common::run_ok(&[
+            "gen",
+            "--cpu",
+            cpu,
+            "--cpus",
+            "2",
+            "--mem",
+            "256M",
+            "--power-off-gpio",
+            "--no-rng-seed",
+            "-o",
+            ours.to_str().unwrap(),
+        ]);
+        let mut ours = tree(&std::fs::read(&ours).unwrap());
+        // The one addition: i2c cells, so rtc@68's reg reads right.
+        if let Some(i2c) = ours.get_mut("/soc@fe0000000/i2c@3000") {
+            i2c.retain(|(n, _)| n != "#address-cells" && n != "#size-cells");
+        }
+        let qemu = qemu_as_ppcpv(tree(&std::fs::read(&qemu).unwrap()), &ours);
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            qemu.keys().collect::<Vec<_>>(),
+            "{cpu}: nodes"
+        );
+        for (path, props) in &ours {
+            assert_eq!(Some(props), qemu.get(path), "{cpu}: {path}");
+        }
+    }
 }

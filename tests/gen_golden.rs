@@ -16,7 +16,16 @@ fn golden(name: &str) -> PathBuf {
 }
 
 fn gen_bytes(machine: &str, format: &str) -> Vec<u8> {
-    let out = common::run(&["gen", "--machine", machine, "--format", format, "-o", "-"]);
+    let out = common::run(&[
+        "gen",
+        "--machine",
+        machine,
+        "--no-rng-seed",
+        "--format",
+        format,
+        "-o",
+        "-",
+    ]);
     assert!(
         out.status.success(),
         "{}",

@@ -32,7 +32,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Write a complete, KVM-ready guest DTB (default: ppce500, 128 MiB, 1 CPU -> guest.dtb).
+    /// Write a complete guest DTB for the host that runs it (default: ppce500, 128 MiB, 1 CPU, QEMU without KVM -> guest.dtb).
     Gen(generate::GenArgs),
     /// Add, change or remove the /hypervisor node of an existing DTB.
     Patch(generate::PatchArgs),

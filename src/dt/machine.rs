@@ -15,14 +15,19 @@
 //!   hw/ppc/spapr.c (spapr_build_fdt)`, without the hardware ppcpv does not model;
 //! * [`Machine::Minimal`] — root, cpus, memory, chosen and `/hypervisor` only.
 //!
-//! The `/hypervisor` node itself comes from [`crate::dt::hypervisor`].
+//! The `/hypervisor` node itself comes from [`crate::dt::hypervisor`]; which node a
+//! guest may have depends on who runs it ([`GuestConfig::host`]: QEMU without KVM, or a
+//! KVM host kind), and [`generate`] refuses one that would crash or stall the guest
+//! there (see [`crate::dt::host`]).
 
 pub mod minimal;
 pub mod ppce500;
 pub mod pseries;
 
+use crate::dt::host::{Host, HostProblem};
 use crate::dt::hypervisor::{Flavour, HypervisorNode, NodeError};
 use crate::fdt::writer::{FdtBuilder, Padding, WriteError};
+use crate::hcall::HostProfile;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::fmt;
@@ -77,6 +82,30 @@ impl Machine {
         }
     }
 
+    /// The CPU the machine's tree describes by default: e500v2 on ppce500 (QEMU's
+    /// default `-cpu` for the board), POWER9 on pseries; none on minimal, whose CPU
+    /// nodes name no model.
+    #[must_use]
+    pub fn default_cpu(self) -> Option<Cpu> {
+        match self {
+            Machine::Ppce500 => Some(Cpu::E500v2),
+            Machine::Pseries => Some(Cpu::Power9),
+            Machine::Minimal => None,
+        }
+    }
+
+    /// The CPUs the machine can be given: the e500 family on ppce500 (QEMU's
+    /// `ppce500` accepts every `POWERPC_MMU_BOOKE206` core, `hw/ppc/e500.c
+    /// (ppce500_init)`), POWER9 on pseries, none on minimal.
+    #[must_use]
+    pub fn cpus(self) -> &'static [Cpu] {
+        match self {
+            Machine::Ppce500 => &[Cpu::E500v2, Cpu::E500mc, Cpu::E5500, Cpu::E6500],
+            Machine::Pseries => &[Cpu::Power9],
+            Machine::Minimal => &[],
+        }
+    }
+
     /// Whether the default `/hypervisor` node carries `has-idle`: QEMU's e500 board
     /// writes it when KVM offers `EV_IDLE` (`qemu/qemu: hw/ppc/e500.c
     /// (ppce500_load_device_tree)`, `kvmppc_get_hasidle`), spapr never does
@@ -94,6 +123,128 @@ impl Machine {
             Machine::Pseries => Some(pseries::VTY_PATH),
             Machine::Minimal => None,
         }
+    }
+}
+
+/// A guest CPU model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Cpu {
+    /// Freescale e500v2 (32-bit BookE; QEMU's default on ppce500).
+    E500v2,
+    /// Freescale e500mc (32-bit BookE with the hypervisor category).
+    E500mc,
+    /// Freescale e5500 (64-bit BookE).
+    E5500,
+    /// Freescale e6500 (64-bit BookE).
+    E6500,
+    /// IBM POWER9 (64-bit Book3S; pseries).
+    Power9,
+}
+
+impl Cpu {
+    /// Every model, in the order `--help` lists them.
+    pub const ALL: [Cpu; 5] = [
+        Cpu::E500v2,
+        Cpu::E500mc,
+        Cpu::E5500,
+        Cpu::E6500,
+        Cpu::Power9,
+    ];
+
+    /// The name, as QEMU's `-cpu` spells it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cpu::E500v2 => "e500v2",
+            Cpu::E500mc => "e500mc",
+            Cpu::E5500 => "e5500",
+            Cpu::E6500 => "e6500",
+            Cpu::Power9 => "power9",
+        }
+    }
+
+    /// Whether the core implements the 64-bit instructions (e5500, e6500, POWER9).
+    #[must_use]
+    pub const fn is_64bit(self) -> bool {
+        matches!(self, Cpu::E5500 | Cpu::E6500 | Cpu::Power9)
+    }
+
+    /// Whether it is a Book3S (server) core.
+    #[must_use]
+    pub const fn is_book3s(self) -> bool {
+        matches!(self, Cpu::Power9)
+    }
+
+    /// Whether KVM BookE-HV runs it (the cores with the embedded hypervisor category:
+    /// e500mc, e5500, e6500).
+    #[must_use]
+    pub const fn is_booke_hv_guest(self) -> bool {
+        matches!(self, Cpu::E500mc | Cpu::E5500 | Cpu::E6500)
+    }
+
+    /// The L1 cache line size QEMU 7.2 writes for the core on ppce500
+    /// (`env->dcache_line_size`, `env->icache_line_size` set by `qemu/qemu:
+    /// target/ppc/cpu_init.c (init_proc_e500)`): 64 bytes on e500mc and e5500, 32 on
+    /// e500v2 and e6500, as QEMU's own `-machine dumpdtb` trees show; 128 on POWER9.
+    #[must_use]
+    pub const fn cache_line_size(self) -> u32 {
+        match self {
+            Cpu::E500v2 | Cpu::E6500 => 32,
+            Cpu::E500mc | Cpu::E5500 => 64,
+            Cpu::Power9 => 128,
+        }
+    }
+}
+
+impl Cpu {
+    /// The CPU a tree describes, as far as it can be told: `PowerPC,POWER9` CPU nodes
+    /// are POWER9; QEMU's e500 trees (`PowerPC,8544` nodes, or the root compatible
+    /// `fsl,qemu-e500`) name no core, so the cache line size decides: 32 bytes reads as
+    /// e500v2, 64 as e500mc. Both readings are 32-bit, the safe side for judging
+    /// hypercall words: an e5500 or e6500 tree is judged as a 32-bit one. `None` when
+    /// the tree says nothing.
+    #[must_use]
+    pub fn from_fdt(fdt: &crate::fdt::Fdt<'_>) -> Option<Cpu> {
+        let cpu = fdt.find("/cpus")?.children().find(|c| {
+            c.property("device_type")
+                .is_some_and(|p| p.value == b"cpu\0")
+        });
+        let name = cpu.map_or("", |c| c.name());
+        if name.starts_with("PowerPC,POWER9") {
+            return Some(Cpu::Power9);
+        }
+        let e500_root = fdt
+            .root()
+            .property("compatible")
+            .is_some_and(|p| p.value.split(|&b| b == 0).any(|s| s == b"fsl,qemu-e500"));
+        if !(name.starts_with("PowerPC,8544") || e500_root) {
+            return None;
+        }
+        let line = cpu
+            .and_then(|c| c.property("d-cache-line-size"))
+            .and_then(|p| crate::endian::be::u32_at(p.value, 0));
+        Some(if line == Some(64) {
+            Cpu::E500mc
+        } else {
+            Cpu::E500v2
+        })
+    }
+}
+
+impl fmt::Display for Cpu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Cpu {
+    type Err = GenError;
+    fn from_str(s: &str) -> Result<Self, GenError> {
+        Cpu::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| GenError::UnknownCpu(s.to_string()))
     }
 }
 
@@ -150,14 +301,15 @@ impl MemReserve {
     }
 }
 
-/// Everything that decides a guest tree. Build one with [`GuestConfig::new`] (the
-/// machine's defaults), then change fields or chain the `with_*` methods; [`generate`]
-/// turns it into a DTB.
+/// Everything that decides a guest tree. Build one with [`GuestConfig::for_host`] (or
+/// [`GuestConfig::new`], the machine's KVM tree), then chain the `with_*` methods;
+/// [`generate`] turns it into a DTB.
 ///
 /// ```
+/// use ppcpv::dt::host::Host;
 /// use ppcpv::dt::machine::{GuestConfig, Machine, generate};
 ///
-/// let cfg = GuestConfig::new(Machine::Ppce500)
+/// let cfg = GuestConfig::for_host(Machine::Ppce500, Host::Tcg)
 ///     .with_memory(256 << 20)
 ///     .with_cpus(2)
 ///     .with_bootargs("console=ttyS0");
@@ -168,6 +320,15 @@ impl MemReserve {
 pub struct GuestConfig {
     /// The board.
     pub machine: Machine,
+    /// The CPU model; `None` takes the machine's ([`Machine::default_cpu`]).
+    pub cpu: Option<Cpu>,
+    /// Who will run the guest. [`generate`] refuses a `/hypervisor` node that would
+    /// crash or stall the guest there ([`GuestConfig::host_problems`]) unless
+    /// [`GuestConfig::force`] is set.
+    pub host: Host,
+    /// Write the tree even when [`GuestConfig::host_problems`] finds fault with it
+    /// (for testing how guests fail).
+    pub force: bool,
     /// RAM size in bytes, one bank at physical address 0.
     pub memory: u64,
     /// Number of CPUs; CPU 0 boots, the others wait (spin table on ppce500).
@@ -178,14 +339,24 @@ pub struct GuestConfig {
     pub initrd: Option<InitrdRange>,
     /// The console path (`/chosen/stdout-path`); `None` takes the machine's default.
     pub stdout_path: Option<String>,
+    /// `/chosen/rng-seed`: bytes Linux mixes into (and, with
+    /// `CONFIG_RANDOM_TRUST_BOOTLOADER`, credits to) its random pool
+    /// (`torvalds/linux: drivers/of/fdt.c (early_init_dt_scan_chosen)`). QEMU writes 32
+    /// random bytes (`qemu/qemu: hw/ppc/e500.c (ppce500_load_device_tree)`). `None`
+    /// writes none; the library never invents one, so a config always gives the same
+    /// bytes (the CLI fills it from the OS unless told otherwise).
+    pub rng_seed: Option<Vec<u8>>,
     /// The `/hypervisor` node; `None` writes none (a guest that is not told about KVM).
     pub hypervisor: Option<HypervisorNode>,
     /// Memory reservations for the header's reserve map, in this order.
     pub memreserves: Vec<MemReserve>,
-    /// ppce500 only: add `/power-off`, QEMU's GPIO power-off line (`gpio-poweroff` on
-    /// GPIO 0). Off by default: a decompiled `gpios` specifier cannot be recompiled by
-    /// dtc 1.6.1 without a `gpios_property` warning, because a DTB carries no phandle
-    /// reference markers (`dgibson/dtc: checks.c (check_property_phandle_args)`).
+    /// ppce500 only: add QEMU's GPIO power-off line (`gpio-poweroff` on GPIO 0) as
+    /// `power-off` inside the soc node, where QEMU puts it and where Linux creates its
+    /// device (the soc is a `simple-bus` that `mpc85xx_common_publish_devices`
+    /// populates; `torvalds/linux: arch/powerpc/platforms/85xx/common.c`). Off by
+    /// default because dtc 1.6.1 warns about it: a `simple-bus` child without `reg`
+    /// (`simple_bus_reg`), and on recompiling the decompiled tree `gpios_property`,
+    /// since a DTB carries no phandle reference markers (`dgibson/dtc: checks.c`).
     pub power_off_gpio: bool,
     /// Free space after the strings block (dtc `-p`/`-S`/`-a`), for later in-place
     /// edits by a bootloader or `fdtput`.
@@ -193,21 +364,46 @@ pub struct GuestConfig {
 }
 
 impl GuestConfig {
-    /// The machine's defaults: QEMU's default RAM size, one CPU, no bootargs or initrd,
-    /// the machine's console, and a KVM `/hypervisor` node with the `kvm-pr` sequence
-    /// (`has-idle` on ppce500 and minimal, as QEMU's e500 board writes it; not on
-    /// pseries, which never writes it).
+    /// The tree QEMU writes for `machine` under KVM, on the host kind that runs the
+    /// machine's CPU ([`Host::kvm_for`]): a `"linux,kvm"` node with the `kvm-pr` words
+    /// (e500v2 and Book3S PR hosts), `has-idle` on ppce500 and minimal, not on pseries.
+    /// Otherwise QEMU's defaults: its RAM size, one CPU, no bootargs or initrd, the
+    /// machine's console. For a guest under QEMU without KVM use
+    /// [`GuestConfig::for_host`] with [`Host::Tcg`].
     #[must_use]
     pub fn new(machine: Machine) -> Self {
-        let hv = default_hypervisor(machine, Flavour::Kvm);
+        let host = machine
+            .default_cpu()
+            .map_or(Host::Kvm(HostProfile::E500v2), Host::kvm_for);
+        GuestConfig::for_host(machine, host)
+    }
+
+    /// The machine's defaults for a guest `host` will run: the node
+    /// [`Host::node`] gives (none under TCG, the host's words under KVM, with
+    /// `has-idle` where the machine's QEMU board writes it).
+    ///
+    /// ```
+    /// use ppcpv::dt::host::Host;
+    /// use ppcpv::dt::machine::{generate, GuestConfig, Machine};
+    ///
+    /// let cfg = GuestConfig::for_host(Machine::Ppce500, Host::Tcg);
+    /// let dtb = generate(&cfg).unwrap();
+    /// assert!(ppcpv::fdt::Fdt::new(&dtb).unwrap().find("/hypervisor").is_none());
+    /// ```
+    #[must_use]
+    pub fn for_host(machine: Machine, host: Host) -> Self {
         GuestConfig {
             machine,
+            cpu: None,
+            host,
+            force: false,
             memory: machine.default_memory(),
             cpus: 1,
             bootargs: None,
             initrd: None,
             stdout_path: None,
-            hypervisor: Some(hv),
+            rng_seed: None,
+            hypervisor: host.node(None, machine.default_has_idle()),
             memreserves: Vec::new(),
             power_off_gpio: false,
             padding: Padding::NONE,
@@ -277,12 +473,58 @@ impl GuestConfig {
         self
     }
 
+    /// This config for a given CPU model (ppce500: e500v2, e500mc, e5500, e6500).
+    #[must_use]
+    pub fn with_cpu(mut self, cpu: Cpu) -> Self {
+        self.cpu = Some(cpu);
+        self
+    }
+
+    /// This config with an `rng-seed` in `/chosen` (or none).
+    #[must_use]
+    pub fn with_rng_seed(mut self, seed: Option<Vec<u8>>) -> Self {
+        self.rng_seed = seed;
+        self
+    }
+
+    /// This config written even when the node would crash the guest on its host.
+    #[must_use]
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// The CPU model the tree describes: [`GuestConfig::cpu`], else the machine's.
+    #[must_use]
+    pub fn cpu_model(&self) -> Option<Cpu> {
+        self.cpu.or(self.machine.default_cpu())
+    }
+
     /// The console path `/chosen` gets: the explicit one, else the machine's default.
     #[must_use]
     pub fn effective_stdout_path(&self) -> Option<&str> {
         self.stdout_path
             .as_deref()
             .or(self.machine.default_stdout_path())
+    }
+
+    /// Why the `/hypervisor` node (and the host/CPU pairing) would crash or stall the
+    /// guest on [`GuestConfig::host`]; see [`crate::dt::host::check`]. Empty when the
+    /// tree is right for that host.
+    #[must_use]
+    pub fn host_problems(&self) -> Vec<HostProblem> {
+        match &self.hypervisor {
+            Some(hv) => crate::dt::host::check(self.host, hv, self.cpu_model()),
+            None => match (self.host, self.cpu_model()) {
+                (Host::Kvm(_), Some(cpu)) if !self.host.runs(cpu) => {
+                    alloc::vec![HostProblem::CpuNotRun {
+                        host: self.host,
+                        cpu
+                    }]
+                }
+                _ => Vec::new(),
+            },
+        }
     }
 
     /// Checks the config without writing anything.
@@ -299,6 +541,14 @@ impl GuestConfig {
                 cpus: self.cpus,
                 machine: self.machine,
                 max,
+            });
+        }
+        if let Some(cpu) = self.cpu
+            && !self.machine.cpus().contains(&cpu)
+        {
+            return Err(GenError::CpuNotOnMachine {
+                cpu,
+                machine: self.machine,
             });
         }
         if let Some(r) = self.initrd {
@@ -326,6 +576,17 @@ impl GuestConfig {
         if self.stdout_path.as_deref() == Some("") {
             return Err(GenError::EmptyStdoutPath);
         }
+        if self.rng_seed.as_ref().is_some_and(Vec::is_empty) {
+            return Err(GenError::EmptyRngSeed);
+        }
+        if !self.force
+            && let Some(problem) = self.host_problems().into_iter().next()
+        {
+            return Err(GenError::WrongForHost {
+                host: self.host,
+                problem,
+            });
+        }
         Ok(())
     }
 }
@@ -336,10 +597,11 @@ impl Default for GuestConfig {
     }
 }
 
-/// The `/hypervisor` node a `machine` gets with `flavour`: the flavour's preset, plus
-/// `has-idle` for the KVM flavour on machines whose QEMU board writes it
-/// ([`Machine::default_has_idle`]). Topaz (the ePAPR preset) never writes `has-idle`
-/// (`nxp-qoriq-yocto-sdk/hypervisor: src/guest.c` writes no such property).
+/// The `/hypervisor` node a `machine` gets with `flavour` on the KVM host that runs
+/// its CPU: the flavour's preset, plus `has-idle` for the KVM flavour on machines
+/// whose QEMU board writes it ([`Machine::default_has_idle`]). The Topaz hypervisor
+/// (the ePAPR preset) never writes `has-idle` (the string does not occur in its
+/// sources, `nxp-qoriq-yocto-sdk/hypervisor: src/guest.c`).
 #[must_use]
 pub fn default_hypervisor(machine: Machine, flavour: Flavour) -> HypervisorNode {
     let mut hv = HypervisorNode::preset(flavour);
@@ -357,6 +619,28 @@ pub enum GenError {
     /// `--machine` named no known board.
     #[error("unknown machine '{0}' (known: ppce500, pseries, minimal)")]
     UnknownMachine(String),
+    /// `--cpu` named no known model.
+    #[error("unknown CPU '{0}' (known: e500v2, e500mc, e5500, e6500, power9)")]
+    UnknownCpu(String),
+    /// The CPU is not one the machine has.
+    #[error("machine {machine} has no {cpu} CPU")]
+    CpuNotOnMachine {
+        /// The CPU.
+        cpu: Cpu,
+        /// The machine.
+        machine: Machine,
+    },
+    /// `rng_seed` is set but empty.
+    #[error("rng-seed must not be empty")]
+    EmptyRngSeed,
+    /// The `/hypervisor` node would crash or stall the guest on the chosen host.
+    #[error("not right for host {host}: {problem}")]
+    WrongForHost {
+        /// The host.
+        host: Host,
+        /// The first reason.
+        problem: HostProblem,
+    },
     /// The RAM size is zero or not a whole number of 4 KiB pages.
     #[error("memory size {0:#x} must be a non-zero multiple of 4 KiB")]
     BadMemory(u64),
@@ -442,7 +726,7 @@ pub(crate) fn write_memory(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), 
     Ok(())
 }
 
-/// `/chosen`: bootargs, the initrd range and the console. The initrd addresses are one
+/// `/chosen`: bootargs, the initrd range, the rng-seed and the console. The initrd addresses are one
 /// cell each when they fit in 32 bits (what QEMU writes), two cells otherwise (Linux
 /// `early_init_dt_check_for_initrd` reads either width).
 pub(crate) fn write_chosen(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
@@ -461,6 +745,9 @@ pub(crate) fn write_chosen(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), 
                 w.property_u64("linux,initrd-end", r.end)?;
             }
         }
+    }
+    if let Some(seed) = &cfg.rng_seed {
+        w.property("rng-seed", seed)?;
     }
     if let Some(path) = cfg.effective_stdout_path() {
         // Both spellings: `stdout-path` is the DT spec's, `linux,stdout-path` the one
@@ -600,5 +887,95 @@ mod tests {
             .property("linux,initrd-end")
             .unwrap();
         assert_eq!(p.value, &[3, 0, 0, 0]);
+    }
+
+    #[test]
+    fn hosts_decide_the_node_and_unsafe_nodes_need_force() {
+        use crate::dt::host::Host;
+        let tcg = GuestConfig::for_host(Machine::Ppce500, Host::Tcg);
+        assert_eq!(tcg.hypervisor, None);
+        assert!(generate(&tcg).is_ok());
+        // The KVM tree under TCG: refused, written with force.
+        let mut c = GuestConfig::new(Machine::Ppce500);
+        assert_eq!(c.host, Host::Kvm(HostProfile::E500v2));
+        c.host = Host::Tcg;
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::WrongForHost {
+                problem: HostProblem::NotTrapped { .. },
+                ..
+            })
+        ));
+        c.force = true;
+        assert!(generate(&c).is_ok());
+        // BookE-HV needs an e500mc-class CPU; pseries has no e500.
+        let mut c = GuestConfig::for_host(Machine::Ppce500, Host::Kvm(HostProfile::BookeHv));
+        assert!(matches!(
+            generate(&c),
+            Err(GenError::WrongForHost {
+                problem: HostProblem::CpuNotRun { .. },
+                ..
+            })
+        ));
+        c.cpu = Some(Cpu::E5500);
+        assert!(generate(&c).is_ok());
+        let mut p = GuestConfig::for_host(Machine::Pseries, Host::Tcg);
+        p.cpu = Some(Cpu::E500mc);
+        assert!(matches!(
+            generate(&p),
+            Err(GenError::CpuNotOnMachine { .. })
+        ));
+    }
+
+    #[test]
+    fn rng_seed_power_off_and_cache_lines() {
+        use crate::dt::host::Host;
+        let mut c = GuestConfig::for_host(Machine::Ppce500, Host::Tcg);
+        c.rng_seed = Some(alloc::vec![1, 2, 3]);
+        c.power_off_gpio = true;
+        c.cpu = Some(Cpu::E500mc);
+        let dtb = generate(&c).unwrap();
+        let fdt = Fdt::new(&dtb).unwrap();
+        let chosen = fdt.find("/chosen").unwrap();
+        assert_eq!(chosen.property("rng-seed").unwrap().value, &[1, 2, 3]);
+        let off = fdt.find("/soc@fe0000000/power-off").unwrap();
+        assert_eq!(
+            off.property("compatible").unwrap().value,
+            b"gpio-poweroff\0"
+        );
+        let cpu = fdt.find("/cpus/PowerPC,8544@0").unwrap();
+        assert_eq!(
+            cpu.property("d-cache-line-size").unwrap().value,
+            &[0, 0, 0, 64]
+        );
+        c.rng_seed = Some(Vec::new());
+        assert!(matches!(generate(&c), Err(GenError::EmptyRngSeed)));
+    }
+
+    #[test]
+    fn kernel_load_reads_elf_headers_and_refuses_the_rest() {
+        use super::ppce500::{KernelError, KernelLoad};
+        assert_eq!(KernelLoad::from_elf(b"MZ"), Err(KernelError::NotElf));
+        let mut elf = alloc::vec![0u8; 0x34];
+        elf[..6].copy_from_slice(&[0x7f, b'E', b'L', b'F', 1, 2]);
+        assert_eq!(KernelLoad::from_elf(&elf), Err(KernelError::NothingToLoad));
+        elf[0x1c..0x20].copy_from_slice(&0x1000u32.to_be_bytes());
+        elf[0x2c..0x2e].copy_from_slice(&1u16.to_be_bytes());
+        elf[0x2a..0x2c].copy_from_slice(&0x20u16.to_be_bytes());
+        assert_eq!(KernelLoad::from_elf(&elf), Err(KernelError::Truncated));
+        // A small kernel still leaves the initrd above QEMU's 32 MiB floor.
+        let k = KernelLoad {
+            low: 0,
+            size: 0x1000,
+        };
+        assert_eq!(
+            k.initrd_range(16),
+            Some(InitrdRange::new(0x400_0000, 0x400_0010))
+        );
+        let huge = KernelLoad {
+            low: u64::MAX,
+            size: 1,
+        };
+        assert_eq!(huge.initrd_range(1), None);
     }
 }

@@ -2,6 +2,7 @@
 //! guest machines, and patching a `/hypervisor` node into an existing blob.
 
 pub mod checks;
+pub mod host;
 pub mod hypervisor;
 pub mod machine;
 pub mod patch;

@@ -18,15 +18,15 @@
 //! | `/memory` | `/memory@0` | `unit_address_vs_reg` |
 //! | `i2c@3000` without `#address-cells`/`#size-cells` | `<1>` / `<0>` | `i2c_bus_bridge`, `reg_format` on `rtc@68` and the checks that need it (`pci_device_reg`, `pci_device_bus_num`, `simple_bus_reg`, `i2c_bus_reg`, `spi_bus_reg`), `avoid_default_addr_size` (and its dependants `avoid_unnecessary_addr_size`, `unique_unit_address`) |
 //! | alias `rtc = "i2c/rtc@68"` (relative) | full path | `alias_paths` |
-//! | `power-off` inside the soc bus, without `reg` | only with [`GuestConfig::power_off_gpio`], then at the root | `simple_bus_reg` (a `simple-bus` child needs `reg`); and `gpios_property` on recompiling the decompiled text, which dtc 1.6.1 raises for every numeric `gpios` phandle |
+//! | `power-off` inside the soc bus, without `reg` | the same, but only with [`GuestConfig::power_off_gpio`] | `simple_bus_reg` (a `simple-bus` child needs `reg`); and `gpios_property` on recompiling the decompiled text, which dtc 1.6.1 raises for every numeric `gpios` phandle |
 //! | `phandle` and `linux,phandle` = 0x8003.. | `phandle` = 1.. | — (dtc's own `-H epapr` default) |
-//! | `rng-seed` (random per boot) | none | — (a generated tree is deterministic) |
+//! | `rng-seed` (random per boot) | [`GuestConfig::rng_seed`] (the CLI: random per `gen` run unless fixed or left out) | — |
 //! | `bootargs = ""` always | only when given | — |
 //! | properties in reverse insertion order (libfdt prepends) | natural order | — |
 
 use super::{
-    GenError, GuestConfig, write_chosen, write_hypervisor, write_hypervisor_root_properties,
-    write_memory,
+    Cpu, GenError, GuestConfig, InitrdRange, write_chosen, write_hypervisor,
+    write_hypervisor_root_properties, write_memory,
 };
 use crate::fdt::writer::FdtBuilder;
 use alloc::format;
@@ -82,6 +82,131 @@ const GPIO_PHANDLE: u32 = 3;
 /// MPIC interrupt sense for a level-low source (the `2` in QEMU's `<irq 2>` pairs).
 const LEVEL: u32 = 2;
 
+/// Where QEMU starts loading blobs after the payload: "u-boot occupies memory up to
+/// 32MB, so load blobs above" (`hw/ppc/e500.c (ppce500_init)`).
+pub const BLOB_FLOOR: u64 = 32 << 20;
+/// `INITRD_LOAD_PAD` (`hw/ppc/e500.c`): the gap QEMU leaves before the initrd.
+pub const INITRD_LOAD_PAD: u64 = 0x200_0000;
+/// `INITRD_PAD_MASK` (`hw/ppc/e500.c`): the initrd starts on a 16 MiB boundary.
+pub const INITRD_PAD_MASK: u64 = 0xFF_FFFF;
+
+/// What QEMU's ELF loader reports for a kernel it loads: the lowest physical load
+/// address and the total size, the sum of the `PT_LOAD` segments' memory sizes
+/// (`qemu/qemu: include/hw/elf_ops.h (load_elf)`, its `lowaddr` and return value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KernelLoad {
+    /// Lowest `p_paddr` of a `PT_LOAD` segment.
+    pub low: u64,
+    /// Sum of the `PT_LOAD` segments' `p_memsz`.
+    pub size: u64,
+}
+
+/// Why [`KernelLoad::from_elf`] refused a file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KernelError {
+    /// Not an ELF file (QEMU would try it as a U-Boot image; ppcpv does not model
+    /// that: give the initrd addresses instead).
+    #[error("not an ELF file")]
+    NotElf,
+    /// The headers point outside the file.
+    #[error("truncated ELF headers")]
+    Truncated,
+    /// No `PT_LOAD` segment.
+    #[error("no loadable segment")]
+    NothingToLoad,
+}
+
+impl KernelLoad {
+    /// A kernel of `size` bytes loaded from physical address `low`.
+    #[must_use]
+    pub const fn new(low: u64, size: u64) -> Self {
+        KernelLoad { low, size }
+    }
+
+    /// Reads the program headers of an ELF kernel (32- or 64-bit, either byte order).
+    ///
+    /// # Errors
+    /// [`KernelError`] for a file that is not ELF, is truncated, or loads nothing.
+    pub fn from_elf(file: &[u8]) -> Result<Self, KernelError> {
+        use crate::Endian;
+        if file.len() < 0x34 || file[..4] != *b"\x7fELF" {
+            return Err(KernelError::NotElf);
+        }
+        let wide = match file[4] {
+            1 => false,
+            2 => true,
+            _ => return Err(KernelError::NotElf),
+        };
+        let e = match file[5] {
+            1 => Endian::Little,
+            2 => Endian::Big,
+            _ => return Err(KernelError::NotElf),
+        };
+        let at = |off: usize, len: usize| file.get(off..off + len).ok_or(KernelError::Truncated);
+        // (e_phoff, e_phentsize, e_phnum) and, per header, (p_paddr, p_memsz) offsets.
+        let (phoff, phentsize, phnum) = if wide {
+            (
+                e.read_u64(at(0x20, 8)?),
+                e.read_u16(at(0x36, 2)?),
+                e.read_u16(at(0x38, 2)?),
+            )
+        } else {
+            (
+                u64::from(e.read_u32(at(0x1c, 4)?)),
+                e.read_u16(at(0x2a, 2)?),
+                e.read_u16(at(0x2c, 2)?),
+            )
+        };
+        let phoff = usize::try_from(phoff).map_err(|_| KernelError::Truncated)?;
+        let mut low = u64::MAX;
+        let mut size: u64 = 0;
+        for i in 0..usize::from(phnum) {
+            let ph = phoff
+                .checked_add(i * usize::from(phentsize))
+                .ok_or(KernelError::Truncated)?;
+            const PT_LOAD: u32 = 1;
+            if e.read_u32(at(ph, 4)?) != PT_LOAD {
+                continue;
+            }
+            let (paddr, memsz) = if wide {
+                (e.read_u64(at(ph + 0x18, 8)?), e.read_u64(at(ph + 0x28, 8)?))
+            } else {
+                (
+                    u64::from(e.read_u32(at(ph + 0x0c, 4)?)),
+                    u64::from(e.read_u32(at(ph + 0x14, 4)?)),
+                )
+            };
+            low = low.min(paddr);
+            size = size.saturating_add(memsz);
+        }
+        if low == u64::MAX {
+            return Err(KernelError::NothingToLoad);
+        }
+        Ok(KernelLoad { low, size })
+    }
+
+    /// Where QEMU 7.2's ppce500 puts an initrd of `initrd_size` bytes when this
+    /// kernel is the payload (`-kernel` without `-bios`), as `hw/ppc/e500.c
+    /// (ppce500_init)` computes it: the end of the payload, raised to 32 MiB, plus
+    /// `INITRD_LOAD_PAD`, rounded down to 16 MiB. `None` when it overflows.
+    ///
+    /// ```
+    /// use ppcpv::dt::machine::ppce500::KernelLoad;
+    /// // A 17 MiB kernel at 0: the initrd lands at 64 MiB.
+    /// let k = KernelLoad::new(0, 0x109_b588);
+    /// let r = k.initrd_range(0x4_b225).unwrap();
+    /// assert_eq!((r.start, r.end), (0x400_0000, 0x404_b225));
+    /// ```
+    #[must_use]
+    pub fn initrd_range(self, initrd_size: u64) -> Option<InitrdRange> {
+        let cur = self.low.checked_add(self.size)?.max(BLOB_FLOOR);
+        let start = cur.checked_add(INITRD_LOAD_PAD)? & !INITRD_PAD_MASK;
+        Some(InitrdRange::new(start, start.checked_add(initrd_size)?))
+    }
+}
+
 /// Writes the whole tree.
 pub(crate) fn write(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
     let root = w.begin_node("")?;
@@ -95,12 +220,9 @@ pub(crate) fn write(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenErro
     write_chosen(w, cfg)?;
     write_aliases(w)?;
     write_hypervisor(w, cfg)?;
-    write_soc(w)?;
+    write_soc(w, cfg)?;
     write_pci(w)?;
     write_platform(w)?;
-    if cfg.power_off_gpio {
-        write_power_off(w)?;
-    }
     w.end_node(root)?;
     Ok(())
 }
@@ -118,9 +240,11 @@ fn write_cpus(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
         w.property_u32("clock-frequency", CLOCK_HZ)?;
         w.property_u32("timebase-frequency", CLOCK_HZ)?;
         w.property_u32("bus-frequency", 0)?;
-        // e500v2: 32-byte cache lines, 32 KiB L1 caches (QEMU `env->dcache_line_size`).
-        w.property_u32("d-cache-line-size", 32)?;
-        w.property_u32("i-cache-line-size", 32)?;
+        // The core's L1 line size (QEMU `env->dcache_line_size`), 32 KiB L1 caches
+        // whatever the core (QEMU writes 0x8000 for every -cpu).
+        let line = cfg.cpu_model().map_or(32, Cpu::cache_line_size);
+        w.property_u32("d-cache-line-size", line)?;
+        w.property_u32("i-cache-line-size", line)?;
         w.property_u32("d-cache-size", 0x8000)?;
         w.property_u32("i-cache-size", 0x8000)?;
         if i == 0 {
@@ -160,7 +284,7 @@ fn lo(v: u64) -> u32 {
 }
 
 /// The CCSR as a `simple-bus`, children in address order.
-fn write_soc(w: &mut FdtBuilder) -> Result<(), GenError> {
+fn write_soc(w: &mut FdtBuilder, cfg: &GuestConfig) -> Result<(), GenError> {
     let soc = w.begin_node(&SOC_PATH[1..])?;
     w.property_string_list("compatible", &["fsl,mpc8544-immr", "simple-bus"])?;
     w.property_string("device_type", "soc")?;
@@ -233,6 +357,9 @@ fn write_soc(w: &mut FdtBuilder) -> Result<(), GenError> {
     w.property_null("gpio-controller")?;
     w.property_phandle(GPIO_PHANDLE)?;
     w.end_node(gpio)?;
+    if cfg.power_off_gpio {
+        write_power_off(w)?;
+    }
 
     w.end_node(soc)?;
     Ok(())
@@ -316,7 +443,10 @@ fn write_platform(w: &mut FdtBuilder) -> Result<(), GenError> {
     Ok(())
 }
 
-/// `/power-off`: GPIO 0 of the soc's controller powers the board off.
+/// `power-off` in the soc node, as `qemu/qemu: hw/ppc/e500.c (create_dt_mpc8xxx_gpio)`
+/// writes it: GPIO 0 of the soc's controller powers the board off
+/// (`ppce500_power_off`). Linux's `gpio-poweroff` driver binds it there, because the
+/// platform populates the children of the `simple-bus` soc.
 fn write_power_off(w: &mut FdtBuilder) -> Result<(), GenError> {
     let node = w.begin_node("power-off")?;
     w.property_string("compatible", "gpio-poweroff")?;
