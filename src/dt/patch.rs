@@ -565,6 +565,44 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_node_sets_every_modelled_property() {
+        // A Topaz node patched with what a KVM host reports through pvinfo: the
+        // modelled properties become the pvinfo node's, guest-id & co. go, an
+        // unmodelled property stays in place.
+        let mut cfg = GuestConfig::new(Machine::Ppce500);
+        let mut topaz = HypervisorNode::preset(Flavour::Epapr);
+        topaz.extra = vec![("vendor,x".into(), vec![1, 2, 3, 4])];
+        cfg.hypervisor = Some(topaz);
+        let blob = generate(&cfg).unwrap();
+        let pv = crate::dt::pvinfo::KvmPpcPvinfo::new(
+            1,
+            [0x7c00_0008, 0x6000_0000, 0x6000_0000, 0x6000_0000],
+        )
+        .to_node();
+        let out = patch(&blob, &pv, PatchMode::Set).unwrap();
+        let Change::Updated { set, removed } = &out.change else {
+            panic!("{:?}", out.change);
+        };
+        assert!(set.contains(&"compatible".to_string()), "{set:?}");
+        assert!(removed.contains(&"guest-id".to_string()), "{removed:?}");
+        let fdt = Fdt::new(&out.blob).unwrap();
+        let read = HypervisorNode::from_fdt(&fdt).unwrap().unwrap();
+        assert_eq!(read.compatible, pv.compatible);
+        assert_eq!(read.hcall, pv.hcall);
+        assert_eq!(read.has_idle, pv.has_idle);
+        assert_eq!((read.guest_id, read.hv_version), (None, None));
+        assert_eq!(read.extra, [("vendor,x".to_string(), vec![1, 2, 3, 4])]);
+        // The root's epapr-version is not the node's to change.
+        assert!(fdt.root().property("epapr-version").is_some());
+        // Setting the same node again changes nothing; replacing drops vendor,x.
+        let again = patch(&out.blob, &pv, PatchMode::Set).unwrap();
+        assert_eq!((again.change, again.blob), (Change::Unchanged, out.blob.clone()));
+        let replaced = patch(&out.blob, &pv, PatchMode::Replace).unwrap();
+        let fdt = Fdt::new(&replaced.blob).unwrap();
+        assert!(HypervisorNode::from_fdt(&fdt).unwrap().unwrap().extra.is_empty());
+    }
+
+    #[test]
     fn remove_without_node_is_unchanged() {
         let blob = plain(Machine::Minimal);
         let out = remove().apply(&blob).unwrap();

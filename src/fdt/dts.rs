@@ -26,6 +26,7 @@
 //! with the size of the text, and the walk is iterative, so any depth prints.
 
 use super::reader::{Fdt, Node};
+use crate::endian::Endian;
 use std::io::{self, Write};
 
 /// How a string value with interior NULs prints.
@@ -176,7 +177,7 @@ fn emit_value(
                     if i > 0 || n > 0 {
                         out.push(b' ');
                     }
-                    push_hex_u32(out, u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+                    push_hex_u32(out, Endian::Big.read_u32(c));
                 }
                 spill(out)?;
             }

@@ -43,6 +43,7 @@
 //! | `len-overflow` | segfaults | refused: [`FdtError::PropertyTooLong`] |
 
 use super::FdtError;
+use crate::endian::be;
 use super::header::Header;
 use std::ops::Range;
 
@@ -66,18 +67,6 @@ const BLOCK_HEADER: &str = "header";
 const BLOCK_RSVMAP: &str = "memory reservation";
 const BLOCK_STRUCT: &str = "structure";
 const BLOCK_STRINGS: &str = "strings";
-
-fn be32(blob: &[u8], off: usize) -> Option<u32> {
-    let b = blob.get(off..off.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn be64(blob: &[u8], off: usize) -> Option<u64> {
-    let b = blob.get(off..off.checked_add(8)?)?;
-    let mut w = [0u8; 8];
-    w.copy_from_slice(b);
-    Some(u64::from_be_bytes(w))
-}
 
 fn align_up(x: usize, a: usize) -> Option<usize> {
     Some(x.checked_add(a - 1)? & !(a - 1))
@@ -152,7 +141,7 @@ impl<'a> Ctx<'a> {
                 truncated("token")
             });
         }
-        let word = be32(self.blob, pos).ok_or_else(|| truncated("token"))?;
+        let word = be::u32_at(self.blob, pos).ok_or_else(|| truncated("token"))?;
         let after = pos + 4;
         match word {
             FDT_BEGIN_NODE => {
@@ -172,9 +161,9 @@ impl<'a> Ctx<'a> {
                 if after.checked_add(8).is_none_or(|e| e > self.struct_end) {
                     return Err(truncated("property header"));
                 }
-                let len = be32(self.blob, after).ok_or_else(|| truncated("property header"))?;
+                let len = be::u32_at(self.blob, after).ok_or_else(|| truncated("property header"))?;
                 let nameoff =
-                    be32(self.blob, after + 4).ok_or_else(|| truncated("property header"))?;
+                    be::u32_at(self.blob, after + 4).ok_or_else(|| truncated("property header"))?;
                 let mut value = after + 8;
                 if self.old && len >= 8 {
                     // dtc flattree.c flat_read_property: FTF_VARALIGN realigns to 8
@@ -367,7 +356,7 @@ impl<'a> Fdt<'a> {
             let at = rsvmap_start + rsvmap_count * 16;
             // size == 0 terminates, as in dtc flat_read_mem_reserve and libfdt
             // fdt_num_mem_rsv.
-            match be64(blob, at + 8) {
+            match be::u64_at(blob, at + 8) {
                 Some(0) => break,
                 Some(_) => rsvmap_count += 1,
                 None => {
@@ -503,8 +492,8 @@ impl<'a> Fdt<'a> {
         (0..self.rsvmap_count).map(move |i| {
             let at = start + i * 16;
             Reservation {
-                address: be64(blob, at).unwrap_or(0),
-                size: be64(blob, at + 8).unwrap_or(0),
+                address: be::u64_at(blob, at).unwrap_or(0),
+                size: be::u64_at(blob, at + 8).unwrap_or(0),
             }
         })
     }
@@ -666,7 +655,7 @@ const NAME_CACHE: usize = 1024;
 /// The one full pass over the structure block that makes every later read safe.
 fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
     let start = ctx.struct_start;
-    let first = be32(ctx.blob, start).ok_or(FdtError::TruncatedStruct {
+    let first = be::u32_at(ctx.blob, start).ok_or(FdtError::TruncatedStruct {
         what: "token",
         offset: start,
     })?;
@@ -1029,7 +1018,7 @@ mod tests {
             }
         }
         fn word(&mut self, w: u32) -> &mut Self {
-            self.st.extend_from_slice(&w.to_be_bytes());
+            be::push_u32(&mut self.st, w);
             self
         }
         fn begin(&mut self, name: &str) -> &mut Self {
@@ -1069,7 +1058,7 @@ mod tests {
         }
         fn build(&mut self) -> Vec<u8> {
             let mut st = self.st.clone();
-            st.extend_from_slice(&FDT_END.to_be_bytes());
+            be::push_u32(&mut st, FDT_END);
             let rsv_off = 40u32;
             let rsv_len = 16 * (self.rsv.len() as u32 + 1);
             let st_off = rsv_off + rsv_len;
@@ -1088,11 +1077,11 @@ mod tests {
                 self.strings.len() as u32,
                 st.len() as u32,
             ] {
-                b.extend_from_slice(&w.to_be_bytes());
+                be::push_u32(&mut b, w);
             }
             for (a, s) in self.rsv.iter().chain([(0u64, 0u64)].iter()) {
-                b.extend_from_slice(&a.to_be_bytes());
-                b.extend_from_slice(&s.to_be_bytes());
+                be::push_u64(&mut b, *a);
+                be::push_u64(&mut b, *s);
             }
             b.extend_from_slice(&st);
             b.extend_from_slice(&self.strings);
@@ -1149,7 +1138,7 @@ mod tests {
         assert_eq!(model.end, 72 + 8 + 12 + 4);
         let words: Vec<u32> = [model.offset, model.end]
             .iter()
-            .map(|&o| be32(&blob, o).unwrap())
+            .map(|&o| be::u32_at(&blob, o).unwrap())
             .collect();
         assert_eq!(words, vec![FDT_PROP, FDT_BEGIN_NODE]);
         let names: Vec<(usize, &str)> = fdt.nodes().map(|(d, n)| (d, n.name())).collect();
@@ -1165,8 +1154,8 @@ mod tests {
             ]
         );
         let soc = fdt.find("/soc").unwrap();
-        assert_eq!(be32(&blob, soc.offset()), Some(FDT_BEGIN_NODE));
-        assert_eq!(be32(&blob, soc.end_offset() - 4), Some(FDT_END_NODE));
+        assert_eq!(be::u32_at(&blob, soc.offset()), Some(FDT_BEGIN_NODE));
+        assert_eq!(be::u32_at(&blob, soc.end_offset() - 4), Some(FDT_END_NODE));
         assert_eq!(soc.children().count(), 3);
         assert_eq!(fdt.parent_of(&soc).unwrap(), root);
         assert_eq!(fdt.parent_of(&root), None);
@@ -1246,7 +1235,7 @@ mod tests {
         b.begin("").prop("p", b"").end();
         let mut blob = b.build();
         // nameoff of the property (after FDT_PROP and len) far outside the strings.
-        blob[64 + 8..64 + 12].copy_from_slice(&100u32.to_be_bytes());
+        be::set_u32(&mut blob, 64 + 8, 100);
         assert!(matches!(
             Fdt::new(&blob),
             Err(FdtError::NameOffsetOutOfRange {
@@ -1258,7 +1247,7 @@ mod tests {
         let mut b = Blob::new();
         b.begin("").prop("p", b"").end();
         let mut blob = b.build();
-        blob[64 + 4..64 + 8].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+        be::set_u32(&mut blob, 64 + 4, 0xffff_fff0);
         assert!(matches!(
             Fdt::new(&blob),
             Err(FdtError::PropertyTooLong { offset: 64, .. })
@@ -1269,7 +1258,7 @@ mod tests {
     fn old_format_paths_and_alignment() {
         // Version 1: full paths, values of 8+ bytes 8-aligned within the struct block.
         let mut st = Vec::new();
-        let w = |st: &mut Vec<u8>, v: u32| st.extend_from_slice(&v.to_be_bytes());
+        let w = be::push_u32;
         w(&mut st, FDT_BEGIN_NODE);
         st.extend_from_slice(b"/\0\0\0");
         w(&mut st, FDT_BEGIN_NODE);
@@ -1299,7 +1288,7 @@ mod tests {
             1,
             1,
         ] {
-            fixed.extend_from_slice(&v.to_be_bytes());
+            be::push_u32(&mut fixed, v);
         }
         fixed.extend_from_slice(&[0; 4]);
         fixed.extend_from_slice(&[0; 16]);

@@ -9,6 +9,7 @@
 
 use super::header::Header;
 use super::reader::{Fdt, Node, Reservation};
+use crate::endian::be;
 use crate::num::Hex64;
 use serde::Serialize;
 
@@ -140,8 +141,10 @@ pub fn string_list(value: &[u8]) -> Option<Vec<String>> {
 /// A single `u32` cell value, if the property is exactly 4 bytes.
 #[must_use]
 pub fn cell_u32(value: &[u8]) -> Option<u32> {
-    let b: [u8; 4] = value.try_into().ok()?;
-    Some(u32::from_be_bytes(b))
+    if value.len() != 4 {
+        return None;
+    }
+    be::u32_at(value, 0)
 }
 
 /// Reads `cells` big-endian 32-bit cells from `chunk` as one number (1 or 2 cells).
@@ -149,10 +152,7 @@ fn read_cells(chunk: &[u8]) -> Option<u64> {
     match chunk.len() {
         0 => Some(0),
         4 => Some(u64::from(cell_u32(chunk)?)),
-        8 => {
-            let b: [u8; 8] = chunk.try_into().ok()?;
-            Some(u64::from_be_bytes(b))
-        }
+        8 => be::u64_at(chunk, 0),
         _ => None,
     }
 }
