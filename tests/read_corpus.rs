@@ -47,7 +47,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlockOutOfBounds {
-                    block: "strings",
+                    block: ppcpv::fdt::error::BlockKind::Strings,
                     ..
                 }
             )
@@ -56,7 +56,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::Misaligned {
-                    block: "structure",
+                    block: ppcpv::fdt::error::BlockKind::Structure,
                     ..
                 }
             )
@@ -65,7 +65,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlockOutOfBounds {
-                    block: "structure",
+                    block: ppcpv::fdt::error::BlockKind::Structure,
                     ..
                 }
             )
@@ -74,7 +74,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::Misaligned {
-                    block: "memory reservation",
+                    block: ppcpv::fdt::error::BlockKind::MemoryReservation,
                     ..
                 }
             )
@@ -83,7 +83,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlockOutOfBounds {
-                    block: "memory reservation",
+                    block: ppcpv::fdt::error::BlockKind::MemoryReservation,
                     ..
                 }
             )
@@ -93,8 +93,8 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlocksOverlap {
-                    a: "memory reservation",
-                    b: "structure",
+                    a: ppcpv::fdt::error::BlockKind::MemoryReservation,
+                    b: ppcpv::fdt::error::BlockKind::Structure,
                     ..
                 }
             )
@@ -103,7 +103,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlockOutOfBounds {
-                    block: "strings",
+                    block: ppcpv::fdt::error::BlockKind::Strings,
                     ..
                 }
             )
@@ -112,7 +112,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlockOutOfBounds {
-                    block: "structure",
+                    block: ppcpv::fdt::error::BlockKind::Structure,
                     ..
                 }
             )
@@ -128,7 +128,7 @@ fn expected_refusal(name: &str) -> Option<fn(&FdtError) -> bool> {
             matches!(
                 e,
                 E::BlockOutOfBounds {
-                    block: "strings",
+                    block: ppcpv::fdt::error::BlockKind::Strings,
                     ..
                 }
             )

@@ -187,10 +187,10 @@ fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
         let label = if i == 0 { "reservations:" } else { "" };
         writeln!(
             o,
-            "{label:<13} {} + {} ({})",
+            "{label:<13} {:#x} + {:#x} ({})",
             rv.address,
             rv.size,
-            size_text(rv.size.0)
+            size_text(rv.size)
         )?;
     }
     writeln!(
@@ -216,15 +216,15 @@ fn print_inspect(r: &InspectReport) -> Result<(), CliError> {
         let regs: Vec<String> = m
             .reg
             .iter()
-            .map(|r| format!("{} + {}", r.address, r.size))
+            .map(|r| format!("{:#x} + {:#x}", r.address, r.size))
             .collect();
-        let detail = m.problem.clone().unwrap_or_else(|| regs.join(", "));
+        let detail = m.problem.map_or_else(|| regs.join(", "), |p| p.to_string());
         writeln!(
             o,
             "{label:<13} {} {} ({})",
             m.path,
             detail,
-            size_text(m.total.0)
+            size_text(m.total)
         )?;
     }
     writeln!(o, "cpus:         {}", s.cpus.len())?;

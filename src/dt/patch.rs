@@ -596,10 +596,19 @@ mod tests {
         assert!(fdt.root().property("epapr-version").is_some());
         // Setting the same node again changes nothing; replacing drops vendor,x.
         let again = patch(&out.blob, &pv, PatchMode::Set).unwrap();
-        assert_eq!((again.change, again.blob), (Change::Unchanged, out.blob.clone()));
+        assert_eq!(
+            (again.change, again.blob),
+            (Change::Unchanged, out.blob.clone())
+        );
         let replaced = patch(&out.blob, &pv, PatchMode::Replace).unwrap();
         let fdt = Fdt::new(&replaced.blob).unwrap();
-        assert!(HypervisorNode::from_fdt(&fdt).unwrap().unwrap().extra.is_empty());
+        assert!(
+            HypervisorNode::from_fdt(&fdt)
+                .unwrap()
+                .unwrap()
+                .extra
+                .is_empty()
+        );
     }
 
     #[test]

@@ -38,6 +38,7 @@
 //! ([`EditError::OldVersion`]); `dtc -I dtb -O dtb` converts a blob.
 
 use crate::endian::be;
+pub use crate::fdt::error::NameKind;
 use crate::fdt::reader::{FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP};
 use crate::fdt::{Fdt, FdtError, Node, Property};
 use alloc::borrow::ToOwned;
@@ -84,25 +85,6 @@ pub enum EditError {
     /// The result failed validation (a bug; nothing is returned).
     #[error("internal error: the edited blob does not validate: {0}")]
     Invalid(FdtError),
-}
-
-/// What an [`EditError::InvalidName`] names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum NameKind {
-    /// A node name.
-    Node,
-    /// A property name.
-    Property,
-}
-
-impl core::fmt::Display for NameKind {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            NameKind::Node => "node",
-            NameKind::Property => "property",
-        })
-    }
 }
 
 /// A property to write: its name and raw value, owned.

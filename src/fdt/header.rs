@@ -21,7 +21,6 @@
 
 use super::FdtError;
 use crate::endian::be;
-use serde::Serialize;
 
 /// The magic number every DTB starts with.
 pub const FDT_MAGIC: u32 = 0xd00d_feed;
@@ -31,7 +30,9 @@ pub const FDT_MAGIC: u32 = 0xd00d_feed;
 pub const LAST_SUPPORTED_VERSION: u32 = 17;
 
 /// The decoded header of a blob. Fields a version does not have are `None`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Header {
     /// `magic`, always [`FDT_MAGIC`] once parsed.
     pub magic: u32,

@@ -43,8 +43,9 @@
 //! | `len-overflow` | segfaults | refused: [`FdtError::PropertyTooLong`] |
 
 use super::FdtError;
-use crate::endian::be;
+use super::error::{BlockKind, NameKind, StructItem};
 use super::header::Header;
+use crate::endian::be;
 use std::ops::Range;
 
 /// Deepest nesting accepted, counting the root as level 1. Real trees stay below 20,
@@ -63,22 +64,34 @@ pub const FDT_NOP: u32 = 0x4;
 /// `FDT_END`: the end of the structure block.
 pub const FDT_END: u32 = 0x9;
 
-const BLOCK_HEADER: &str = "header";
-const BLOCK_RSVMAP: &str = "memory reservation";
-const BLOCK_STRUCT: &str = "structure";
-const BLOCK_STRINGS: &str = "strings";
+const BLOCK_HEADER: BlockKind = BlockKind::Header;
+const BLOCK_RSVMAP: BlockKind = BlockKind::MemoryReservation;
+const BLOCK_STRUCT: BlockKind = BlockKind::Structure;
+const BLOCK_STRINGS: BlockKind = BlockKind::Strings;
 
 fn align_up(x: usize, a: usize) -> Option<usize> {
     Some(x.checked_add(a - 1)? & !(a - 1))
 }
 
 /// One entry of the memory reservation map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Reservation {
     /// Physical start address.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
     pub address: u64,
     /// Size in bytes (never 0: a 0 size ends the map).
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
     pub size: u64,
+}
+
+impl Reservation {
+    /// A reservation of `size` bytes at `address`.
+    #[must_use]
+    pub const fn new(address: u64, size: u64) -> Self {
+        Reservation { address, size }
+    }
 }
 
 /// One property: its name, its raw value and where its `FDT_PROP` token is.
@@ -138,10 +151,10 @@ impl<'a> Ctx<'a> {
             return Err(if pos == self.struct_end {
                 FdtError::MissingEnd { offset: pos }
             } else {
-                truncated("token")
+                truncated(StructItem::Token)
             });
         }
-        let word = be::u32_at(self.blob, pos).ok_or_else(|| truncated("token"))?;
+        let word = be::u32_at(self.blob, pos).ok_or_else(|| truncated(StructItem::Token))?;
         let after = pos + 4;
         match word {
             FDT_BEGIN_NODE => {
@@ -151,7 +164,8 @@ impl<'a> Ctx<'a> {
                     .ok_or(FdtError::UnterminatedNodeName { offset: after })?;
                 let nul = memchr0(area).ok_or(FdtError::UnterminatedNodeName { offset: after })?;
                 let name = area.get(..nul).unwrap_or_default();
-                let next = align_up(after + nul + 1, 4).ok_or_else(|| truncated("node name"))?;
+                let next =
+                    align_up(after + nul + 1, 4).ok_or_else(|| truncated(StructItem::NodeName))?;
                 Ok(Tok::Begin { name, next })
             }
             FDT_END_NODE => Ok(Tok::EndNode { next: after }),
@@ -159,18 +173,19 @@ impl<'a> Ctx<'a> {
             FDT_END => Ok(Tok::End { next: after }),
             FDT_PROP => {
                 if after.checked_add(8).is_none_or(|e| e > self.struct_end) {
-                    return Err(truncated("property header"));
+                    return Err(truncated(StructItem::PropertyHeader));
                 }
-                let len = be::u32_at(self.blob, after).ok_or_else(|| truncated("property header"))?;
-                let nameoff =
-                    be::u32_at(self.blob, after + 4).ok_or_else(|| truncated("property header"))?;
+                let len = be::u32_at(self.blob, after)
+                    .ok_or_else(|| truncated(StructItem::PropertyHeader))?;
+                let nameoff = be::u32_at(self.blob, after + 4)
+                    .ok_or_else(|| truncated(StructItem::PropertyHeader))?;
                 let mut value = after + 8;
                 if self.old && len >= 8 {
                     // dtc flattree.c flat_read_property: FTF_VARALIGN realigns to 8
                     // relative to the start of the structure block.
                     let rel = value - self.struct_start;
                     value = self.struct_start
-                        + align_up(rel, 8).ok_or_else(|| truncated("property value"))?;
+                        + align_up(rel, 8).ok_or_else(|| truncated(StructItem::PropertyValue))?;
                 }
                 let too_long = || FdtError::PropertyTooLong {
                     offset: pos,
@@ -215,7 +230,7 @@ impl<'a> Ctx<'a> {
         })?;
         std::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| {
             FdtError::NameNotUtf8 {
-                what: "property",
+                what: NameKind::Property,
                 offset: start,
             }
         })
@@ -300,7 +315,7 @@ pub struct Fdt<'a> {
     name_props: bool,
 }
 
-fn check_overlaps(blocks: &[(&'static str, u64, u64)]) -> Result<(), FdtError> {
+fn check_overlaps(blocks: &[(BlockKind, u64, u64)]) -> Result<(), FdtError> {
     for (i, a) in blocks.iter().enumerate() {
         for b in blocks.iter().skip(i + 1) {
             let nonempty = a.1 < a.2 && b.1 < b.2;
@@ -656,7 +671,7 @@ const NAME_CACHE: usize = 1024;
 fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
     let start = ctx.struct_start;
     let first = be::u32_at(ctx.blob, start).ok_or(FdtError::TruncatedStruct {
-        what: "token",
+        what: StructItem::Token,
         offset: start,
     })?;
     if first != FDT_BEGIN_NODE {
@@ -690,7 +705,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                 }
                 if std::str::from_utf8(name).is_err() {
                     return Err(FdtError::NameNotUtf8 {
-                        what: "node",
+                        what: NameKind::Node,
                         offset: pos + 4,
                     });
                 }
