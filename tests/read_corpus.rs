@@ -251,7 +251,8 @@ type CrateNode<'a> = fdt::nodes::Node<
 >;
 
 /// Lines `depth name prop=len...` from the `fdt` crate, recursing over `children()`
-/// (its `all_nodes()` stops at depth 15, fdt-ecosystem.md §2.4).
+/// (its `all_nodes()` stops at depth 15: `fdt@0.2.0-alpha3: src/nodes/root.rs`,
+/// `AllNodesIter` keeps 16 parent slots).
 fn crate_lines(n: CrateNode<'_>, depth: usize, out: &mut Vec<String>) {
     let name = n.name().unwrap();
     let full = match (depth, name.unit_address) {
@@ -274,7 +275,7 @@ fn crate_lines(n: CrateNode<'_>, depth: usize, out: &mut Vec<String>) {
     }
 }
 
-/// The reader agrees with the `fdt` crate (the design card's parser) on every node
+/// The reader agrees with the `fdt` crate (a second, independent parser) on every node
 /// and property of every v16/v17 fixture it can read.
 #[test]
 fn reader_agrees_with_the_fdt_crate() {

@@ -309,13 +309,13 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
     let input = read_dtb(&a.file)?;
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
-    let opts = DtsOptions {
-        string_lists: match a.stringlist_style {
+    let opts = DtsOptions::new(
+        match a.stringlist_style {
             StringListArg::Dtc16 => StringListStyle::Dtc16,
             StringListArg::Dtc17 => StringListStyle::Dtc17,
         },
-        keep_name_properties: a.keep_name_properties,
-    };
+        a.keep_name_properties,
+    );
     let mut out = Output::create(&a.output)?;
     match write_dts(&fdt, &mut out, &opts) {
         // `ppcpv dump big.dtb | head`: the reader left; that is not a failure.

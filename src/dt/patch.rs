@@ -676,7 +676,7 @@ mod tests {
         be(&mut st, FDT_PROP);
         be(&mut st, 8);
         be(&mut st, 15);
-        while st.len() % 8 != 0 {
+        while !st.len().is_multiple_of(8) {
             st.push(0);
         }
         st.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x10, 0]);

@@ -1,7 +1,9 @@
 //! Why a blob was refused. Every variant names the problem and the byte offset (from
 //! the start of the blob) where it was found, so a user can open the blob in a hex
 //! editor at that spot. Messages are modelled on dtc's own FATAL messages
-//! (`dgibson/dtc: flattree.c`, `dt_from_blob`; fdt-ecosystem.md §6.5).
+//! (`dgibson/dtc: flattree.c`, `dt_from_blob`: "String table offset exceeds total
+//! size", "doesn't begin with FDT_BEGIN_NODE", "Premature end of data"...), with the
+//! offset added: dtc names the problem but not where it is.
 
 use alloc::string::String;
 use core::fmt;

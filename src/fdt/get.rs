@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 /// The conversion of an fdtget type string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Conversion {
     /// `s`: string list.
     String,
@@ -29,6 +30,7 @@ pub enum Conversion {
 
 /// A parsed `-t` type: conversion and element size (`None` = guess 4 or 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValueType {
     /// The conversion.
     pub conversion: Conversion,
@@ -36,8 +38,18 @@ pub struct ValueType {
     pub size: Option<usize>,
 }
 
+impl ValueType {
+    /// `conversion` with elements of `size` bytes (`None`: guess 4 or 1, as fdtget
+    /// does without a size prefix).
+    #[must_use]
+    pub const fn new(conversion: Conversion, size: Option<usize>) -> Self {
+        ValueType { conversion, size }
+    }
+}
+
 /// Why a type string or a value could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GetError {
     /// The `-t` text is not `[hh|b|h|l][s|i|u|x|r]`.
     #[error("invalid type '{0}': use [hh|b|h|l] followed by s, i, u, x or r (e.g. s, x, hhx, u)")]

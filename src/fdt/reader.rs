@@ -21,13 +21,23 @@
 //! before version 3 it has no `size_dt_strings`, so the strings block runs to the
 //! next block or the end of the blob.
 //!
-//! The `fdt` crate (=0.2.0-alpha3) is the design card's parser, but it stops at depth
-//! 15, has no reservation API, no old versions and no byte offsets
-//! (fdt-ecosystem.md §2); this module therefore walks the blob itself, and
-//! [`Fdt::fdt_crate`] hands a blob that passed these checks to the `fdt` crate for
-//! its typed helpers (fdt-ecosystem.md §2.2: zero panics once pre-checked).
+//! The `fdt` crate (0.2.0-alpha3) could parse the blob, but its node iterator keeps a
+//! fixed 16-slot parent stack and silently ends at depth 15 (`src/nodes/root.rs`,
+//! `AllNodesIter`), it has no reservation-map API, does not read versions 1-3 and
+//! reports no byte offsets, and its constructor does header arithmetic that can
+//! overflow on a hostile header before its fallible path starts (`src/lib.rs`,
+//! `Fdt::new_unaligned`). This module therefore walks the blob itself, and
+//! [`Fdt::fdt_crate`] hands only a blob that passed these checks to the `fdt` crate
+//! for its typed helpers: once the header is known to be sound, that crate's
+//! fallible mode returns errors instead of panicking.
 //!
 //! # Oddities that dtc accepts, decided case by case
+//!
+//! The rule behind the table: read what is structurally sound even when dtc would
+//! warn about it (the bytes can be shown and located exactly), refuse what cannot be
+//! read without guessing (overlapping or misaligned blocks, lengths that run out of
+//! the block, versions whose layout is unknown), and never do worse than dtc, which
+//! prints garbage or crashes on several of these.
 //!
 //! | blob (corpus `synthetic-corrupt-*`) | dtc 1.6.1 | here |
 //! |---|---|---|
