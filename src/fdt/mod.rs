@@ -9,12 +9,14 @@
 //! * [`edit::Editor`]: adds, replaces and deletes nodes and properties of a
 //!   validated blob without re-serialising it.
 //! * [`writer::FdtBuilder`]: builds a blob byte-identical to what dtc 1.6.1 writes.
-//! * [`dts`]: DTS text, byte-identical to dtc 1.6.1, streamed to any `io::Write`.
+//! * `dts` (feature `std`): DTS text, byte-identical to dtc 1.6.1, streamed to any
+//!   `io::Write`.
 //! * [`summary`]: header, reservations, counts, model, memory and CPUs at a glance.
 //! * [`input::read_dtb`]: opens a file (mapped) or stdin (read up to `totalsize`).
 //! * [`get`]: one value formatted as `fdtget` prints it, with its `-t` types.
 //! * [`FdtError`] ([`error`]): why a blob was refused, with the byte offset.
 
+#[cfg(feature = "std")]
 pub mod dts;
 pub mod edit;
 pub mod error;

@@ -56,7 +56,9 @@ use super::FdtError;
 use super::error::{BlockKind, NameKind, StructItem};
 use super::header::Header;
 use crate::endian::be;
-use std::ops::Range;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::ops::Range;
 
 /// Deepest nesting accepted, counting the root as level 1. Real trees stay below 20,
 /// the corpus's deepest is 201; the cap exists so that adversarial nesting ends in
@@ -238,7 +240,7 @@ impl<'a> Ctx<'a> {
             offset: pos,
             nameoff,
         })?;
-        std::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| {
+        core::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| {
             FdtError::NameNotUtf8 {
                 what: NameKind::Property,
                 offset: start,
@@ -267,7 +269,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn node(&self, begin: usize, raw: &'a [u8], body: usize) -> Node<'a> {
-        let full = std::str::from_utf8(raw).unwrap_or_default();
+        let full = core::str::from_utf8(raw).unwrap_or_default();
         let name = if self.old {
             // Full path: the node's name is the last component; the root ("/") is "".
             full.rsplit('/').next().unwrap_or_default()
@@ -626,7 +628,7 @@ impl<'a> Fdt<'a> {
         let (alias, rest) = path.split_once('/').unwrap_or((path, ""));
         let target = self.find_from(self.root(), "aliases")?.property(alias)?;
         let text = target.value.strip_suffix(&[0])?;
-        let text = std::str::from_utf8(text).ok()?;
+        let text = core::str::from_utf8(text).ok()?;
         if !text.starts_with('/') {
             return None;
         }
@@ -713,7 +715,7 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                         max: MAX_DEPTH,
                     });
                 }
-                if std::str::from_utf8(name).is_err() {
+                if core::str::from_utf8(name).is_err() {
                     return Err(FdtError::NameNotUtf8 {
                         what: NameKind::Node,
                         offset: pos + 4,
@@ -811,7 +813,7 @@ pub struct Node<'a> {
 
 impl PartialEq for Node<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.begin == other.begin && std::ptr::eq(self.ctx.blob, other.ctx.blob)
+        self.begin == other.begin && core::ptr::eq(self.ctx.blob, other.ctx.blob)
     }
 }
 
