@@ -16,11 +16,13 @@
 //! patching changes the node, nothing else.
 //!
 //! An existing node that is neither KVM nor ePAPR is changed only by
-//! [`PatchMode::Replace`]. KVM means `compatible` lists `"linux,kvm"` (the string
-//! Linux's `arch/powerpc/kernel/kvm.c` matches through `kvm_para_available`); ePAPR
-//! means `compatible` lists `"epapr,hypervisor-1"` or the node has `fsl,hv-version`
-//! (`arch/powerpc/kernel/epapr_paravirt.c`, `epapr_paravirt_early_init`, and Freescale's
-//! Topaz hypervisor, which writes both). Anything else, for example Xen's
+//! [`PatchMode::Replace`]. KVM means `compatible` lists `"linux,kvm"` (what Linux
+//! tests in `check_kvm_guest`, `torvalds/linux: arch/powerpc/kernel/firmware.c`);
+//! ePAPR means `compatible` lists `"epapr,hypervisor-1"` (what Freescale's Topaz
+//! hypervisor writes after `"fsl,embedded-hypervisor-vX.Y"`,
+//! `nxp-qoriq-yocto-sdk/hypervisor: src/guest.c`) or the node has `fsl,hv-version`
+//! (whose presence Linux's `has_fsl_hypervisor` tests,
+//! `drivers/virt/fsl_hypervisor.c`). Anything else, for example Xen's
 //! `/hypervisor` on ARM boards (`compatible = "xen,xen-4.x", "xen,xen"`), belongs to
 //! someone else and is left alone unless the caller asks to replace it.
 //!

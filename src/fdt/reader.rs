@@ -27,7 +27,7 @@
 //! reports no byte offsets, and its constructor does header arithmetic that can
 //! overflow on a hostile header before its fallible path starts (`src/lib.rs`,
 //! `Fdt::new_unaligned`). This module therefore walks the blob itself, and
-//! [`Fdt::fdt_crate`] hands only a blob that passed these checks to the `fdt` crate
+//! `Fdt::fdt_crate` (feature `fdt`) hands only a blob that passed these checks to the `fdt` crate
 //! for its typed helpers: once the header is known to be sound, that crate's
 //! fallible mode returns errors instead of panicking.
 //!

@@ -29,10 +29,11 @@
 //! `explicit_phandles`; use [`FdtBuilder::property_phandle`]), a phandle used twice,
 //! 0 or `0xffffffff` as a phandle, properties after a child node, overlapping or empty
 //! memory reservations. Names follow the devicetree specification's character sets
-//! (§2.2.1 node names, §2.2.4 property names), the same sets vm-fdt enforces, but
-//! with no length limit: real PAPR trees use longer names
+//! (v0.4, §2.2.1 "Node Names", §2.2.4 "Properties"), the same sets vm-fdt enforces,
+//! but not the specification's 31-character limit: real PAPR trees use longer names
 //! (`ibm,associativity-reference-points` has 34 characters, QEMU's
-//! `hw/ppc/spapr.c` writes it). Nesting has no limit either; the reader caps it.
+//! `hw/ppc/spapr.c` writes it) and dtc compiles them. Nesting has no limit either;
+//! the reader caps it.
 //!
 //! Allowed call sequence (enforced, with node paths in errors):
 //!
@@ -647,13 +648,13 @@ fn pad4(out: &mut Vec<u8>) {
     }
 }
 
-/// Property-name characters (devicetree specification v0.4, §2.2.4, table 2.2).
+/// Property-name characters (devicetree specification v0.4, §2.2.4).
 fn property_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b",._+?#-".contains(&b)
 }
 
-/// The node-name rule of the devicetree specification (v0.4, §2.2.1, table 2.1)
-/// without a length limit: a letter, then `[A-Za-z0-9,._+-]`, and at most one `@`
+/// The node-name rule of the devicetree specification (v0.4, §2.2.1) without its
+/// length limit: a letter, then `[A-Za-z0-9,._+-]`, and at most one `@`
 /// followed by a unit address from the same set.
 fn node_name_valid(name: &str) -> bool {
     let node_char = |b: u8| b.is_ascii_alphanumeric() || b",._+-".contains(&b);
