@@ -282,7 +282,13 @@ impl<'a> Editor<'a> {
         name: &str,
         props: &[PropertyValue],
     ) -> Result<(), EditError> {
-        let parent = self.fdt.parent_of(node);
+        // Only the old format's full-path names need the parent (one pass over the
+        // tree to find it).
+        let parent = if self.is_old() {
+            self.fdt.parent_of(node)
+        } else {
+            None
+        };
         let encoded = self.encoded_name(parent.as_ref(), name)?;
         self.strings.freeing_subtree(self.fdt.blob(), node);
         let splice = self.node_splice(node.offset()..node.end_offset(), &encoded, props)?;
