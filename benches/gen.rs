@@ -5,7 +5,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ppcpv::dt::machine::{GuestConfig, Machine, generate};
-use ppcpv::dt::patch::{PatchMode, PatchRequest, patch};
+use ppcpv::dt::patch::{PatchMode, PatchRequest};
 use ppcpv::fdt::writer::{FdtBuilder, Padding};
 use std::hint::black_box;
 use std::time::Duration;
@@ -53,15 +53,12 @@ fn guest_trees(c: &mut Criterion) {
     g.sample_size(20);
     let large = large_tree();
     g.bench_function("add_100k_nodes", |b| {
-        b.iter(|| patch(black_box(&large), &PatchRequest::default()));
+        b.iter(|| PatchRequest::default().apply(black_box(&large)));
     });
-    let with = patch(&large, &PatchRequest::default()).expect("add").blob;
-    let remove = PatchRequest {
-        mode: PatchMode::Remove,
-        ..PatchRequest::default()
-    };
+    let with = PatchRequest::default().apply(&large).expect("add").blob;
+    let remove = PatchRequest::new(PatchMode::Remove);
     g.bench_function("remove_100k_nodes", |b| {
-        b.iter(|| patch(black_box(&with), &remove));
+        b.iter(|| remove.apply(black_box(&with)));
     });
     g.finish();
 }

@@ -127,21 +127,3 @@ mod tests {
         ));
     }
 }
-
-/// Interim: a value written in JSON as a `"0x…"` string. Goes once every library type
-/// serializes its 64-bit fields through `crate::json::hex`.
-#[doc(hidden)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Hex64(pub u64);
-
-impl serde::Serialize for Hex64 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{:#x}", self.0))
-    }
-}
-
-impl core::fmt::Display for Hex64 {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{:#x}", self.0)
-    }
-}

@@ -10,7 +10,7 @@
 mod common;
 
 use ppcpv::dt::hypervisor::{Flavour, HcallInstructions};
-use ppcpv::dt::patch::{Change, PatchError, PatchMode, PatchRequest, patch};
+use ppcpv::dt::patch::{Change, PatchError, PatchMode, PatchRequest};
 use ppcpv::fdt::Fdt;
 use ppcpv::fdt::dts::{DtsOptions, to_dts_string};
 use ppcpv::fdt::writer::Padding;
@@ -45,10 +45,7 @@ fn hv_block(text: &str) -> Option<(usize, usize)> {
 }
 
 fn remove_req() -> PatchRequest {
-    PatchRequest {
-        mode: PatchMode::Remove,
-        ..PatchRequest::default()
-    }
+    PatchRequest::new(PatchMode::Remove)
 }
 
 #[test]
@@ -59,12 +56,10 @@ fn corpus_round_trips() {
     };
     let use_dtc = common::interop("corpus_round_trips (dtc part)", "dtc");
     let tmp = tempfile::tempdir().unwrap();
-    let replace = PatchRequest {
-        mode: PatchMode::Replace,
-        flavour: Some(Flavour::Kvm),
-        hcall: Some(HcallInstructions::from_sequence(KnownSequence::BookeHv)),
-        has_idle: Some(true),
-    };
+    let mut replace = PatchRequest::new(PatchMode::Replace);
+    replace.flavour = Some(Flavour::Kvm);
+    replace.hcall = Some(HcallInstructions::from_sequence(KnownSequence::BookeHv));
+    replace.has_idle = Some(true);
     let wanted_block = {
         let node = replace.node().to_minimal_dtb(&Padding::NONE).unwrap();
         let text = dts(&node);
@@ -84,7 +79,7 @@ fn corpus_round_trips() {
         let Ok(fdt) = Fdt::new(&blob) else {
             assert!(
                 matches!(
-                    patch(&blob, &PatchRequest::default()),
+                    PatchRequest::default().apply(&blob),
                     Err(PatchError::Fdt(_))
                 ),
                 "{name}"
@@ -103,14 +98,14 @@ fn corpus_round_trips() {
         let original = dts(&blob);
         if hv_count > 1 {
             assert!(
-                matches!(patch(&blob, &replace), Err(PatchError::Duplicate(_))),
+                matches!(replace.apply(&blob), Err(PatchError::Duplicate(_))),
                 "{name}"
             );
             refused += 1;
             continue;
         }
         if hv_count == 0 {
-            let add = patch(&blob, &PatchRequest::default()).unwrap();
+            let add = PatchRequest::default().apply(&blob).unwrap();
             assert_eq!(add.change, Change::Added, "{name}");
             let with = Fdt::new(&add.blob).unwrap();
             let hv = with.find("/hypervisor").expect("node added");
@@ -120,7 +115,7 @@ fn corpus_round_trips() {
             let (s, _) = hv_block(&dts(&add.blob)).unwrap();
             assert_eq!(&dts(&add.blob)[..s], &original[..s], "{name}");
 
-            let back = patch(&add.blob, &remove_req()).unwrap();
+            let back = remove_req().apply(&add.blob).unwrap();
             assert_eq!(back.change, Change::Removed, "{name}");
             assert_eq!(dts(&back.blob), original, "{name}: DTS differs");
             let a = Fdt::new(&blob).unwrap();
@@ -148,12 +143,12 @@ fn corpus_round_trips() {
             }
             added += 1;
         } else {
-            let out = patch(&blob, &replace).unwrap();
+            let out = replace.apply(&blob).unwrap();
             assert_eq!(out.change, Change::Replaced, "{name}");
             let (s, e) = hv_block(&original).expect("hypervisor in DTS");
             let expected = format!("{}{}{}", &original[..s], wanted_block, &original[e..]);
             assert_eq!(dts(&out.blob), expected, "{name}: replace changed more");
-            let gone = patch(&blob, &remove_req()).unwrap();
+            let gone = remove_req().apply(&blob).unwrap();
             let expected = format!("{}{}", &original[..s], &original[e..]);
             assert_eq!(dts(&gone.blob), expected, "{name}: remove changed more");
             if use_dtc && let Some(want) = dtc_dts(tmp.path(), "a.dtb", &blob) {

@@ -167,10 +167,7 @@ fn exercise(blob: &[u8]) -> bool {
         }
     }
     for style in [StringListStyle::Dtc16, StringListStyle::Dtc17] {
-        let opts = DtsOptions {
-            string_lists: style,
-            keep_name_properties: false,
-        };
+        let opts = DtsOptions::new(style, false);
         write_dts(&fdt, std::io::sink(), &opts).unwrap();
     }
     true

@@ -9,10 +9,7 @@ use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
 fuzz_target!(|data: &[u8]| {
     let Ok(fdt) = Fdt::new(data) else { return };
     for style in [StringListStyle::Dtc16, StringListStyle::Dtc17] {
-        let opts = DtsOptions {
-            string_lists: style,
-            keep_name_properties: false,
-        };
+        let opts = DtsOptions::new(style, false);
         write_dts(&fdt, std::io::sink(), &opts).expect("a sink never fails");
     }
 });

@@ -9,7 +9,7 @@ use ppcpv::dt::host::{Host, HostProblem};
 use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
 use ppcpv::dt::machine::ppce500::KernelLoad;
 use ppcpv::dt::machine::{self, Cpu, GenError, GuestConfig, InitrdRange, Machine, MemReserve};
-use ppcpv::dt::patch::{self, Change, PatchError, PatchMode, PatchRequest};
+use ppcpv::dt::patch::{Change, PatchError, PatchMode, PatchRequest};
 use ppcpv::fdt::writer::Padding;
 use std::path::{Path, PathBuf};
 
@@ -423,24 +423,23 @@ impl PatchArgs {
     }
 
     fn options(&self) -> PatchRequest {
-        PatchRequest {
-            mode: if self.remove {
-                PatchMode::Remove
-            } else if self.replace {
-                PatchMode::Replace
-            } else {
-                PatchMode::Set
-            },
-            flavour: self.flavour.map(flavour),
-            hcall: self.hcall,
-            has_idle: if self.has_idle {
-                Some(true)
-            } else if self.no_has_idle {
-                Some(false)
-            } else {
-                None
-            },
-        }
+        let mut req = PatchRequest::new(if self.remove {
+            PatchMode::Remove
+        } else if self.replace {
+            PatchMode::Replace
+        } else {
+            PatchMode::Set
+        });
+        req.flavour = self.flavour.map(flavour);
+        req.hcall = self.hcall;
+        req.has_idle = if self.has_idle {
+            Some(true)
+        } else if self.no_has_idle {
+            Some(false)
+        } else {
+            None
+        };
+        req
     }
 }
 
@@ -449,7 +448,7 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     let req = a.request();
     let patched = {
         let input = crate::cli::input::read_dtb(&a.input)?;
-        patch::patch(&input, &req).map_err(|e| match e {
+        req.apply(&input).map_err(|e| match e {
             // The blob is fine; the request needs --replace or builds no valid node.
             PatchError::Foreign { .. } | PatchError::Node(_) => CliError::usage(e.to_string()),
             // Name the file, as inspect, dump and get do.

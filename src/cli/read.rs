@@ -187,10 +187,10 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         let label = if i == 0 { "reservations:" } else { "" };
         writeln!(
             o,
-            "{label:<13} {} + {} ({})",
+            "{label:<13} {:#x} + {:#x} ({})",
             rv.address,
             rv.size,
-            size_text(rv.size.0)
+            size_text(rv.size)
         )?;
     }
     writeln!(
@@ -216,15 +216,15 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         let regs: Vec<String> = m
             .reg
             .iter()
-            .map(|r| format!("{} + {}", r.address, r.size))
+            .map(|r| format!("{:#x} + {:#x}", r.address, r.size))
             .collect();
-        let detail = m.problem.clone().unwrap_or_else(|| regs.join(", "));
+        let detail = m.problem.map_or_else(|| regs.join(", "), |p| p.to_string());
         writeln!(
             o,
             "{label:<13} {} {} ({})",
             m.path,
             detail,
-            size_text(m.total.0)
+            size_text(m.total)
         )?;
     }
     writeln!(o, "cpus:         {}", s.cpus.len())?;
@@ -311,13 +311,13 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
     let input = read_dtb(&a.file)?;
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
-    let opts = DtsOptions {
-        string_lists: match a.stringlist_style {
+    let opts = DtsOptions::new(
+        match a.stringlist_style {
             StringListArg::Dtc16 => StringListStyle::Dtc16,
             StringListArg::Dtc17 => StringListStyle::Dtc17,
         },
-        keep_name_properties: a.keep_name_properties,
-    };
+        a.keep_name_properties,
+    );
     let mut out = Output::create(&a.output)?;
     match write_dts(&fdt, &mut out, &opts) {
         // `ppcpv dump big.dtb | head`: the reader left; that is not a failure.

@@ -1,7 +1,9 @@
 //! DTS text exactly as `dtc -I dtb -O dts` (dtc 1.6.1) prints it, streamed.
 //!
-//! The rules (fdt-ecosystem.md §6.2/§6.3; `dgibson/dtc: treesource.c`,
-//! `write_tree_source_node`, `write_propval`, `guess_value_type`):
+//! The rules (`dgibson/dtc: treesource.c`, `write_tree_source_node`,
+//! `write_propval`, `guess_value_type`, unchanged from v1.6.1 to v1.8.1 apart from
+//! the string-list change below; checked byte for byte against `dtc -q -I dtb -O dts`
+//! 1.6.1 by this crate's tests):
 //!
 //! * `/dts-v1/;`, a blank line, one `/memreserve/\t0x%016llx 0x%016llx;` line per
 //!   reservation, then the root as `/ {` (any node with an empty name prints as `/`).
@@ -26,10 +28,12 @@
 //! with the size of the text, and the walk is iterative, so any depth prints.
 
 use super::reader::{Fdt, Node};
+use crate::endian::Endian;
 use std::io::{self, Write};
 
 /// How a string value with interior NULs prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum StringListStyle {
     /// dtc 1.6.1 (Debian 12): one string with `\0` escapes: `"a\0b"`.
     #[default]
@@ -40,6 +44,7 @@ pub enum StringListStyle {
 
 /// Options for [`write_dts`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DtsOptions {
     /// How string lists print.
     pub string_lists: StringListStyle,
@@ -47,10 +52,23 @@ pub struct DtsOptions {
     pub keep_name_properties: bool,
 }
 
+impl DtsOptions {
+    /// Options printing string lists in `string_lists` style, keeping the `name`
+    /// properties dtc drops when `keep_name_properties`.
+    #[must_use]
+    pub const fn new(string_lists: StringListStyle, keep_name_properties: bool) -> Self {
+        DtsOptions {
+            string_lists,
+            keep_name_properties,
+        }
+    }
+}
+
 const FLUSH_AT: usize = 1 << 16;
 
 /// What dtc's `guess_value_type` makes of a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ValueKind {
     /// Zero bytes: printed as `name;`.
     Empty,
@@ -176,7 +194,7 @@ fn emit_value(
                     if i > 0 || n > 0 {
                         out.push(b' ');
                     }
-                    push_hex_u32(out, u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+                    push_hex_u32(out, Endian::Big.read_u32(c));
                 }
                 spill(out)?;
             }
@@ -318,7 +336,7 @@ mod tests {
 
     #[test]
     fn values_print_like_dtc_161() {
-        // fdt-ecosystem.md §6.3, measured against dtc 1.6.1.
+        // Each expectation is what `dtc -I dtb -O dts` 1.6.1 prints for the value.
         let d = StringListStyle::Dtc16;
         let cases: &[(&[u8], &str)] = &[
             (b"", ";"),

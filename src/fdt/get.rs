@@ -9,11 +9,16 @@
 //! printable NUL-terminated strings prints as text, anything else as `i` (fdtget's
 //! `%d`: a 4-byte `0xffffffff` prints as `-1`).
 
-use std::fmt;
-use std::str::FromStr;
+use crate::endian::Endian;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+use core::str::FromStr;
 
 /// The conversion of an fdtget type string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Conversion {
     /// `s`: string list.
     String,
@@ -29,6 +34,7 @@ pub enum Conversion {
 
 /// A parsed `-t` type: conversion and element size (`None` = guess 4 or 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValueType {
     /// The conversion.
     pub conversion: Conversion,
@@ -36,8 +42,18 @@ pub struct ValueType {
     pub size: Option<usize>,
 }
 
+impl ValueType {
+    /// `conversion` with elements of `size` bytes (`None`: guess 4 or 1, as fdtget
+    /// does without a size prefix).
+    #[must_use]
+    pub const fn new(conversion: Conversion, size: Option<usize>) -> Self {
+        ValueType { conversion, size }
+    }
+}
+
 /// Why a type string or a value could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GetError {
     /// The `-t` text is not `[hh|b|h|l][s|i|u|x|r]`.
     #[error("invalid type '{0}': use [hh|b|h|l] followed by s, i, u, x or r (e.g. s, x, hhx, u)")]
@@ -45,6 +61,9 @@ pub enum GetError {
     /// `-t s` on a value that does not end in NUL.
     #[error("unterminated string: the value does not end with a NUL byte")]
     UnterminatedString,
+    /// An element size other than 1, 2 or 4 bytes.
+    #[error("element size {0} is not 1, 2 or 4 bytes")]
+    BadSize(usize),
     /// The value length is not a multiple of the element size.
     #[error("property length {len} is not a multiple of the selected size {size}")]
     BadLength {
@@ -150,6 +169,7 @@ pub fn format_value(value: &[u8], ty: Option<ValueType>) -> Result<Vec<u8>, GetE
         }
         Conversion::Signed | Conversion::Unsigned | Conversion::Hex => {
             let size = match ty.and_then(|t| t.size) {
+                Some(s) if ![1, 2, 4].contains(&s) => return Err(GetError::BadSize(s)),
                 Some(s) => {
                     if !value.len().is_multiple_of(s) {
                         return Err(GetError::BadLength {
@@ -166,7 +186,11 @@ pub fn format_value(value: &[u8], ty: Option<ValueType>) -> Result<Vec<u8>, GetE
                 if i > 0 {
                     out.push(b' ');
                 }
-                let v: u32 = c.iter().fold(0, |acc, &b| (acc << 8) | u32::from(b));
+                let v = match size {
+                    4 => Endian::Big.read_u32(c),
+                    2 => u32::from(Endian::Big.read_u16(c)),
+                    _ => c.first().copied().map_or(0, u32::from),
+                };
                 let text = match conversion {
                     // fdtget stores the element in an int: only 4-byte values can be
                     // negative.
@@ -199,6 +223,10 @@ mod tests {
         assert_eq!("lx".parse::<ValueType>().unwrap().size, Some(4));
         assert_eq!("s".parse::<ValueType>().unwrap().size, None);
         assert_eq!("x".parse::<ValueType>().unwrap().to_string(), "x");
+        assert_eq!(
+            format_value(&[0; 4], Some(ValueType::new(Conversion::Hex, Some(0)))),
+            Err(GetError::BadSize(0))
+        );
         assert_eq!("lls".parse::<ValueType>().unwrap().size, None);
         assert_eq!("llx".parse::<ValueType>().unwrap().size, Some(4));
         for bad in ["", "q", "hhh", "xs", "hhxx", "lllx"] {

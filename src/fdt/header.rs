@@ -20,7 +20,7 @@
 //! need the structure walk live in [`super::reader`].
 
 use super::FdtError;
-use serde::Serialize;
+use crate::endian::be;
 
 /// The magic number every DTB starts with.
 pub const FDT_MAGIC: u32 = 0xd00d_feed;
@@ -30,7 +30,9 @@ pub const FDT_MAGIC: u32 = 0xd00d_feed;
 pub const LAST_SUPPORTED_VERSION: u32 = 17;
 
 /// The decoded header of a blob. Fields a version does not have are `None`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Header {
     /// `magic`, always [`FDT_MAGIC`] once parsed.
     pub magic: u32,
@@ -52,11 +54,6 @@ pub struct Header {
     pub size_dt_strings: Option<u32>,
     /// `size_dt_struct` (version 17 on): bytes of the structure block.
     pub size_dt_struct: Option<u32>,
-}
-
-fn be32(blob: &[u8], off: usize) -> Option<u32> {
-    let b = blob.get(off..off.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Header size in bytes for `version`, or `None` for a version that never existed.
@@ -85,11 +82,11 @@ impl Header {
             len: blob.len(),
             need,
         };
-        let magic = be32(blob, 0).ok_or(truncated(40))?;
+        let magic = be::u32_at(blob, 0).ok_or(truncated(40))?;
         if magic != FDT_MAGIC {
             return Err(FdtError::BadMagic { found: magic });
         }
-        let word = |i: usize| be32(blob, i * 4);
+        let word = |i: usize| be::u32_at(blob, i * 4);
         let (Some(totalsize), Some(off_dt_struct), Some(off_dt_strings)) =
             (word(1), word(2), word(3))
         else {
@@ -168,7 +165,7 @@ mod tests {
         for w in [
             FDT_MAGIC, totalsize, 0x38, 0x48, 0x28, version, last, 0, 0, 0,
         ] {
-            v.extend_from_slice(&w.to_be_bytes());
+            be::push_u32(&mut v, w);
         }
         v
     }
@@ -201,7 +198,7 @@ mod tests {
             Err(FdtError::TruncatedHeader { len: 0, .. })
         ));
         assert!(matches!(
-            Header::parse(&FDT_MAGIC.to_be_bytes()),
+            Header::parse(&crate::Endian::Big.u32_to(FDT_MAGIC)),
             Err(FdtError::TruncatedHeader { len: 4, .. })
         ));
         let mut b = hdr(17, 16, 40);

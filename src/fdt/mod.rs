@@ -1,16 +1,23 @@
-//! The flattened device-tree (DTB) format alone: a validating reader, a writer built on
-//! `vm-fdt`, and a DTS printer that matches `dtc -I dtb -O dts`. Nothing here knows
-//! about PowerPC.
+//! The flattened device-tree (DTB) format alone, in layers that read like libfdt's
+//! (`dgibson/dtc: libfdt/`): a validating reader (`fdt_ro.c`), an in-place editor
+//! (`fdt_rw.c`), a serializer that writes dtc's bytes (`flattree.c`), and a DTS
+//! printer that matches `dtc -I dtb -O dts`. Nothing here knows about PowerPC.
 //!
 //! * [`Fdt`] ([`reader`]): validates a blob completely once, then hands out nodes,
 //!   properties and reservations as zero-copy views with exact byte offsets.
 //! * [`Header`] ([`header`]): the header words of every format version (1-3, 16, 17).
-//! * [`dts`]: DTS text, byte-identical to dtc 1.6.1, streamed to any `io::Write`.
+//! * [`edit::Editor`]: adds, replaces and deletes nodes and properties of a
+//!   validated blob without re-serialising it.
+//! * [`writer::FdtBuilder`]: builds a blob byte-identical to what dtc 1.6.1 writes.
+//! * `dts` (feature `std`): DTS text, byte-identical to dtc 1.6.1, streamed to any
+//!   `io::Write`.
 //! * [`summary`]: header, reservations, counts, model, memory and CPUs at a glance.
 //! * [`get`]: one value formatted as `fdtget` prints it, with its `-t` types.
 //! * [`FdtError`] ([`error`]): why a blob was refused, with the byte offset.
 
+#[cfg(feature = "std")]
 pub mod dts;
+pub mod edit;
 pub mod error;
 pub mod get;
 pub mod header;

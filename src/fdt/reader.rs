@@ -21,13 +21,23 @@
 //! before version 3 it has no `size_dt_strings`, so the strings block runs to the
 //! next block or the end of the blob.
 //!
-//! The `fdt` crate (=0.2.0-alpha3) is the design card's parser, but it stops at depth
-//! 15, has no reservation API, no old versions and no byte offsets
-//! (fdt-ecosystem.md §2); this module therefore walks the blob itself, and
-//! [`Fdt::fdt_crate`] hands a blob that passed these checks to the `fdt` crate for
-//! its typed helpers (fdt-ecosystem.md §2.2: zero panics once pre-checked).
+//! The `fdt` crate (0.2.0-alpha3) could parse the blob, but its node iterator keeps a
+//! fixed 16-slot parent stack and silently ends at depth 15 (`src/nodes/root.rs`,
+//! `AllNodesIter`), it has no reservation-map API, does not read versions 1-3 and
+//! reports no byte offsets, and its constructor does header arithmetic that can
+//! overflow on a hostile header before its fallible path starts (`src/lib.rs`,
+//! `Fdt::new_unaligned`). This module therefore walks the blob itself, and
+//! `Fdt::fdt_crate` (feature `fdt`) hands only a blob that passed these checks to the `fdt` crate
+//! for its typed helpers: once the header is known to be sound, that crate's
+//! fallible mode returns errors instead of panicking.
 //!
 //! # Oddities that dtc accepts, decided case by case
+//!
+//! The rule behind the table: read what is structurally sound even when dtc would
+//! warn about it (the bytes can be shown and located exactly), refuse what cannot be
+//! read without guessing (overlapping or misaligned blocks, lengths that run out of
+//! the block, versions whose layout is unknown), and never do worse than dtc, which
+//! prints garbage or crashes on several of these.
 //!
 //! | blob (corpus `synthetic-corrupt-*`) | dtc 1.6.1 | here |
 //! |---|---|---|
@@ -43,8 +53,12 @@
 //! | `len-overflow` | segfaults | refused: [`FdtError::PropertyTooLong`] |
 
 use super::FdtError;
+use super::error::{BlockKind, NameKind, StructItem};
 use super::header::Header;
-use std::ops::Range;
+use crate::endian::be;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::ops::Range;
 
 /// Deepest nesting accepted, counting the root as level 1. Real trees stay below 20,
 /// the corpus's deepest is 201; the cap exists so that adversarial nesting ends in
@@ -62,34 +76,34 @@ pub const FDT_NOP: u32 = 0x4;
 /// `FDT_END`: the end of the structure block.
 pub const FDT_END: u32 = 0x9;
 
-const BLOCK_HEADER: &str = "header";
-const BLOCK_RSVMAP: &str = "memory reservation";
-const BLOCK_STRUCT: &str = "structure";
-const BLOCK_STRINGS: &str = "strings";
-
-fn be32(blob: &[u8], off: usize) -> Option<u32> {
-    let b = blob.get(off..off.checked_add(4)?)?;
-    Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn be64(blob: &[u8], off: usize) -> Option<u64> {
-    let b = blob.get(off..off.checked_add(8)?)?;
-    let mut w = [0u8; 8];
-    w.copy_from_slice(b);
-    Some(u64::from_be_bytes(w))
-}
+const BLOCK_HEADER: BlockKind = BlockKind::Header;
+const BLOCK_RSVMAP: BlockKind = BlockKind::MemoryReservation;
+const BLOCK_STRUCT: BlockKind = BlockKind::Structure;
+const BLOCK_STRINGS: BlockKind = BlockKind::Strings;
 
 fn align_up(x: usize, a: usize) -> Option<usize> {
     Some(x.checked_add(a - 1)? & !(a - 1))
 }
 
 /// One entry of the memory reservation map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Reservation {
     /// Physical start address.
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
     pub address: u64,
     /// Size in bytes (never 0: a 0 size ends the map).
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
     pub size: u64,
+}
+
+impl Reservation {
+    /// A reservation of `size` bytes at `address`.
+    #[must_use]
+    pub const fn new(address: u64, size: u64) -> Self {
+        Reservation { address, size }
+    }
 }
 
 /// One property: its name, its raw value and where its `FDT_PROP` token is.
@@ -149,10 +163,10 @@ impl<'a> Ctx<'a> {
             return Err(if pos == self.struct_end {
                 FdtError::MissingEnd { offset: pos }
             } else {
-                truncated("token")
+                truncated(StructItem::Token)
             });
         }
-        let word = be32(self.blob, pos).ok_or_else(|| truncated("token"))?;
+        let word = be::u32_at(self.blob, pos).ok_or_else(|| truncated(StructItem::Token))?;
         let after = pos + 4;
         match word {
             FDT_BEGIN_NODE => {
@@ -162,7 +176,8 @@ impl<'a> Ctx<'a> {
                     .ok_or(FdtError::UnterminatedNodeName { offset: after })?;
                 let nul = memchr0(area).ok_or(FdtError::UnterminatedNodeName { offset: after })?;
                 let name = area.get(..nul).unwrap_or_default();
-                let next = align_up(after + nul + 1, 4).ok_or_else(|| truncated("node name"))?;
+                let next =
+                    align_up(after + nul + 1, 4).ok_or_else(|| truncated(StructItem::NodeName))?;
                 Ok(Tok::Begin { name, next })
             }
             FDT_END_NODE => Ok(Tok::EndNode { next: after }),
@@ -170,18 +185,19 @@ impl<'a> Ctx<'a> {
             FDT_END => Ok(Tok::End { next: after }),
             FDT_PROP => {
                 if after.checked_add(8).is_none_or(|e| e > self.struct_end) {
-                    return Err(truncated("property header"));
+                    return Err(truncated(StructItem::PropertyHeader));
                 }
-                let len = be32(self.blob, after).ok_or_else(|| truncated("property header"))?;
-                let nameoff =
-                    be32(self.blob, after + 4).ok_or_else(|| truncated("property header"))?;
+                let len = be::u32_at(self.blob, after)
+                    .ok_or_else(|| truncated(StructItem::PropertyHeader))?;
+                let nameoff = be::u32_at(self.blob, after + 4)
+                    .ok_or_else(|| truncated(StructItem::PropertyHeader))?;
                 let mut value = after + 8;
                 if self.old && len >= 8 {
                     // dtc flattree.c flat_read_property: FTF_VARALIGN realigns to 8
                     // relative to the start of the structure block.
                     let rel = value - self.struct_start;
                     value = self.struct_start
-                        + align_up(rel, 8).ok_or_else(|| truncated("property value"))?;
+                        + align_up(rel, 8).ok_or_else(|| truncated(StructItem::PropertyValue))?;
                 }
                 let too_long = || FdtError::PropertyTooLong {
                     offset: pos,
@@ -224,9 +240,9 @@ impl<'a> Ctx<'a> {
             offset: pos,
             nameoff,
         })?;
-        std::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| {
+        core::str::from_utf8(area.get(..nul).unwrap_or_default()).map_err(|_| {
             FdtError::NameNotUtf8 {
-                what: "property",
+                what: NameKind::Property,
                 offset: start,
             }
         })
@@ -253,7 +269,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn node(&self, begin: usize, raw: &'a [u8], body: usize) -> Node<'a> {
-        let full = std::str::from_utf8(raw).unwrap_or_default();
+        let full = core::str::from_utf8(raw).unwrap_or_default();
         let name = if self.old {
             // Full path: the node's name is the last component; the root ("/") is "".
             full.rsplit('/').next().unwrap_or_default()
@@ -311,7 +327,7 @@ pub struct Fdt<'a> {
     name_props: bool,
 }
 
-fn check_overlaps(blocks: &[(&'static str, u64, u64)]) -> Result<(), FdtError> {
+fn check_overlaps(blocks: &[(BlockKind, u64, u64)]) -> Result<(), FdtError> {
     for (i, a) in blocks.iter().enumerate() {
         for b in blocks.iter().skip(i + 1) {
             let nonempty = a.1 < a.2 && b.1 < b.2;
@@ -367,7 +383,7 @@ impl<'a> Fdt<'a> {
             let at = rsvmap_start + rsvmap_count * 16;
             // size == 0 terminates, as in dtc flat_read_mem_reserve and libfdt
             // fdt_num_mem_rsv.
-            match be64(blob, at + 8) {
+            match be::u64_at(blob, at + 8) {
                 Some(0) => break,
                 Some(_) => rsvmap_count += 1,
                 None => {
@@ -503,8 +519,8 @@ impl<'a> Fdt<'a> {
         (0..self.rsvmap_count).map(move |i| {
             let at = start + i * 16;
             Reservation {
-                address: be64(blob, at).unwrap_or(0),
-                size: be64(blob, at + 8).unwrap_or(0),
+                address: be::u64_at(blob, at).unwrap_or(0),
+                size: be::u64_at(blob, at + 8).unwrap_or(0),
             }
         })
     }
@@ -612,7 +628,7 @@ impl<'a> Fdt<'a> {
         let (alias, rest) = path.split_once('/').unwrap_or((path, ""));
         let target = self.find_from(self.root(), "aliases")?.property(alias)?;
         let text = target.value.strip_suffix(&[0])?;
-        let text = std::str::from_utf8(text).ok()?;
+        let text = core::str::from_utf8(text).ok()?;
         if !text.starts_with('/') {
             return None;
         }
@@ -666,8 +682,8 @@ const NAME_CACHE: usize = 1024;
 /// The one full pass over the structure block that makes every later read safe.
 fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
     let start = ctx.struct_start;
-    let first = be32(ctx.blob, start).ok_or(FdtError::TruncatedStruct {
-        what: "token",
+    let first = be::u32_at(ctx.blob, start).ok_or(FdtError::TruncatedStruct {
+        what: StructItem::Token,
         offset: start,
     })?;
     if first != FDT_BEGIN_NODE {
@@ -699,9 +715,9 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                         max: MAX_DEPTH,
                     });
                 }
-                if std::str::from_utf8(name).is_err() {
+                if core::str::from_utf8(name).is_err() {
                     return Err(FdtError::NameNotUtf8 {
-                        what: "node",
+                        what: NameKind::Node,
                         offset: pos + 4,
                     });
                 }
@@ -797,7 +813,7 @@ pub struct Node<'a> {
 
 impl PartialEq for Node<'_> {
     fn eq(&self, other: &Self) -> bool {
-        self.begin == other.begin && std::ptr::eq(self.ctx.blob, other.ctx.blob)
+        self.begin == other.begin && core::ptr::eq(self.ctx.blob, other.ctx.blob)
     }
 }
 
@@ -1029,7 +1045,7 @@ mod tests {
             }
         }
         fn word(&mut self, w: u32) -> &mut Self {
-            self.st.extend_from_slice(&w.to_be_bytes());
+            be::push_u32(&mut self.st, w);
             self
         }
         fn begin(&mut self, name: &str) -> &mut Self {
@@ -1069,7 +1085,7 @@ mod tests {
         }
         fn build(&mut self) -> Vec<u8> {
             let mut st = self.st.clone();
-            st.extend_from_slice(&FDT_END.to_be_bytes());
+            be::push_u32(&mut st, FDT_END);
             let rsv_off = 40u32;
             let rsv_len = 16 * (self.rsv.len() as u32 + 1);
             let st_off = rsv_off + rsv_len;
@@ -1088,11 +1104,11 @@ mod tests {
                 self.strings.len() as u32,
                 st.len() as u32,
             ] {
-                b.extend_from_slice(&w.to_be_bytes());
+                be::push_u32(&mut b, w);
             }
             for (a, s) in self.rsv.iter().chain([(0u64, 0u64)].iter()) {
-                b.extend_from_slice(&a.to_be_bytes());
-                b.extend_from_slice(&s.to_be_bytes());
+                be::push_u64(&mut b, *a);
+                be::push_u64(&mut b, *s);
             }
             b.extend_from_slice(&st);
             b.extend_from_slice(&self.strings);
@@ -1149,7 +1165,7 @@ mod tests {
         assert_eq!(model.end, 72 + 8 + 12 + 4);
         let words: Vec<u32> = [model.offset, model.end]
             .iter()
-            .map(|&o| be32(&blob, o).unwrap())
+            .map(|&o| be::u32_at(&blob, o).unwrap())
             .collect();
         assert_eq!(words, vec![FDT_PROP, FDT_BEGIN_NODE]);
         let names: Vec<(usize, &str)> = fdt.nodes().map(|(d, n)| (d, n.name())).collect();
@@ -1165,8 +1181,8 @@ mod tests {
             ]
         );
         let soc = fdt.find("/soc").unwrap();
-        assert_eq!(be32(&blob, soc.offset()), Some(FDT_BEGIN_NODE));
-        assert_eq!(be32(&blob, soc.end_offset() - 4), Some(FDT_END_NODE));
+        assert_eq!(be::u32_at(&blob, soc.offset()), Some(FDT_BEGIN_NODE));
+        assert_eq!(be::u32_at(&blob, soc.end_offset() - 4), Some(FDT_END_NODE));
         assert_eq!(soc.children().count(), 3);
         assert_eq!(fdt.parent_of(&soc).unwrap(), root);
         assert_eq!(fdt.parent_of(&root), None);
@@ -1246,7 +1262,7 @@ mod tests {
         b.begin("").prop("p", b"").end();
         let mut blob = b.build();
         // nameoff of the property (after FDT_PROP and len) far outside the strings.
-        blob[64 + 8..64 + 12].copy_from_slice(&100u32.to_be_bytes());
+        be::set_u32(&mut blob, 64 + 8, 100);
         assert!(matches!(
             Fdt::new(&blob),
             Err(FdtError::NameOffsetOutOfRange {
@@ -1258,7 +1274,7 @@ mod tests {
         let mut b = Blob::new();
         b.begin("").prop("p", b"").end();
         let mut blob = b.build();
-        blob[64 + 4..64 + 8].copy_from_slice(&0xffff_fff0u32.to_be_bytes());
+        be::set_u32(&mut blob, 64 + 4, 0xffff_fff0);
         assert!(matches!(
             Fdt::new(&blob),
             Err(FdtError::PropertyTooLong { offset: 64, .. })
@@ -1269,7 +1285,7 @@ mod tests {
     fn old_format_paths_and_alignment() {
         // Version 1: full paths, values of 8+ bytes 8-aligned within the struct block.
         let mut st = Vec::new();
-        let w = |st: &mut Vec<u8>, v: u32| st.extend_from_slice(&v.to_be_bytes());
+        let w = be::push_u32;
         w(&mut st, FDT_BEGIN_NODE);
         st.extend_from_slice(b"/\0\0\0");
         w(&mut st, FDT_BEGIN_NODE);
@@ -1299,7 +1315,7 @@ mod tests {
             1,
             1,
         ] {
-            fixed.extend_from_slice(&v.to_be_bytes());
+            be::push_u32(&mut fixed, v);
         }
         fixed.extend_from_slice(&[0; 4]);
         fixed.extend_from_slice(&[0; 16]);

@@ -9,67 +9,106 @@
 
 use super::header::Header;
 use super::reader::{Fdt, Node, Reservation};
-use crate::num::Hex64;
-use serde::Serialize;
+use crate::endian::be;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// One `(address, size)` entry of a `reg` property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct RegEntry {
     /// Start address.
-    pub address: Hex64,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
+    pub address: u64,
     /// Size in bytes.
-    pub size: Hex64,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
+    pub size: u64,
+}
+
+impl RegEntry {
+    /// An entry of `size` bytes at `address`.
+    #[must_use]
+    pub const fn new(address: u64, size: u64) -> Self {
+        RegEntry { address, size }
+    }
+}
+
+/// Why a `reg` property could not be decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegProblem {
+    /// The node has no `reg`.
+    #[error("no reg property")]
+    Missing,
+    /// More than two cells per number (`#address-cells` or `#size-cells` above 2):
+    /// such numbers do not fit 64 bits.
+    #[error(
+        "#address-cells {address_cells} / #size-cells {size_cells}: only 1 or 2 cells per number are decoded"
+    )]
+    TooManyCells {
+        /// The parent's `#address-cells`.
+        address_cells: u32,
+        /// The parent's `#size-cells`.
+        size_cells: u32,
+    },
+    /// The length is not a whole number of entries (or an entry has no cells).
+    #[error("reg of {len} bytes is not a whole number of {entry}-byte entries")]
+    Ragged {
+        /// Length of the value.
+        len: usize,
+        /// Bytes per entry.
+        entry: usize,
+    },
+}
+
+/// Written as its message, as `--json` has always shown it.
+#[cfg(feature = "serde")]
+impl serde::Serialize for RegProblem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A node with `device_type = "memory"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct MemoryNode {
     /// Full path.
     pub path: String,
     /// Decoded `reg` entries (empty when `reg` is missing or malformed).
     pub reg: Vec<RegEntry>,
     /// Sum of the sizes (saturating).
-    pub total: Hex64,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
+    pub total: u64,
     /// Why `reg` could not be decoded, if it could not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
+    pub problem: Option<RegProblem>,
 }
 
 /// A node with `device_type = "cpu"`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct CpuNode {
     /// Full path.
     pub path: String,
     /// The `reg` cells (CPU/thread ids), as numbers.
     pub reg: Vec<u64>,
     /// `compatible`, if present.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub compatible: Vec<String>,
     /// Threads from `ibm,ppc-interrupt-server#s` (PAPR), if present.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub threads: Option<usize>,
 }
 
-/// Reservation as JSON-friendly hex strings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct ReservationJson {
-    /// Start address.
-    pub address: Hex64,
-    /// Size in bytes.
-    pub size: Hex64,
-}
-
-impl From<Reservation> for ReservationJson {
-    fn from(r: Reservation) -> Self {
-        ReservationJson {
-            address: Hex64(r.address),
-            size: Hex64(r.size),
-        }
-    }
-}
-
 /// Where a block lies: offset and size in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Block {
     /// Byte offset in the blob.
     pub offset: usize,
@@ -77,8 +116,8 @@ pub struct Block {
     pub size: usize,
 }
 
-impl From<std::ops::Range<usize>> for Block {
-    fn from(r: std::ops::Range<usize>) -> Self {
+impl From<core::ops::Range<usize>> for Block {
+    fn from(r: core::ops::Range<usize>) -> Self {
         Block {
             offset: r.start,
             size: r.end.saturating_sub(r.start),
@@ -87,19 +126,23 @@ impl From<std::ops::Range<usize>> for Block {
 }
 
 /// The blocks as found (old formats have no size fields: these are computed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Blocks {
     /// Memory reservation map, terminator included.
     pub rsvmap: Block,
     /// Structure block (before v17: up to and including `FDT_END`).
-    #[serde(rename = "struct")]
+    #[cfg_attr(feature = "serde", serde(rename = "struct"))]
     pub structure: Block,
     /// Strings block.
     pub strings: Block,
 }
 
 /// Everything [`summarize`] finds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
 pub struct Summary {
     /// The header words.
     pub header: Header,
@@ -108,7 +151,7 @@ pub struct Summary {
     /// Where the blocks are.
     pub blocks: Blocks,
     /// The memory reservation map.
-    pub reservations: Vec<ReservationJson>,
+    pub reservations: Vec<Reservation>,
     /// Node count, the root included.
     pub nodes: usize,
     /// Property count over all nodes.
@@ -122,7 +165,8 @@ pub struct Summary {
     /// Memory nodes.
     pub memory: Vec<MemoryNode>,
     /// Total memory over all memory nodes (saturating).
-    pub memory_total: Hex64,
+    #[cfg_attr(feature = "serde", serde(serialize_with = "crate::json::hex"))]
+    pub memory_total: u64,
     /// CPU nodes.
     pub cpus: Vec<CpuNode>,
 }
@@ -133,15 +177,17 @@ pub struct Summary {
 pub fn string_list(value: &[u8]) -> Option<Vec<String>> {
     let body = value.strip_suffix(&[0])?;
     body.split(|&b| b == 0)
-        .map(|s| std::str::from_utf8(s).ok().map(str::to_string))
+        .map(|s| core::str::from_utf8(s).ok().map(ToOwned::to_owned))
         .collect()
 }
 
 /// A single `u32` cell value, if the property is exactly 4 bytes.
 #[must_use]
 pub fn cell_u32(value: &[u8]) -> Option<u32> {
-    let b: [u8; 4] = value.try_into().ok()?;
-    Some(u32::from_be_bytes(b))
+    if value.len() != 4 {
+        return None;
+    }
+    be::u32_at(value, 0)
 }
 
 /// Reads `cells` big-endian 32-bit cells from `chunk` as one number (1 or 2 cells).
@@ -149,10 +195,7 @@ fn read_cells(chunk: &[u8]) -> Option<u64> {
     match chunk.len() {
         0 => Some(0),
         4 => Some(u64::from(cell_u32(chunk)?)),
-        8 => {
-            let b: [u8; 8] = chunk.try_into().ok()?;
-            Some(u64::from_be_bytes(b))
-        }
+        8 => be::u64_at(chunk, 0),
         _ => None,
     }
 }
@@ -160,29 +203,32 @@ fn read_cells(chunk: &[u8]) -> Option<u64> {
 /// Decodes a `reg` value with `ac` address cells and `sc` size cells.
 ///
 /// # Errors
-/// A message when the cell counts are unusable (more than 2 cells per number) or the
-/// length is not a whole number of entries.
-pub fn decode_reg(value: &[u8], ac: u32, sc: u32) -> Result<Vec<RegEntry>, String> {
+/// [`RegProblem::TooManyCells`] when the cell counts are unusable (more than 2 cells
+/// per number), [`RegProblem::Ragged`] when the length is not a whole number of
+/// entries.
+pub fn decode_reg(value: &[u8], ac: u32, sc: u32) -> Result<Vec<RegEntry>, RegProblem> {
     if ac > 2 || sc > 2 {
-        return Err(format!(
-            "#address-cells {ac} / #size-cells {sc}: only 1 or 2 cells per number are decoded"
-        ));
+        return Err(RegProblem::TooManyCells {
+            address_cells: ac,
+            size_cells: sc,
+        });
     }
     let entry = (ac as usize + sc as usize) * 4;
+    let ragged = RegProblem::Ragged {
+        len: value.len(),
+        entry,
+    };
     if entry == 0 || !value.len().is_multiple_of(entry) {
-        return Err(format!(
-            "reg of {} bytes is not a whole number of {entry}-byte entries",
-            value.len()
-        ));
+        return Err(ragged);
     }
     value
         .chunks_exact(entry)
         .map(|c| {
             let (a, s) = c.split_at(ac as usize * 4);
-            Ok(RegEntry {
-                address: Hex64(read_cells(a).ok_or("bad cells")?),
-                size: Hex64(read_cells(s).ok_or("bad cells")?),
-            })
+            Ok(RegEntry::new(
+                read_cells(a).ok_or(ragged)?,
+                read_cells(s).ok_or(ragged)?,
+            ))
         })
         .collect()
 }
@@ -220,17 +266,17 @@ pub fn summarize(fdt: &Fdt<'_>) -> Summary {
         cells.push((ac, sc));
         if is_device_type(&node, "memory") {
             let (reg, problem) = match node.property("reg") {
-                None => (Vec::new(), Some("no reg property".to_string())),
+                None => (Vec::new(), Some(RegProblem::Missing)),
                 Some(p) => match decode_reg(p.value, pac, psc) {
                     Ok(r) => (r, None),
                     Err(e) => (Vec::new(), Some(e)),
                 },
             };
-            let total = reg.iter().fold(0u64, |t, r| t.saturating_add(r.size.0));
+            let total = reg.iter().fold(0u64, |t, r| t.saturating_add(r.size));
             memory.push(MemoryNode {
                 path: path.clone(),
                 reg,
-                total: Hex64(total),
+                total,
                 problem,
             });
         } else if is_device_type(&node, "cpu") {
@@ -256,7 +302,7 @@ pub fn summarize(fdt: &Fdt<'_>) -> Summary {
             });
         }
     }
-    let memory_total = memory.iter().fold(0u64, |t, m| t.saturating_add(m.total.0));
+    let memory_total = memory.iter().fold(0u64, |t, m| t.saturating_add(m.total));
     let header = fdt.header();
     Summary {
         header,
@@ -266,7 +312,7 @@ pub fn summarize(fdt: &Fdt<'_>) -> Summary {
             structure: fdt.struct_range().into(),
             strings: fdt.strings_range().into(),
         },
-        reservations: fdt.reservations().map(ReservationJson::from).collect(),
+        reservations: fdt.reservations().collect(),
         nodes: fdt.node_count(),
         properties: fdt.property_count(),
         max_depth: fdt.max_depth(),
@@ -276,7 +322,7 @@ pub fn summarize(fdt: &Fdt<'_>) -> Summary {
             .and_then(|p| string_list(p.value))
             .unwrap_or_default(),
         memory,
-        memory_total: Hex64(memory_total),
+        memory_total,
         cpus,
     }
 }
@@ -290,14 +336,17 @@ mod tests {
         let v = [0u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x40, 0, 0, 0];
         assert_eq!(
             decode_reg(&v, 2, 2).unwrap(),
-            vec![RegEntry {
-                address: Hex64(0),
-                size: Hex64(0x4000_0000)
-            }]
+            vec![RegEntry::new(0, 0x4000_0000)]
         );
         assert_eq!(decode_reg(&v, 1, 1).unwrap().len(), 2);
-        assert!(decode_reg(&v[..12], 2, 2).is_err());
-        assert!(decode_reg(&v, 3, 1).is_err());
+        assert_eq!(
+            decode_reg(&v[..12], 2, 2),
+            Err(RegProblem::Ragged { len: 12, entry: 16 })
+        );
+        assert!(matches!(
+            decode_reg(&v, 3, 1),
+            Err(RegProblem::TooManyCells { .. })
+        ));
         assert!(decode_reg(&v, 0, 0).is_err());
     }
 
