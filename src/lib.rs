@@ -32,6 +32,8 @@
 //! assert_eq!(KvmFeatures::from_hcall(out.r3, out.r4).to_string(), "KVM_FEATURE_MAGIC_PAGE");
 //! ```
 
+#![cfg_attr(not(feature = "std"), no_std)]
+
 extern crate alloc;
 
 pub mod dt;

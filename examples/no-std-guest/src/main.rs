@@ -56,7 +56,7 @@ const MAGIC_GPA: u64 = 0x07ff_f000;
 struct Page([u8; 4096]);
 static mut PAGE: Page = Page([0; 4096]);
 
-fn main() -> Result<(), &'static str> {
+fn kernel_main() -> Result<(), &'static str> {
     let mut con = Console;
 
     // 1. The tree, through the validating reader, and Linux's verdict on it.
@@ -89,7 +89,11 @@ fn main() -> Result<(), &'static str> {
     cpu.gprs[11] = u64::from(HcallToken::kvm(3).raw());
     cpu.run_stub(&stub)?;
     let features = KvmFeatures::from_hcall(cpu.gprs[3], cpu.gprs[4]);
-    let _ = writeln!(con, "guest: KVM_HC_FEATURES -> r3 = {}, {features}", cpu.gprs[3] as i64);
+    let _ = writeln!(
+        con,
+        "guest: KVM_HC_FEATURES -> r3 = {}, {features}",
+        cpu.gprs[3] as i64
+    );
     if !features.has(KvmFeature::MAGIC_PAGE) {
         return Err("host offers no magic page");
     }
@@ -100,7 +104,11 @@ fn main() -> Result<(), &'static str> {
     cpu.gprs[4] = MAGIC_EA;
     cpu.run_stub(&stub)?;
     let magic = MagicFeatures(cpu.gprs[4]);
-    let _ = writeln!(con, "guest: MAP_MAGIC_PAGE -> r3 = {}, {magic}", cpu.gprs[3] as i64);
+    let _ = writeln!(
+        con,
+        "guest: MAP_MAGIC_PAGE -> r3 = {}, {magic}",
+        cpu.gprs[3] as i64
+    );
 
     // 5. The page, as shared memory: volatile access, never a Rust reference to it.
     let ptr = core::ptr::NonNull::new((&raw mut PAGE).cast::<u8>()).ok_or("null page")?;
@@ -141,7 +149,9 @@ impl Cpu {
         for &w in &stub.slots {
             match Insn::decode(w) {
                 // lis rT,SI / li rT,SI (rA = 0 reads as the value 0)
-                Insn::Addis { rt, ra: 0, si } => self.gprs[usize::from(rt)] = ((i64::from(si)) << 16) as u64,
+                Insn::Addis { rt, ra: 0, si } => {
+                    self.gprs[usize::from(rt)] = ((i64::from(si)) << 16) as u64
+                }
                 Insn::Addi { rt, ra: 0, si } => self.gprs[usize::from(rt)] = i64::from(si) as u64,
                 Insn::Ori { ra, rs, ui } => {
                     self.gprs[usize::from(ra)] = self.gprs[usize::from(rs)] | u64::from(ui)
@@ -191,11 +201,17 @@ unsafe extern "C" {
 struct Bump;
 
 const ARENA: usize = 256 << 10;
-static mut HEAP: [u8; ARENA] = [0; ARENA];
+/// Page-aligned, so an offset aligned to `align` (at most a page) is an aligned address.
+#[repr(C, align(4096))]
+struct Arena([u8; ARENA]);
+static mut HEAP: Arena = Arena([0; ARENA]);
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 unsafe impl GlobalAlloc for Bump {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.align() > 4096 {
+            return core::ptr::null_mut();
+        }
         let mut cur = NEXT.load(Ordering::Relaxed);
         loop {
             let start = (cur + layout.align() - 1) & !(layout.align() - 1);
@@ -217,8 +233,8 @@ unsafe impl GlobalAlloc for Bump {
 static ALLOCATOR: Bump = Bump;
 
 #[panic_handler]
-fn panic(_info: &core::panic::PanicInfo) -> ! {
-    let _ = Console.write_str("guest: panic\n");
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let _ = writeln!(Console, "guest: {info}");
     // SAFETY: ends the process.
     unsafe { exit(101) }
 }
@@ -227,7 +243,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 /// with the tree's address in r3.
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
-    match crate::main() {
+    match kernel_main() {
         Ok(()) => 0,
         Err(why) => {
             let _ = writeln!(Console, "guest: {why}");
