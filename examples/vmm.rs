@@ -11,9 +11,10 @@
 //! whether the magic page exists, then maps it with `KVM_HC_PPC_MAP_MAGIC_PAGE`; from then
 //! on its patched kernel reads and writes SPRG0–3, SRR0/1, DAR, MSR... as loads and
 //! stores on that page instead of trapping. This program plays both sides: the "guest"
-//! puts its hypercalls in registers, the VMM answers them with ppcpv's host responder,
-//! locates the page in guest RAM, and then reads the guest's registers straight out of
-//! it — no copy, in the byte order the guest uses.
+//! puts its hypercalls in registers, the VMM hands the vCPU's GPRs and MSR to ppcpv's
+//! host model (`HostProfile::handle_sc`), which answers exactly as KVM does, locates the
+//! page in guest RAM, and then reads the guest's registers straight out of it — no copy,
+//! in the byte order the guest uses.
 //!
 //! Run: `cargo run --example vmm` (add `little` for a little-endian Book3S-64 guest).
 
@@ -23,7 +24,8 @@ use ppcpv::dt::hypervisor::HypervisorNode;
 use ppcpv::dt::pvinfo::{KvmPpcPvinfo, PvinfoOrder};
 use ppcpv::fdt::Fdt;
 use ppcpv::hcall::{
-    HcallEffect, HcallRegs, HcallToken, HostProfile, KvmFeature, KvmFeatures, MagicFeatures,
+    HcallEffect, HcallToken, HostProfile, KVM_SC_MAGIC_R0, KvmFeature, KvmFeatures, MSR_SF,
+    MagicFeatures, ScOutcome,
 };
 use ppcpv::magic::{MagicPage, MagicPageMut, PageLocation};
 
@@ -116,18 +118,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         report.findings.len()
     );
 
-    // 1. The guest asks for the feature bits: r11 = KVM_HCALL_TOKEN(KVM_HC_FEATURES).
-    let regs = HcallRegs::new(HcallToken::kvm(3), ppcpv::hcall::GuestWidth::Bits64);
-    let out = host.respond(&regs);
-    let features = KvmFeatures(out.r4);
-    println!("FEATURES -> r3 = {}, r4 = {:#x}", out.r3, out.r4);
+    // 1. The vCPU exits on the guest's `sc`. The VMM hands ppcpv the registers as it got
+    //    them from the vCPU (r0 holds KVM_SC_MAGIC_R0, loaded by the kvm-pr words; r11 the
+    //    token KVM_HCALL_TOKEN(KVM_HC_FEATURES)) and the MSR (64-bit, supervisor), and
+    //    ppcpv decides whether it is a hypercall, answers it and writes r3/r4 back.
+    let msr = MSR_SF;
+    let mut gprs = [0u64; 32];
+    gprs[0] = u64::from(KVM_SC_MAGIC_R0);
+    gprs[11] = u64::from(HcallToken::kvm(3).raw());
+    let ScOutcome::Hypercall(_) = host.handle_sc(&mut gprs, msr) else {
+        return Err("the host took FEATURES for a guest system call".into());
+    };
+    let features = KvmFeatures::from_hcall(gprs[3], gprs[4]);
+    println!("FEATURES -> r3 = {}, r4 = {:#x}", gprs[3], gprs[4]);
     if !features.has(KvmFeature::MAGIC_PAGE) {
         return Err("host offers no magic page".into());
     }
 
     // 2. The guest maps the page: r3 = PA, r4 = EA | MAGIC_PAGE_FLAG_NOT_MAPPED_NX.
-    let regs = HcallRegs::new(HcallToken::kvm(4), ppcpv::hcall::GuestWidth::Bits64).with_r3_r4(MAGIC_GPA, MAGIC_EA | 1);
-    let out = host.respond(&regs);
+    gprs[11] = u64::from(HcallToken::kvm(4).raw());
+    gprs[3] = MAGIC_GPA;
+    gprs[4] = MAGIC_EA | 1;
+    let ScOutcome::Hypercall(out) = host.handle_sc(&mut gprs, msr) else {
+        return Err("the host took MAP for a guest system call".into());
+    };
     let HcallEffect::MagicPageMapped(req) = out.effect else {
         return Err("MAP was not answered as a mapping".into());
     };

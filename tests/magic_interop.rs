@@ -236,8 +236,11 @@ fn layout_and_constants_match_the_kernel_header() {
         KvmFeature::MAGIC_PAGE.0
     );
     let flag = u("MAGIC_PAGE_FLAG_NOT_MAPPED_NX");
-    let map =
-        |r4| MapMagicPage::from_regs(&HcallRegs::new(HcallToken::kvm(4), ppcpv::hcall::GuestWidth::Bits64).with_r3_r4(0, r4));
+    let map = |r4| {
+        MapMagicPage::from_regs(
+            &HcallRegs::new(HcallToken::kvm(4), ppcpv::hcall::GuestWidth::Bits64).with_r3_r4(0, r4),
+        )
+    };
     assert!(map(flag).nx_aware());
     assert!(!map(!flag & 0xfff).nx_aware());
     for f in &FIELDS {

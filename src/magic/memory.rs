@@ -471,8 +471,11 @@ mod tests {
             img.page_mut(0x4000_0000),
             Err(ImageError::ReadOnly { .. })
         ));
-        let regs = crate::hcall::HcallRegs::new(crate::hcall::HcallToken::kvm(4), crate::hcall::GuestWidth::Bits64)
-            .with_r3_r4(0x4000_1fff, 0xffff_ffff_ffff_f001);
+        let regs = crate::hcall::HcallRegs::new(
+            crate::hcall::HcallToken::kvm(4),
+            crate::hcall::GuestWidth::Bits64,
+        )
+        .with_r3_r4(0x4000_1fff, 0xffff_ffff_ffff_f001);
         let req = MapMagicPage::from_regs(&regs);
         assert_eq!(img.page_for_request(&req).unwrap().gpa(), 0x4000_1000);
     }
