@@ -577,9 +577,13 @@ impl HypervisorNode {
     ///
     /// `epapr`: what Topaz v1.3 writes for a partition (`nxp-qoriq-yocto-sdk/hypervisor:
     /// src/guest.c`): `"fsl,embedded-hypervisor-v1.3", "epapr,hypervisor-1"`, `sc 1`,
-    /// `guest-id = <1>`, `guest-name = "part1"`, `fsl,hv-version = <1 3 1 1>` (HV 1.3,
-    /// `FH_API_VERSION` 1 as in Linux's `arch/powerpc/include/asm/fsl_hcalls.h`, compat 1
-    /// as Topaz configurations show), root `epapr-version = "ePAPR-1.0"`.
+    /// `guest-id = <1>`, `guest-name = "part1"`, `fsl,hv-version = <1 3 3 2>`, root
+    /// `epapr-version = "ePAPR-1.0"`. Topaz fills `fsl,hv-version` from its
+    /// `hv_version[4]` table (`src/guest.c`): `CONFIG_HV_MAJOR_VERSION`,
+    /// `CONFIG_HV_MINOR_VERSION` (1.3), then its own `FH_API_VERSION` (3 in v1.3) and
+    /// `FH_API_COMPAT_VERSION` (2 in v1.3). Linux's `arch/powerpc/include/asm/fsl_hcalls.h`
+    /// also defines an `FH_API_VERSION` (1), but that is the guest header's number, not
+    /// what the hypervisor writes, and the compat number was never 1 in v1.3.
     #[must_use]
     pub fn preset(flavour: Flavour) -> Self {
         match flavour {
@@ -594,7 +598,7 @@ impl HypervisorNode {
                 has_idle: false,
                 guest_id: Some(1),
                 guest_name: Some("part1".to_owned()),
-                hv_version: Some([1, 3, 1, 1]),
+                hv_version: Some([1, 3, 3, 2]),
                 epapr_version: Some("ePAPR-1.0".to_owned()),
                 extra: Vec::new(),
             },
