@@ -8,7 +8,7 @@
 //!
 //! | module | what it models | depends on |
 //! |---|---|---|
-//! | [`fdt`] | the flattened device-tree format alone: validating reader, writer, DTS printer | — |
+//! | [`fdt`] | the flattened device-tree format alone: validating reader, editor, a writer that writes dtc's bytes, DTS printer, dtc's error checks | — |
 //! | [`dt`] | PowerPC/ePAPR meaning of nodes: `/hypervisor`, guest machines, patching | `fdt`, `insn` |
 //! | [`insn`] | PowerPC instruction encoding and decoding, named hypercall sequences | — |
 //! | [`hcall`] | the hypercall ABI: tokens, registry, features, the host responder | — |
@@ -17,6 +17,12 @@
 //!
 //! `hcall`, `insn` and `magic` never touch the device-tree code, so a VMM that only
 //! answers hypercalls pulls in none of it.
+//!
+//! Features: `cli` (default) is the command line; without default features the crate is
+//! `#![no_std]` with `alloc`, for guest kernels and firmware, and `std` adds file-backed
+//! guest memory images and `io::Write` streaming. `serde` derives `Serialize` on the report
+//! and model types, `elf` reads vmlinux sections for paravirt scans, `fdt` hands validated
+//! blobs to the `fdt` crate, `vm-memory` views the magic page in rust-vmm guest memory.
 //!
 //! ```
 //! use ppcpv::hcall::{HcallToken, HostProfile, HcallRegs, KvmFeatures};

@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::fmt;
 
+pub mod compile;
 pub mod completions;
 pub mod fileio;
 pub mod generate;
@@ -42,6 +43,8 @@ pub enum Command {
     Dump(read::DumpArgs),
     /// Read one property, or list a node, like fdtget.
     Get(read::GetArgs),
+    /// Compile DTS source to a DTB, exactly as `dtc -I dts -O dtb` does.
+    Compile(compile::CompileArgs),
     /// Write a minimal DTB (or DTS) holding just the root and a /hypervisor node.
     Hypervisor(hypervisor::HypervisorArgs),
     /// The hypercall ABI: registry, tokens, calling conventions, features, the host responder.
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Inspect(a) => read::run_inspect(a),
         Command::Dump(a) => read::run_dump(a),
         Command::Get(a) => read::run_get(a),
+        Command::Compile(a) => compile::run(a),
         Command::Hypervisor(a) => hypervisor::run(a),
         Command::Hcall(c) => hcall::run(c),
         Command::Insn(c) => insn::run(c),

@@ -575,6 +575,8 @@ mod tests {
         let mut topaz = HypervisorNode::preset(Flavour::Epapr);
         topaz.extra = vec![("vendor,x".into(), vec![1, 2, 3, 4])];
         cfg.hypervisor = Some(topaz);
+        // Topaz's `sc 1` words are for Topaz, a host `Host` does not model: forced.
+        cfg.force = true;
         let blob = generate(&cfg).unwrap();
         let pv = crate::dt::pvinfo::KvmPpcPvinfo::new(
             1,

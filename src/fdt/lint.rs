@@ -216,12 +216,12 @@ fn write_escaped(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
 }
 
 /// Characters dtc allows in node names (its `NODECHARS`).
-fn node_char_ok(b: u8) -> bool {
+pub(crate) fn node_char_ok(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b",._+-@".contains(&b)
 }
 
 /// Characters dtc allows in property names (its `PROPCHARS`).
-fn prop_char_ok(b: u8) -> bool {
+pub(crate) fn prop_char_ok(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b",._+*#?-".contains(&b)
 }
 

@@ -14,7 +14,10 @@
 //! * [`summary`]: header, reservations, counts, model, memory and CPUs at a glance.
 //! * [`get`]: one value formatted as `fdtget` prints it, with its `-t` types.
 //! * [`FdtError`] ([`error`]): why a blob was refused, with the byte offset.
+//! * [`compile`]: DTS source to a blob, as dtc 1.6.1 compiles it.
+//! * [`lint`]: the structural checks dtc treats as errors, with dtc's names and messages.
 
+pub mod compile;
 #[cfg(feature = "std")]
 pub mod dts;
 pub mod edit;

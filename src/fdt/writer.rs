@@ -124,12 +124,12 @@ pub enum WriteError {
     /// A property while no node is open.
     #[error("property {0:?} outside any node")]
     PropertyOutsideNode(String),
-    /// A node name outside the specification's rule (a letter first, then
-    /// `[A-Za-z0-9,._+-]`, at most one `@` and a unit address from the same set).
-    #[error("invalid node name {0:?} (a letter first, then [A-Za-z0-9,._+-], optional @unit)")]
+    /// A node name dtc refuses: a character outside `[A-Za-z0-9,._+@-]`, or a
+    /// second `@`.
+    #[error("invalid node name {0:?} (allowed: [A-Za-z0-9,._+-], one optional @unit)")]
     InvalidNodeName(String),
-    /// A property name that is empty or has characters outside `[0-9a-zA-Z,._+?#-]`.
-    #[error("invalid property name {0:?} (allowed: [0-9a-zA-Z,._+?#-])")]
+    /// A property name that is empty or has characters outside `[0-9a-zA-Z,._+*?#-]`.
+    #[error("invalid property name {0:?} (allowed: [0-9a-zA-Z,._+*?#-])")]
     InvalidPropertyName(String),
     /// A string value with an interior NUL byte.
     #[error("property {0:?}: string contains a NUL byte")]
@@ -261,6 +261,9 @@ struct OpenNode {
     props: BTreeSet<String>,
     children: BTreeSet<String>,
     had_child: bool,
+    /// The phandle this node was given, so that a second name for the same value
+    /// (`phandle` after `linux,phandle` or the other way round) is not a duplicate.
+    phandle: Option<u32>,
 }
 
 /// The strings block as dtc builds it (`dgibson/dtc: flattree.c (stringtable_insert)`):
@@ -426,6 +429,7 @@ impl FdtBuilder {
             props: BTreeSet::new(),
             children: BTreeSet::new(),
             had_child: false,
+            phandle: None,
         });
         Ok(NodeToken {
             depth: self.open.len(),
@@ -575,7 +579,8 @@ impl FdtBuilder {
         if phandle == 0 || phandle == u32::MAX {
             return Err(WriteError::InvalidPhandle(phandle));
         }
-        if self.phandles.contains(&phandle) {
+        let own = self.open.last().and_then(|n| n.phandle);
+        if self.phandles.contains(&phandle) && own != Some(phandle) {
             return Err(WriteError::DuplicatePhandle(phandle));
         }
         let mut bytes = Vec::with_capacity(4);
@@ -589,6 +594,9 @@ impl FdtBuilder {
             }
         }
         self.phandles.insert(phandle);
+        if let Some(node) = self.open.last_mut() {
+            node.phandle = Some(phandle);
+        }
         Ok(())
     }
 
@@ -648,23 +656,18 @@ fn pad4(out: &mut Vec<u8>) {
     }
 }
 
-/// Property-name characters (devicetree specification v0.4, §2.2.4).
+/// Property-name characters as dtc allows them (`dgibson/dtc: checks.c`, `PROPCHARS`).
 fn property_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b",._+?#-".contains(&b)
+    crate::fdt::lint::prop_char_ok(b)
 }
 
-/// The node-name rule of the devicetree specification (v0.4, §2.2.1) without its
-/// length limit: a letter, then `[A-Za-z0-9,._+-]`, and at most one `@`
-/// followed by a unit address from the same set.
+/// The node names dtc accepts without `-f` (`dgibson/dtc: checks.c`,
+/// `check_node_name_chars` and `check_node_name_format`): its node characters and at
+/// most one `@`. The specification's stricter "a letter first" is a warning in dtc
+/// (`node_name_chars_strict`), and real trees break it (`__symbols__`, `__overlay__`).
 fn node_name_valid(name: &str) -> bool {
-    let node_char = |b: u8| b.is_ascii_alphanumeric() || b",._+-".contains(&b);
-    let (base, unit) = match name.split_once('@') {
-        Some((b, u)) => (b, Some(u)),
-        None => (name, None),
-    };
-    base.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
-        && base.bytes().all(node_char)
-        && unit.is_none_or(|u| u.bytes().all(node_char))
+    name.bytes().all(crate::fdt::lint::node_char_ok)
+        && name.bytes().filter(|&b| b == b'@').count() <= 1
 }
 
 fn join(parent: &str, name: &str) -> String {
@@ -781,7 +784,7 @@ mod tests {
                 path: "/cpu@".into()
             }
         );
-        for bad in ["1bm,dynamic-reconfiguration-memory", "1abc", "a@b@c", "a b"] {
+        for bad in ["a@b@c", "a b", "a/b", "caf\u{e9}"] {
             assert_eq!(
                 w.begin_node(bad).unwrap_err(),
                 WriteError::InvalidNodeName(bad.into())
@@ -868,8 +871,23 @@ mod tests {
             w.property_phandle(1).unwrap_err(),
             WriteError::DuplicatePhandle(1)
         );
+        w.set_phandle_style(PhandleStyle::Epapr);
         w.property_phandle(2).unwrap();
+        // One node may carry its value under the other name too, in either order
+        // (pseries trees list `phandle` before `linux,phandle`).
+        w.set_phandle_style(PhandleStyle::Legacy);
+        w.property_phandle(2).unwrap();
+        assert_eq!(
+            w.property_phandle(2).unwrap_err(),
+            WriteError::DuplicateProperty {
+                node: "/a".into(),
+                name: "linux,phandle".into()
+            }
+        );
         w.end_node(a).unwrap();
+        // dtc's names, not only the specification's: overlays and symbols.
+        let o = w.begin_node("__overlay__").unwrap();
+        w.end_node(o).unwrap();
         w.end_node(root).unwrap();
         let blob = w.finish(&Padding::NONE).unwrap();
         // `phandle` is the tail of `linux,phandle`, as `dtc -H both` writes it.

@@ -1,0 +1,127 @@
+//! `ppcpv compile` against a live `dtc -I dts -O dtb`: the same fixture with the same
+//! options must give the same bytes, and every source dtc refuses must be refused.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// dtc options and the `ppcpv compile` spelling of the same options.
+const CASES: &[(&str, &[&str], &[&str])] = &[
+    ("values.dts", &[], &[]),
+    (
+        "values.dts",
+        &["-p", "7", "-a", "16"],
+        &["--pad", "7", "--align", "16"],
+    ),
+    ("values.dts", &["-S", "4096"], &["--space", "4096"]),
+    ("refs.dts", &[], &[]),
+    ("refs.dts", &["-@"], &["-@"]),
+    ("refs.dts", &["-H", "legacy"], &["-H", "legacy"]),
+    ("refs.dts", &["-H", "both"], &["-H", "both"]),
+    ("merge.dts", &[], &[]),
+    ("merge.dts", &["-@"], &["-@"]),
+    (
+        "merge.dts",
+        &["-b", "7", "-p", "100"],
+        &["-b", "7", "--pad", "100"],
+    ),
+    ("include.dts", &["-i", "inc"], &["-i", "inc"]),
+    ("linemarkers.dts", &[], &[]),
+    ("overlay.dts", &[], &[]),
+    ("overlay.dts", &["-@"], &["-@"]),
+    ("overlay-pathref.dts", &[], &[]),
+    ("symbols.dts", &[], &[]),
+    ("symbols.dts", &["-@"], &["-@"]),
+    // Trees dtc writes that the blob writer refused when the compiler was added:
+    // empty and overlapping reservations, names outside vm-fdt's rules, `phandle`
+    // before `linux,phandle`.
+    ("edge-writer.dts", &[], &[]),
+];
+
+fn dtc(dir: &Path, args: &[&str], src: &str) -> Option<Vec<u8>> {
+    let out = Command::new("dtc")
+        .current_dir(dir)
+        .args(["-q", "-I", "dts", "-O", "dtb"])
+        .args(args)
+        .arg(src)
+        .output()
+        .expect("dtc runs");
+    out.status.success().then_some(out.stdout)
+}
+
+fn ppcpv(dir: &Path, args: &[&str], src: &str) -> std::process::Output {
+    common::ppcpv()
+        .current_dir(dir)
+        .arg("compile")
+        .args(args)
+        .arg(src)
+        .output()
+        .expect("ppcpv runs")
+}
+
+#[test]
+#[ignore = "needs dtc"]
+fn fixtures_compile_to_dtcs_bytes() {
+    common::interop("fixtures_compile_to_dtcs_bytes", "dtc");
+    let dir = common::data("compile");
+    let mut bad = Vec::new();
+    for (src, dargs, pargs) in CASES {
+        let want = dtc(&dir, dargs, src).unwrap_or_else(|| panic!("dtc refused {src}"));
+        let out = ppcpv(&dir, pargs, src);
+        if !out.status.success() {
+            bad.push(format!(
+                "{src} {dargs:?}: ppcpv failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        } else if out.stdout != want {
+            bad.push(format!(
+                "{src} {dargs:?}: {} bytes from ppcpv, {} from dtc",
+                out.stdout.len(),
+                want.len()
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+#[ignore = "needs dtc"]
+fn sources_dtc_refuses_are_refused() {
+    common::interop("sources_dtc_refuses_are_refused", "dtc");
+    let dir = common::data("compile/errors");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        assert!(dtc(&dir, &[], &name).is_none(), "dtc accepted {name}");
+        let out = ppcpv(&dir, &[], &name);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with(&format!("ppcpv: error: {name}:")),
+            "{name}: {err}"
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs dtc"]
+fn stdin_and_stdout_work_like_files() {
+    common::interop("stdin_and_stdout_work_like_files", "dtc");
+    let dir = common::data("compile");
+    let want = dtc(&dir, &[], "refs.dts").unwrap();
+    let src = std::fs::read(dir.join("refs.dts")).unwrap();
+    let mut child = common::ppcpv()
+        .args(["compile", "-", "-o", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(&src).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout, want);
+}
