@@ -321,6 +321,50 @@ fn call_map_magic_page() {
     assert!(out.contains("legacy guest"), "{out}");
 }
 
+/// Issue 11.10: `kvmppc_kvm_pv` truncates unless MSR[SF]; a BookE MSR never has SF, so
+/// e500v2 and BookE-HV hosts read 32-bit MAP_MAGIC_PAGE parameters even from a 64-bit
+/// guest. Book3S PR keeps all 64 bits.
+#[test]
+fn booke_hosts_truncate_map_params_of_64_bit_guests() {
+    for (host, pa, ea, param_bits) in [
+        ("booke-hv", "0x56789000", "0xfffff000", 32),
+        ("e500v2", "0x56789000", "0xfffff000", 32),
+        ("book3s-pr", "0x123456789000", "0xfffffffffffff000", 64),
+    ] {
+        let j = call(&[
+            "--host",
+            host,
+            "--bits",
+            "64",
+            "--reg",
+            "r11=0x2a0004",
+            "--reg",
+            "r3=0x123456789abc",
+            "--reg",
+            "r4=0xfffffffffffff001",
+        ]);
+        assert_eq!(j["effect"]["pa"], pa, "{host}");
+        assert_eq!(j["effect"]["ea"], ea, "{host}");
+        assert_eq!(j["effect"]["nx_flag"], true, "{host}");
+        assert_eq!(j["bits"], 64, "{host}");
+        assert_eq!(j["param_bits"], param_bits, "{host}");
+    }
+    let text = run_ok(&[
+        "hcall",
+        "call",
+        "--host",
+        "booke-hv",
+        "--bits",
+        "64",
+        "--reg",
+        "r11=0x2a0004",
+        "--reg",
+        "r3=0x123456789abc",
+    ]);
+    assert!(text.contains("reads 32-bit parameters"), "{text}");
+    assert!(text.contains("pa 0x56789000"), "{text}");
+}
+
 #[test]
 fn call_idle_and_unimplemented() {
     let j = call(&["--host", "booke-hv", "--reg", "r11=0x00010010"]);

@@ -634,6 +634,8 @@ struct CallJson {
     token: String,
     name: Option<&'static str>,
     bits: u32,
+    /// The width the host reads the parameters with (32 on BookE whatever `bits` is).
+    param_bits: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     msr: Option<Hex64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -795,6 +797,7 @@ fn call(a: &CallArgs) -> Result<(), CliError> {
         token: token_str(token),
         name: token.name(),
         bits: regs.width.bits(),
+        param_bits: p.param_width(regs.width).bits(),
         msr: a.msr.map(Hex64),
         sc: a.msr.map(|_| "hypercall"),
         r3: Hex64(out.r3),
@@ -822,12 +825,18 @@ fn call(a: &CallArgs) -> Result<(), CliError> {
             "mode:   {}-bit parameters, as this host reads them",
             j.bits
         );
-    } else {
+    } else if j.param_bits == j.bits {
         let _ = writeln!(
             s,
             "mode:   {}-bit (MSR[SF] = {})",
             j.bits,
             u8::from(regs.width == GuestWidth::Bits64)
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "mode:   {}-bit guest; this BookE host reads {}-bit parameters (a BookE MSR has no SF bit)",
+            j.bits, j.param_bits
         );
     }
     let _ = writeln!(s, "r3 = {}  {}", j.r3, j.r3_name.unwrap_or(""));

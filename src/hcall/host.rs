@@ -7,7 +7,9 @@
 //! 1. The token is r11 read as a 32-bit `int` and compared whole against each case
 //!    label: KVM does not mask bit 31 and has no "vendor 0 means ePAPR" alias (that is
 //!    what the Topaz hypervisor does; see [`HcallToken::topaz`]).
-//! 2. In 32-bit mode (MSR\[SF\] = 0) the parameters are truncated to 32 bits.
+//! 2. In 32-bit mode (MSR\[SF\] = 0) the parameters are truncated to 32 bits. A BookE
+//!    host (e500v2, BookE HV) always truncates: a BookE MSR has no SF bit, so the test
+//!    never sees 64-bit mode ([`HostProfile::param_width`]).
 //! 3. `KVM_HC_PPC_MAP_MAGIC_PAGE` (0x002a0004): pa = param1 `& !0xfff`, ea = param2
 //!    `& !0xfff`; a clear `MAGIC_PAGE_FLAG_NOT_MAPPED_NX` bit in param2 marks a legacy
 //!    guest (the host then disables kernel NX); answers r3 = 0, r4 = 0x3
@@ -150,7 +152,33 @@ impl HostProfile {
         true
     }
 
+    /// The width this host reads a guest's parameters with when the guest runs in
+    /// `mode`: `mode` on Book3S PR, always 32 bits on the BookE hosts.
+    ///
+    /// `kvmppc_kvm_pv` (`torvalds/linux: arch/powerpc/kvm/powerpc.c`) truncates the
+    /// parameters unless `kvmppc_get_msr(vcpu) & MSR_SF`. On BookE that is never true:
+    /// e500v2 hosts are 32-bit kernels where `MSR_SF` is 0, and a 64-bit BookE guest
+    /// says so with MSR\[CM\] (bit 31), not bit 63. So a 64-bit e5500 guest's
+    /// `MAP_MAGIC_PAGE` address loses its high half on BookE HV too.
+    ///
+    /// ```
+    /// use ppcpv::hcall::{GuestWidth, HostProfile};
+    /// assert_eq!(HostProfile::Book3sPr.param_width(GuestWidth::Bits64), GuestWidth::Bits64);
+    /// assert_eq!(HostProfile::BookeHv.param_width(GuestWidth::Bits64), GuestWidth::Bits32);
+    /// ```
+    #[must_use]
+    pub const fn param_width(self, mode: GuestWidth) -> GuestWidth {
+        match self {
+            HostProfile::Book3sPr => mode,
+            HostProfile::E500v2 | HostProfile::BookeHv => GuestWidth::Bits32,
+        }
+    }
+
     /// Answers one hypercall exactly as mainline `kvmppc_kvm_pv` does on this host.
+    ///
+    /// `regs.width` is the guest's mode; the parameters are read with
+    /// [`HostProfile::param_width`] of it, so a BookE host truncates them to 32 bits
+    /// even for a 64-bit guest.
     ///
     /// ```
     /// use ppcpv::hcall::{HcallEffect, HcallRegs, HcallToken, HostProfile};
@@ -169,7 +197,9 @@ impl HostProfile {
         let token = regs.r11 as u32;
         match token {
             t if t == TOKEN_MAP_MAGIC_PAGE.raw() => {
-                let map = MapMagicPage::from_regs(regs);
+                let mut read = *regs;
+                read.width = self.param_width(regs.width);
+                let map = MapMagicPage::from_regs(&read);
                 HcallResponse {
                     r3: u64::from(EV_SUCCESS),
                     r4: self.magic_features().bits(),
@@ -535,6 +565,29 @@ mod tests {
         assert_eq!((out.r3, out.r4), (0, 0x3));
     }
 
+    /// Issue 11.10: a BookE MSR has no SF bit, so `kvmppc_kvm_pv` truncates the MAP
+    /// parameters of a 64-bit guest too; only Book3S PR keeps 64 bits.
+    #[test]
+    fn booke_hosts_truncate_even_for_64_bit_guests() {
+        for p in HostProfile::ALL {
+            let out = call(
+                p,
+                0x002a_0004,
+                0x1234_5678_9abc,
+                0xffff_ffff_ffff_f001,
+                true,
+            );
+            let HcallEffect::MagicPageMapped(m) = out.effect else {
+                panic!("no mapping: {out:?}");
+            };
+            let want = match p {
+                HostProfile::Book3sPr => (0x1234_5678_9000, 0xffff_ffff_ffff_f000),
+                HostProfile::E500v2 | HostProfile::BookeHv => (0x5678_9000, 0xffff_f000),
+            };
+            assert_eq!((m.pa, m.ea, m.flags), (want.0, want.1, 1), "{p}");
+        }
+    }
+
     #[test]
     fn map_keeps_all_low_flag_bits_but_only_bit_0_is_nx() {
         let m = MapMagicPage::from_regs(
@@ -691,7 +744,7 @@ mod tests {
                     assert_eq!(m.pa & 0xfff, 0);
                     assert_eq!(m.ea & 0xfff, 0);
                     assert!(m.flags <= 0xfff);
-                    if regs.width == GuestWidth::Bits32 {
+                    if p.param_width(regs.width) == GuestWidth::Bits32 {
                         assert!(m.pa <= 0xffff_f000 && m.ea <= 0xffff_f000);
                     }
                     assert_eq!(out.r4, 0x3);

@@ -164,10 +164,7 @@ impl HostProfile {
     /// `arch/powerpc/include/asm/reg.h`: "so tests for these bits fail on 32-bit".)
     #[must_use]
     pub const fn hcall_width(self, msr: u64) -> GuestWidth {
-        match self {
-            HostProfile::Book3sPr => GuestWidth::from_msr_sf(msr),
-            HostProfile::E500v2 | HostProfile::BookeHv => GuestWidth::Bits32,
-        }
+        self.param_width(GuestWidth::from_msr_sf(msr))
     }
 
     /// Handles the guest's hypercall trap (`sc` on the PR hosts, `sc 1` on BookE HV)
