@@ -580,10 +580,11 @@ impl HypervisorNode {
     /// `guest-id = <1>`, `guest-name = "part1"`, `fsl,hv-version = <1 3 3 2>`, root
     /// `epapr-version = "ePAPR-1.0"`. Topaz fills `fsl,hv-version` from its
     /// `hv_version[4]` table (`src/guest.c`): `CONFIG_HV_MAJOR_VERSION`,
-    /// `CONFIG_HV_MINOR_VERSION` (1.3), then its own `FH_API_VERSION` (3 in v1.3) and
-    /// `FH_API_COMPAT_VERSION` (2 in v1.3). Linux's `arch/powerpc/include/asm/fsl_hcalls.h`
-    /// also defines an `FH_API_VERSION` (1), but that is the guest header's number, not
-    /// what the hypervisor writes, and the compat number was never 1 in v1.3.
+    /// `CONFIG_HV_MINOR_VERSION` (1.3), then the API numbers of its own `include/hv.h`,
+    /// `FH_API_VERSION` (3 in v1.3) and `FH_API_COMPAT_VERSION` (2 in v1.3; both were
+    /// 1 only in the 2008-2009 pre-releases). Linux's
+    /// `arch/powerpc/include/asm/fsl_hcalls.h` has an `FH_API_VERSION` of 1 too, but
+    /// that is the guest header's number, not what the hypervisor writes.
     #[must_use]
     pub fn preset(flavour: Flavour) -> Self {
         match flavour {
@@ -1125,7 +1126,7 @@ mod tests {
         let both = HypervisorNode::new(["linux,kvm", "EPAPR,hypervisor-1"]);
         assert_eq!(both.flavours().to_string(), "kvm+epapr");
         assert!(both.is_kvm() && both.is_epapr());
-        let topaz = HypervisorNode::new(["vendor,hv"]).with_hv_version([1, 3, 1, 1]);
+        let topaz = HypervisorNode::new(["vendor,hv"]).with_hv_version([1, 3, 3, 2]);
         assert_eq!(topaz.flavours().to_string(), "epapr");
         assert!(HypervisorNode::new(["vendor,hv"]).flavours().is_empty());
     }
