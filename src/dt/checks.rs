@@ -18,11 +18,28 @@
 //!   (`arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)`), which are the hosts whose
 //!   `KVM_PPC_GET_PVINFO` answer is the `kvm-pr` sequence (`kvm_vm_ioctl_get_pvinfo`).
 //!
+//! - `has-idle`: read by `early_init_dt_scan_epapr` only in kernels built without
+//!   `CONFIG_64BIT` or with `CONFIG_PPC_BOOK3E_64`; a 64-bit Book3S kernel (pseries,
+//!   powernv) ignores it ([`IdleReason::Book3s64`]).
+//! - `compatible`: Linux matches entries with `of_compat_cmp` (`strcasecmp`) while
+//!   stepping through the value with `of_prop_next_string`, which reads each entry up
+//!   to its NUL even past the value's end; in a blob the value is followed by zero
+//!   padding or the next token (whose first byte is 0), so an unterminated last entry
+//!   still matches.
+//!
 //! Every check is one function with a stable id ([`CheckId`]); they run over what a
 //! single walk of the tree kept (`/hypervisor`'s properties, the node Linux takes its
 //! words from, other nodes carrying the words), not over a copy of every node.
+//! [`check_fdt`] adds dtc's own error-level checks ([`crate::fdt::lint`], under dtc's
+//! check names) and, per host kind, what the words would do there
+//! ([`crate::dt::host::check`]); [`check_fdt_for`] judges one chosen host.
 
-use crate::dt::hypervisor::{Flavour, Flavours, HcallInstructions, NODE_PATH, prop, string_list};
+use crate::dt::host::{Host, HostProblem};
+use crate::dt::hypervisor::{
+    Flavour, Flavours, HcallInstructions, HypervisorNode, NODE_PATH, prop, string_list,
+};
+use crate::dt::machine::Cpu;
+use crate::fdt::lint::DtcCheck;
 use crate::insn::seq::KnownSequence;
 use alloc::borrow::ToOwned;
 use alloc::format;
@@ -87,6 +104,18 @@ pub enum CheckId {
     BadCompatible,
     /// `bad-property-value`: a Topaz property with the wrong size or type.
     BadPropertyValue,
+    /// `duplicate-hypervisor`: more than one root child named `hypervisor`; Linux uses
+    /// the first.
+    DuplicateHypervisor,
+    /// `wrong-for-host`: on the host asked for ([`check_fdt_for`]) the words would
+    /// crash or stall the guest ([`crate::dt::host::check`]).
+    WrongForHost,
+    /// `no-right-host`: no host kind runs the words safely: each one that can run the
+    /// guest's CPU would crash or stall it.
+    NoRightHost,
+    /// One of dtc's error-level checks, under dtc's own name (`duplicate_node_names`,
+    /// ...): dtc refuses the tree without `-f` ([`crate::fdt::lint`]).
+    Dtc(DtcCheck),
 }
 
 impl CheckId {
@@ -105,6 +134,17 @@ impl CheckId {
         CheckId::AlwaysFailSequence,
         CheckId::BadCompatible,
         CheckId::BadPropertyValue,
+        CheckId::DuplicateHypervisor,
+        CheckId::WrongForHost,
+        CheckId::NoRightHost,
+        CheckId::Dtc(DtcCheck::DuplicateNodeNames),
+        CheckId::Dtc(DtcCheck::DuplicatePropertyNames),
+        CheckId::Dtc(DtcCheck::NodeNameChars),
+        CheckId::Dtc(DtcCheck::NodeNameFormat),
+        CheckId::Dtc(DtcCheck::PropertyNameChars),
+        CheckId::Dtc(DtcCheck::NameIsString),
+        CheckId::Dtc(DtcCheck::NameProperties),
+        CheckId::Dtc(DtcCheck::ExplicitPhandles),
     ];
 
     /// The stable id printed in reports.
@@ -124,6 +164,10 @@ impl CheckId {
             CheckId::AlwaysFailSequence => "always-fail-sequence",
             CheckId::BadCompatible => "bad-compatible",
             CheckId::BadPropertyValue => "bad-property-value",
+            CheckId::DuplicateHypervisor => "duplicate-hypervisor",
+            CheckId::WrongForHost => "wrong-for-host",
+            CheckId::NoRightHost => "no-right-host",
+            CheckId::Dtc(c) => c.name(),
         }
     }
 
@@ -143,6 +187,10 @@ impl CheckId {
             CheckId::HasIdleValue => has_idle_value,
             CheckId::HasIdleIgnored => has_idle_ignored,
             CheckId::BadPropertyValue => bad_property_value,
+            CheckId::DuplicateHypervisor => duplicate_hypervisor,
+            CheckId::WrongForHost => wrong_for_host,
+            CheckId::NoRightHost => no_right_host,
+            CheckId::Dtc(_) => dtc_violations,
         }
     }
 }
@@ -354,6 +402,62 @@ impl fmt::Display for MagicPageReason {
     }
 }
 
+/// Whether the idle loop calls `EV_IDLE` (`ppc_md.power_save = epapr_ev_idle`), and
+/// why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IdleReason {
+    /// ePAPR hypercalls are off, so `has-idle` is never read.
+    NoHypercalls,
+    /// The node Linux takes its words from has no `has-idle`.
+    NoHasIdle {
+        /// That node.
+        path: String,
+    },
+    /// `has-idle` next to the words, but the tree's CPUs are 64-bit Book3S (pseries,
+    /// powernv), whose kernels never read it: `early_init_dt_scan_epapr` tests
+    /// `has-idle` only under `#if !defined(CONFIG_64BIT) ||
+    /// defined(CONFIG_PPC_BOOK3E_64)` (`torvalds/linux:
+    /// arch/powerpc/kernel/epapr_paravirt.c`).
+    Book3s64 {
+        /// The CPU node that says so.
+        cpu: String,
+    },
+    /// `has-idle` next to the words: the idle loop calls `EV_IDLE`.
+    Enabled {
+        /// That node.
+        path: String,
+    },
+}
+
+impl IdleReason {
+    /// True when the idle loop calls `EV_IDLE`.
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        matches!(self, IdleReason::Enabled { .. })
+    }
+}
+
+impl fmt::Display for IdleReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdleReason::NoHypercalls => {
+                f.write_str("ePAPR hypercalls are off, so has-idle is never read")
+            }
+            IdleReason::NoHasIdle { path } => write!(f, "{path} has no has-idle"),
+            IdleReason::Book3s64 { cpu } => write!(
+                f,
+                "has-idle is ignored by 64-bit Book3S kernels ({cpu}): \
+                 early_init_dt_scan_epapr reads it only in 32-bit and 64-bit BookE builds"
+            ),
+            IdleReason::Enabled { path } => write!(
+                f,
+                "has-idle on {path}: the idle loop calls EV_IDLE (epapr_ev_idle)"
+            ),
+        }
+    }
+}
+
 /// What a current Linux guest does with the tree. Each part is a reason whose
 /// `Display` is the sentence `ppcpv inspect` prints and which says yes or no itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,8 +469,11 @@ pub struct LinuxVerdict {
     pub hypercalls: HypercallsReason,
     /// The magic page (`kvm_guest_init`, on the host the sequence implies).
     pub magic: MagicPageReason,
-    /// `ppc_md.power_save` becomes `epapr_ev_idle` (32-bit and Book3E-64 kernels).
+    /// `ppc_md.power_save` becomes `epapr_ev_idle` (32-bit and Book3E-64 kernels):
+    /// `idle.enabled()`.
     pub ev_idle: bool,
+    /// Why `ev_idle` is what it is.
+    pub idle: IdleReason,
 }
 
 impl LinuxVerdict {
@@ -392,10 +499,11 @@ impl LinuxVerdict {
 #[cfg(feature = "serde")]
 impl serde::Serialize for LinuxVerdict {
     /// `{detects_kvm, detects_kvm_why, epapr_hypercalls, epapr_hypercalls_why,
-    /// magic_page, magic_page_why, ev_idle}`: each answer and its reason as text.
+    /// magic_page, magic_page_why, ev_idle, ev_idle_why}`: each answer and its reason as
+    /// text.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("LinuxVerdict", 7)?;
+        let mut st = s.serialize_struct("LinuxVerdict", 8)?;
         st.serialize_field("detects_kvm", &self.detects_kvm())?;
         st.serialize_field("detects_kvm_why", &format_args!("{}", self.kvm))?;
         st.serialize_field("epapr_hypercalls", &self.epapr_hypercalls())?;
@@ -403,6 +511,7 @@ impl serde::Serialize for LinuxVerdict {
         st.serialize_field("magic_page", &self.magic_page())?;
         st.serialize_field("magic_page_why", &format_args!("{}", self.magic))?;
         st.serialize_field("ev_idle", &self.ev_idle)?;
+        st.serialize_field("ev_idle_why", &format_args!("{}", self.idle))?;
         st.end()
     }
 }
@@ -428,8 +537,59 @@ pub struct HypervisorReport {
     pub flavour: Option<Flavours>,
     /// What Linux does.
     pub linux: LinuxVerdict,
+    /// The guest CPU the host verdicts were judged for, when the tree says
+    /// ([`Cpu::from_fdt`]); null when unknown (instruction widths are then not judged).
+    #[cfg_attr(feature = "serde", serde(serialize_with = "cpu_name"))]
+    pub cpu: Option<Cpu>,
+    /// The host asked for ([`check_fdt_for`]), or null.
+    pub host: Option<Host>,
+    /// For every host kind ([`Host::ALL`]), what the words Linux patches would do there.
+    pub hosts: Vec<HostVerdict>,
     /// Everything worth saying, most severe first.
     pub findings: Vec<Finding>,
+}
+
+/// What the words a Linux guest patches into its hypercall stub (with the `has-idle`
+/// it honours) would do on one host kind: nothing wrong, or why the guest would crash
+/// or stall there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HostVerdict {
+    /// The host.
+    pub host: Host,
+    /// Empty when the tree is right for the host.
+    pub problems: Vec<HostProblem>,
+}
+
+impl HostVerdict {
+    /// True when nothing is wrong on this host.
+    #[must_use]
+    pub fn is_right(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for HostVerdict {
+    /// `{host, right, problems}`, the problems as text.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let problems: Vec<String> = self.problems.iter().map(|p| format!("{p}")).collect();
+        let mut st = s.serialize_struct("HostVerdict", 3)?;
+        st.serialize_field("host", &self.host)?;
+        st.serialize_field("right", &self.is_right())?;
+        st.serialize_field("problems", &problems)?;
+        st.end()
+    }
+}
+
+/// `Option<Cpu>` as its name or null.
+#[cfg(feature = "serde")]
+fn cpu_name<S: serde::Serializer>(cpu: &Option<Cpu>, s: S) -> Result<S::Ok, S::Error> {
+    match cpu {
+        Some(c) => s.serialize_str(c.name()),
+        None => s.serialize_none(),
+    }
 }
 
 /// `Option<KnownSequence>` as its name or null.
@@ -455,6 +615,11 @@ impl HypervisorReport {
     #[must_use]
     pub fn has(&self, id: CheckId) -> bool {
         self.findings.iter().any(|f| f.id == id)
+    }
+
+    /// The hosts the tree is right for.
+    pub fn right_hosts(&self) -> impl Iterator<Item = Host> + '_ {
+        self.hosts.iter().filter(|v| v.is_right()).map(|v| v.host)
     }
 }
 
@@ -500,7 +665,14 @@ impl fmt::Display for HypervisorReport {
             l.hypercalls
         )?;
         writeln!(f, "  magic page: {} ({})", yes(l.magic_page()), l.magic)?;
-        writeln!(f, "  EV_IDLE: {}", yes(l.ev_idle))?;
+        writeln!(f, "  EV_IDLE: {} ({})", yes(l.ev_idle), l.idle)?;
+        f.write_str("right for:")?;
+        let mut any = false;
+        for h in self.right_hosts() {
+            write!(f, " {h}")?;
+            any = true;
+        }
+        writeln!(f, "{}", if any { "" } else { " no host" })?;
         for finding in &self.findings {
             writeln!(f, "{finding}")?;
         }
@@ -518,7 +690,11 @@ pub struct NodeProps<'a> {
     pub props: Vec<(&'a str, &'a [u8])>,
 }
 
-/// Checks a parsed tree, walking its nodes once (depth first, blob order).
+/// Checks a parsed tree, walking its nodes once (depth first, blob order): the
+/// `/hypervisor` checks, dtc's error-level checks ([`crate::fdt::lint::dtc_errors`],
+/// one finding per violation under dtc's check name) and the verdict for every host
+/// kind, judged for the CPU the tree names ([`Cpu::from_fdt`]). When no host kind runs
+/// the words safely, that is an error finding (`no-right-host`).
 ///
 /// ```
 /// use ppcpv::dt::checks::check_fdt;
@@ -537,19 +713,66 @@ pub struct NodeProps<'a> {
 /// ```
 #[must_use]
 pub fn check_fdt(fdt: &crate::fdt::Fdt<'_>) -> HypervisorReport {
-    let walk = fdt
-        .nodes_with_paths()
-        .map(|(path, node)| (path, node.properties().map(|p| (p.name, p.value))));
-    Tree::survey(walk).report()
+    check_fdt_for(fdt, None)
 }
 
-/// Checks a tree given as its nodes in depth-first blob order (root first).
+/// [`check_fdt`] for a guest that will run on `host` (`None`: any): whatever the words
+/// Linux patches would do wrong there is an error finding (`wrong-for-host`), with the
+/// reason.
+///
+/// The CPU comes from the tree ([`Cpu::from_fdt`]), which cannot tell e500 cores apart
+/// reliably (QEMU's e6500 tree reads as e500v2): instruction widths are judged for the
+/// 32-bit reading, the safe side, and a host kind is said not to run the CPU only
+/// across the Book3S/BookE line, which the tree does show.
+///
+/// ```
+/// use ppcpv::dt::checks::{check_fdt_for, CheckId};
+/// use ppcpv::dt::host::Host;
+/// use ppcpv::dt::machine::{generate, GuestConfig, Machine};
+/// use ppcpv::fdt::Fdt;
+/// use ppcpv::hcall::HostProfile;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // An e500v2 guest for a KVM PR host: its sc is a system call under TCG.
+/// let e500 = Host::Kvm(HostProfile::E500v2);
+/// let blob = generate(&GuestConfig::for_host(Machine::Ppce500, e500))?;
+/// let fdt = Fdt::new(&blob)?;
+/// assert!(!check_fdt_for(&fdt, Some(e500)).has(CheckId::WrongForHost));
+/// assert!(check_fdt_for(&fdt, Some(Host::Tcg)).has(CheckId::WrongForHost));
+/// # Ok(())
+/// # }
+/// ```
+#[must_use]
+pub fn check_fdt_for(fdt: &crate::fdt::Fdt<'_>, host: Option<Host>) -> HypervisorReport {
+    let blob = fdt.blob();
+    let walk = fdt.nodes_with_paths().map(|(path, node)| {
+        let props = node.properties().map(move |p| {
+            // The bytes between the value's end and the next token: its padding.
+            let start = (p.value.as_ptr() as usize).wrapping_sub(blob.as_ptr() as usize);
+            let pad = blob
+                .get(start.saturating_add(p.value.len())..p.end)
+                .unwrap_or_default();
+            (p.name, p.value, pad)
+        });
+        (path, props)
+    });
+    let mut tree = Tree::survey(walk);
+    tree.dtc = crate::fdt::lint::dtc_errors(fdt);
+    tree.report(Cpu::from_fdt(fdt), host)
+}
+
+/// Checks a tree given as its nodes in depth-first blob order (root first). Values are
+/// taken to be followed by zero padding, as in a blob; no CPU is known, so instruction
+/// widths are not judged, and dtc's checks are not run.
 #[must_use]
 pub fn check_nodes(nodes: &[NodeProps<'_>]) -> HypervisorReport {
-    let walk = nodes
-        .iter()
-        .map(|n| (n.path.clone(), n.props.iter().copied()));
-    Tree::survey(walk).report()
+    let walk = nodes.iter().map(|n| {
+        (
+            n.path.clone(),
+            n.props.iter().map(|&(name, value)| (name, value, &[][..])),
+        )
+    });
+    Tree::survey(walk).report(None, None)
 }
 
 // ---- the walk: what the checks keep of the tree -----------------------------------
@@ -558,41 +781,98 @@ pub fn check_nodes(nodes: &[NodeProps<'_>]) -> HypervisorReport {
 #[derive(Debug, Default, Clone, Copy)]
 struct Seen<'a> {
     compatible: Option<&'a [u8]>,
+    /// The zero padding after `compatible`'s value, where Linux's reading of an
+    /// unterminated last entry ends.
+    compatible_pad: &'a [u8],
     hcall: Option<&'a [u8]>,
     legacy: Option<&'a [u8]>,
     has_idle: Option<&'a [u8]>,
     guest_id: Option<&'a [u8]>,
     guest_name: Option<&'a [u8]>,
     hv_version: Option<&'a [u8]>,
+    device_type: Option<&'a [u8]>,
+    sixty_four_bit: bool,
 }
 
 impl<'a> Seen<'a> {
-    fn of(props: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Self {
+    fn of(props: impl IntoIterator<Item = (&'a str, &'a [u8], &'a [u8])>) -> Self {
         let mut s = Seen::default();
-        for (name, value) in props {
+        for (name, value, pad) in props {
             let slot = match name {
-                prop::COMPATIBLE => &mut s.compatible,
+                prop::COMPATIBLE => {
+                    if s.compatible.is_none() {
+                        s.compatible_pad = pad;
+                    }
+                    &mut s.compatible
+                }
                 prop::HCALL_INSTRUCTIONS => &mut s.hcall,
                 prop::HYPERCALL_INSTRUCTIONS => &mut s.legacy,
                 prop::HAS_IDLE => &mut s.has_idle,
                 prop::GUEST_ID => &mut s.guest_id,
                 prop::GUEST_NAME => &mut s.guest_name,
                 prop::HV_VERSION => &mut s.hv_version,
+                "device_type" => &mut s.device_type,
+                "64-bit" => {
+                    s.sixty_four_bit = true;
+                    continue;
+                }
                 _ => continue,
             };
             slot.get_or_insert(value);
         }
         s
     }
+
+    /// Whether this node, at `path`, is a 64-bit Book3S CPU: a `device_type = "cpu"`
+    /// child of `/cpus` with the `64-bit` property IBM firmware and QEMU's pseries and
+    /// powernv machines give such CPUs, or named `PowerPC,POWERn` / `PowerPC,970`.
+    fn is_book3s64_cpu(&self, path: &str) -> bool {
+        let Some(name) = path.strip_prefix("/cpus/") else {
+            return false;
+        };
+        !name.contains('/')
+            && self.device_type == Some(b"cpu\0")
+            && (self.sixty_four_bit
+                || name.starts_with("PowerPC,POWER")
+                || name.starts_with("PowerPC,970"))
+    }
+}
+
+/// `compatible` as Linux reads it: `of_prop_next_string` steps from NUL to NUL and stops
+/// at the value's length, but each entry is read (by `strcasecmp`) up to its own NUL,
+/// so an unterminated last entry runs on into the padding, up to the first zero byte
+/// (at the latest the next token's first byte, which is always 0). Non-UTF-8 bytes
+/// become U+FFFD, which matches no ASCII compatible, as the bytes would not.
+fn linux_compatible(value: &[u8], pad: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        let (entry, next) = match rest.iter().position(|&b| b == 0) {
+            Some(i) => (rest[..i].to_vec(), &rest[i + 1..]),
+            None => {
+                let mut e = rest.to_vec();
+                e.extend(pad.iter().take_while(|&&b| b != 0));
+                (e, &[][..])
+            }
+        };
+        out.push(String::from_utf8_lossy(&entry).into_owned());
+        rest = next;
+    }
+    out
 }
 
 /// `/hypervisor` as the checks see it.
 #[derive(Debug)]
 struct Hypervisor<'a> {
+    /// Position in blob order.
+    index: usize,
     path: String,
     props: Seen<'a>,
-    /// `compatible` as a list, or `None` when absent or not a string list.
+    /// `compatible` as a strict string list, or `None` when absent or not one.
     compatible: Option<Vec<String>>,
+    /// `compatible` as Linux reads it (empty when absent).
+    linux_compatible: Vec<String>,
+    /// What Linux's reading declares.
     flavours: Flavours,
 }
 
@@ -610,6 +890,8 @@ impl<'a> Hypervisor<'a> {
 /// The node Linux takes its words from.
 #[derive(Debug)]
 struct FirstHcall<'a> {
+    /// Position in blob order.
+    index: usize,
     path: String,
     value: &'a [u8],
     has_idle: bool,
@@ -629,43 +911,65 @@ struct Other {
 #[derive(Debug)]
 struct Tree<'a> {
     hv: Option<Hypervisor<'a>>,
+    /// How many root children are named `hypervisor`.
+    hv_count: usize,
     first_hcall: Option<FirstHcall<'a>>,
     others: Vec<Other>,
+    /// The first 64-bit Book3S CPU node, if any.
+    book3s64_cpu: Option<String>,
+    /// dtc's error-level violations (only for a blob).
+    dtc: Vec<crate::fdt::lint::Violation>,
+    /// The host verdicts and the host asked for, filled in by `report`.
+    hosts: Vec<HostVerdict>,
+    host: Option<Host>,
 }
 
 impl<'a> Tree<'a> {
     fn survey<I, P>(nodes: I) -> Self
     where
         I: Iterator<Item = (String, P)>,
-        P: IntoIterator<Item = (&'a str, &'a [u8])>,
+        P: IntoIterator<Item = (&'a str, &'a [u8], &'a [u8])>,
     {
         let mut tree = Tree {
             hv: None,
+            hv_count: 0,
             first_hcall: None,
             others: Vec::new(),
+            book3s64_cpu: None,
+            dtc: Vec::new(),
+            hosts: Vec::new(),
+            host: None,
         };
         for (index, (path, props)) in nodes.enumerate() {
             let seen = Seen::of(props);
+            if tree.book3s64_cpu.is_none() && seen.is_book3s64_cpu(&path) {
+                tree.book3s64_cpu = Some(path.clone());
+            }
             if tree.first_hcall.is_none()
                 && let Some(value) = seen.hcall
             {
                 tree.first_hcall = Some(FirstHcall {
+                    index,
                     path: path.clone(),
                     value,
                     has_idle: seen.has_idle.is_some(),
                 });
             }
             if path == NODE_PATH {
+                tree.hv_count += 1;
                 if tree.hv.is_none() {
                     let compatible = seen.compatible.and_then(string_list);
-                    let flavours = Flavours::declared(
-                        compatible.as_deref().unwrap_or_default(),
-                        seen.hv_version.is_some(),
-                    );
+                    let linux_compatible = seen
+                        .compatible
+                        .map(|v| linux_compatible(v, seen.compatible_pad))
+                        .unwrap_or_default();
+                    let flavours = Flavours::declared(&linux_compatible, seen.hv_version.is_some());
                     tree.hv = Some(Hypervisor {
+                        index,
                         path,
                         props: seen,
                         compatible,
+                        linux_compatible,
                         flavours,
                     });
                 }
@@ -692,14 +996,37 @@ impl<'a> Tree<'a> {
         })
     }
 
+    /// Whether the words Linux uses come from (the first) `/hypervisor`.
+    fn words_from_hv(&self) -> bool {
+        match (&self.first_hcall, &self.hv) {
+            (Some(f), Some(h)) => f.index == h.index,
+            _ => false,
+        }
+    }
+
+    /// The words Linux patches into its stub (non-empty, of a length it accepts), with
+    /// the `has-idle` it honours: what runs on the host.
+    fn patched(&self) -> Option<HypervisorNode> {
+        let f = self.first_hcall.as_ref()?;
+        let h = HcallInstructions::from_be_bytes(f.value)
+            .ok()
+            .filter(|h| !h.is_empty())?;
+        let idle = f.has_idle && self.book3s64_cpu.is_none();
+        Some(
+            HypervisorNode::new(core::iter::empty::<&str>())
+                .with_hcall(h)
+                .with_has_idle(idle),
+        )
+    }
+
     fn verdict(&self) -> LinuxVerdict {
         let kvm = match &self.hv {
             None => KvmReason::NoNode,
             Some(h) if h.flavours.contains(Flavour::Kvm) => KvmReason::Compatible,
             Some(_) => KvmReason::NotCompatible,
         };
-        let (hypercalls, linux_words, idle) = match &self.first_hcall {
-            None => (HypercallsReason::NoInstructions, None, false),
+        let (hypercalls, linux_words) = match &self.first_hcall {
+            None => (HypercallsReason::NoInstructions, None),
             Some(f) => match HcallInstructions::from_be_bytes(f.value) {
                 Err(_) => (
                     HypercallsReason::BadLength {
@@ -707,22 +1034,32 @@ impl<'a> Tree<'a> {
                         len: f.value.len(),
                     },
                     None,
-                    false,
                 ),
                 Ok(h) if h.is_empty() => (
                     HypercallsReason::Empty {
                         path: f.path.clone(),
                     },
                     Some(h),
-                    f.has_idle,
                 ),
                 Ok(h) => (
                     HypercallsReason::Patched {
                         path: f.path.clone(),
                     },
                     Some(h),
-                    f.has_idle,
                 ),
+            },
+        };
+        let idle = match &self.first_hcall {
+            _ if !hypercalls.enabled() => IdleReason::NoHypercalls,
+            None => IdleReason::NoHypercalls,
+            Some(f) if !f.has_idle => IdleReason::NoHasIdle {
+                path: f.path.clone(),
+            },
+            Some(f) => match &self.book3s64_cpu {
+                Some(cpu) => IdleReason::Book3s64 { cpu: cpu.clone() },
+                None => IdleReason::Enabled {
+                    path: f.path.clone(),
+                },
             },
         };
         let magic = match linux_words {
@@ -737,14 +1074,24 @@ impl<'a> Tree<'a> {
             },
         };
         LinuxVerdict {
-            ev_idle: hypercalls.enabled() && idle,
+            ev_idle: idle.enabled(),
+            idle,
             kvm,
             hypercalls,
             magic,
         }
     }
 
-    fn report(self) -> HypervisorReport {
+    fn report(mut self, cpu: Option<Cpu>, host: Option<Host>) -> HypervisorReport {
+        let node = self.patched();
+        self.hosts = Host::ALL
+            .into_iter()
+            .map(|h| HostVerdict {
+                host: h,
+                problems: node.as_ref().map(|n| judge(h, n, cpu)).unwrap_or_default(),
+            })
+            .collect();
+        self.host = host;
         let mut raised = Raised::default();
         for &id in RUN_ORDER {
             (id.check())(&self, &mut raised.for_check(id));
@@ -758,7 +1105,7 @@ impl<'a> Tree<'a> {
             None => (None, Vec::new(), false, None),
             Some(h) => (
                 Some(h.path),
-                h.compatible.unwrap_or_default(),
+                h.linux_compatible,
                 h.props.has_idle.is_some(),
                 Some(h.flavours),
             ),
@@ -771,9 +1118,25 @@ impl<'a> Tree<'a> {
             has_idle,
             flavour,
             linux,
+            cpu,
+            host,
+            hosts: self.hosts,
             findings: raised.into_findings(),
         }
     }
+}
+
+/// [`crate::dt::host::check`] with the CPU read from a tree: a host kind is said not
+/// to run the CPU only across the Book3S/BookE line ([`check_fdt_for`]).
+fn judge(host: Host, node: &HypervisorNode, cpu: Option<Cpu>) -> Vec<HostProblem> {
+    let mut problems = crate::dt::host::check(host, node, cpu);
+    problems.retain(|p| match p {
+        HostProblem::CpuNotRun { host, cpu } => {
+            cpu.is_book3s() || *host == Host::Kvm(crate::hcall::HostProfile::Book3sPr)
+        }
+        _ => true,
+    });
+    problems
 }
 
 /// `/hypervisor`'s words.
@@ -791,7 +1154,8 @@ type Check = fn(&Tree<'_>, &mut Raise<'_>);
 
 /// The order the checks run in. Findings are then sorted most severe first; among
 /// equals, findings about other nodes come first, in blob order, then those about
-/// `/hypervisor` (or the whole tree) in this order, as reports have always listed them.
+/// `/hypervisor` (or the whole tree) in this order, as reports have always listed them,
+/// then dtc's, in the order dtc reports them.
 const RUN_ORDER: &[CheckId] = &[
     CheckId::HcallElsewhere,
     CheckId::NoHypervisorNode,
@@ -806,6 +1170,17 @@ const RUN_ORDER: &[CheckId] = &[
     CheckId::HasIdleValue,
     CheckId::HasIdleIgnored,
     CheckId::BadPropertyValue,
+    CheckId::DuplicateHypervisor,
+    CheckId::WrongForHost,
+    CheckId::NoRightHost,
+    CheckId::Dtc(DtcCheck::DuplicateNodeNames),
+    CheckId::Dtc(DtcCheck::DuplicatePropertyNames),
+    CheckId::Dtc(DtcCheck::NodeNameChars),
+    CheckId::Dtc(DtcCheck::NodeNameFormat),
+    CheckId::Dtc(DtcCheck::PropertyNameChars),
+    CheckId::Dtc(DtcCheck::NameIsString),
+    CheckId::Dtc(DtcCheck::NameProperties),
+    CheckId::Dtc(DtcCheck::ExplicitPhandles),
 ];
 
 /// Findings so far, each with where it sorts among findings of equal severity.
@@ -854,6 +1229,16 @@ impl Raise<'_> {
     /// A finding about `/hypervisor` (`path` = its path) or the whole tree (`None`).
     fn hv(&mut self, path: Option<&str>, severity: Severity, message: impl Into<String>) {
         self.push(severity, path, message.into(), (1, 0));
+    }
+
+    /// dtc's violation number `i` (in dtc's order).
+    fn dtc(&mut self, i: usize, v: &crate::fdt::lint::Violation) {
+        self.push(
+            Severity::Error,
+            Some(&v.path),
+            format!("{v} (dtc refuses the tree without -f)"),
+            (2, i),
+        );
     }
 }
 
@@ -941,15 +1326,31 @@ fn bad_compatible(t: &Tree<'_>, r: &mut Raise<'_>) {
             Severity::Warning,
             "/hypervisor has no compatible: Linux cannot tell KVM or ePAPR from it",
         ),
-        Some(v) if h.compatible.is_none() => r.hv(
-            Some(&h.path),
-            Severity::Error,
-            format!(
-                "compatible ({} bytes) is not a list of NUL-terminated strings; \
-                 Linux's compatible match will not find \"linux,kvm\" in it",
-                v.len()
-            ),
-        ),
+        Some(v) if h.compatible.is_none() => {
+            let unterminated = v.last() != Some(&0);
+            let kvm = h.flavours.contains(Flavour::Kvm);
+            let tail = match (unterminated, kvm) {
+                (true, true) => {
+                    "Linux reads the last entry on to the zero padding \
+                     (of_prop_next_string, of_compat_cmp), so it still finds \"linux,kvm\"; \
+                     libfdt's string-list functions and dtc do not see a string list"
+                }
+                (true, false) => {
+                    "Linux reads the last entry on to the zero padding \
+                     (of_prop_next_string, of_compat_cmp); libfdt's string-list functions \
+                     and dtc do not see a string list"
+                }
+                (false, _) => "some entries are not UTF-8 text",
+            };
+            r.hv(
+                Some(&h.path),
+                Severity::Warning,
+                format!(
+                    "compatible ({} bytes) is not a list of NUL-terminated strings: {tail}",
+                    v.len()
+                ),
+            );
+        }
         Some(_) => {}
     }
 }
@@ -1104,7 +1505,7 @@ fn has_idle_ignored(t: &Tree<'_>, r: &mut Raise<'_>) {
             "has-idle without hcall-instructions: Linux reads has-idle only on the node \
              whose hcall-instructions it uses, so EV_IDLE stays off",
         ),
-        Some(f) if f.path != h.path => r.hv(
+        Some(f) if !t.words_from_hv() => r.hv(
             Some(&h.path),
             Severity::Warning,
             format!(
@@ -1113,7 +1514,84 @@ fn has_idle_ignored(t: &Tree<'_>, r: &mut Raise<'_>) {
                 f.path
             ),
         ),
-        Some(_) => {}
+        Some(_) => {
+            if let Some(cpu) = &t.book3s64_cpu {
+                r.hv(
+                    Some(&h.path),
+                    Severity::Info,
+                    format!(
+                        "has-idle is ignored by 64-bit Book3S kernels ({cpu}): \
+                         early_init_dt_scan_epapr reads it only in 32-bit and 64-bit BookE \
+                         builds, so the idle loop never calls EV_IDLE"
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `duplicate-hypervisor`: Linux's `of_find_node_by_path("/hypervisor")`
+/// (`check_kvm_guest`) returns the first matching child (the unflattened tree keeps
+/// blob order), so the others' `compatible` is never looked at.
+fn duplicate_hypervisor(t: &Tree<'_>, r: &mut Raise<'_>) {
+    if t.hv_count > 1 {
+        r.hv(
+            Some(NODE_PATH),
+            Severity::Error,
+            format!(
+                "the root has {} children named hypervisor: Linux (of_find_node_by_path in \
+                 check_kvm_guest) uses the first and ignores the rest, and the tree is \
+                 invalid (dtc refuses it)",
+                t.hv_count
+            ),
+        );
+    }
+}
+
+/// Where a host finding points: the node Linux takes its words from.
+fn words_path<'t>(t: &'t Tree<'_>) -> Option<&'t str> {
+    t.first_hcall.as_ref().map(|f| f.path.as_str())
+}
+
+/// `wrong-for-host`: the host asked for meets the words with a problem.
+fn wrong_for_host(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let Some(host) = t.host else { return };
+    for v in t.hosts.iter().filter(|v| v.host == host) {
+        for p in &v.problems {
+            r.hv(
+                words_path(t),
+                Severity::Error,
+                format!("wrong for host {host}: {p}"),
+            );
+        }
+    }
+}
+
+/// `no-right-host`: without a host asked for, no host kind is right; one finding per
+/// host kind that could run the CPU, with the first thing that goes wrong there.
+fn no_right_host(t: &Tree<'_>, r: &mut Raise<'_>) {
+    if t.host.is_some() || t.hosts.iter().any(HostVerdict::is_right) {
+        return;
+    }
+    for v in &t.hosts {
+        match v.problems.first() {
+            None | Some(HostProblem::CpuNotRun { .. }) => {}
+            Some(p) => r.hv(
+                words_path(t),
+                Severity::Error,
+                format!("right for no host; on {}: {p}", v.host),
+            ),
+        }
+    }
+}
+
+/// dtc's error-level checks, one id per dtc check.
+fn dtc_violations(t: &Tree<'_>, r: &mut Raise<'_>) {
+    let CheckId::Dtc(check) = r.id else { return };
+    for (i, v) in t.dtc.iter().enumerate() {
+        if v.check == check {
+            r.dtc(i, v);
+        }
     }
 }
 
@@ -1388,9 +1866,17 @@ mod tests {
         assert_eq!(j["path"], "/hypervisor");
         assert_eq!(j["flavour"], "kvm");
         assert_eq!(j["hcall_instructions"][0], 0x4400_0002);
-        assert_eq!(j["findings"][0]["id"], "unknown-sequence");
-        assert_eq!(j["findings"][0]["severity"], "info");
+        // A bare sc reaches no host as a hypercall (r0 is not "KVM!", LEV is 0).
+        assert_eq!(j["findings"][0]["id"], "no-right-host");
+        assert_eq!(j["findings"][0]["severity"], "error");
+        let last = j["findings"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["id"], "unknown-sequence");
+        assert_eq!(last["severity"], "info");
         assert_eq!(j["linux"]["detects_kvm"], true);
+        assert_eq!(j["linux"]["ev_idle_why"], "/hypervisor has no has-idle");
+        assert_eq!(j["hosts"][0]["host"], "tcg");
+        assert_eq!(j["hosts"][0]["right"], false);
+        assert_eq!(j["cpu"], serde_json::Value::Null);
     }
 
     #[test]
@@ -1420,6 +1906,113 @@ mod tests {
         assert_eq!(r.linux.kvm, KvmReason::NoNode);
         assert_eq!(r.linux.hypercalls, HypercallsReason::NoInstructions);
         assert_eq!(r.linux.magic, MagicPageReason::NoKvm);
+    }
+
+    /// Issue 11.13: a 64-bit Book3S kernel ignores has-idle.
+    #[test]
+    fn has_idle_is_ignored_on_64_bit_book3s() {
+        let hvp: &[(&str, &[u8])] = &[
+            ("compatible", KVM),
+            ("hcall-instructions", KVM_PR),
+            ("has-idle", &[]),
+        ];
+        for cpu in [
+            (
+                "/cpus/PowerPC,POWER9@0",
+                &[("device_type", &b"cpu\0"[..])][..],
+            ),
+            (
+                "/cpus/cpu@0",
+                &[("device_type", &b"cpu\0"[..]), ("64-bit", &[][..])][..],
+            ),
+        ] {
+            let r = check_nodes(&tree(&[
+                ("/", &[]),
+                ("/cpus", &[]),
+                cpu,
+                ("/hypervisor", hvp),
+            ]));
+            assert!(!r.linux.ev_idle, "{}", cpu.0);
+            assert_eq!(
+                r.linux.idle,
+                IdleReason::Book3s64 {
+                    cpu: cpu.0.to_owned()
+                }
+            );
+            assert!(
+                r.linux
+                    .idle
+                    .to_string()
+                    .contains("ignored by 64-bit Book3S")
+            );
+            assert!(r.has(CheckId::HasIdleIgnored));
+        }
+        // An e500 CPU node (32-bit BookE): has-idle is read.
+        let r = check_nodes(&tree(&[
+            ("/", &[]),
+            ("/cpus", &[]),
+            ("/cpus/PowerPC,8544@0", &[("device_type", b"cpu\0")]),
+            ("/hypervisor", hvp),
+        ]));
+        assert!(r.linux.ev_idle);
+        assert!(!r.has(CheckId::HasIdleIgnored));
+    }
+
+    /// Issue 11.11: Linux reads an unterminated last entry on to the zero padding.
+    #[test]
+    fn unterminated_compatible_is_still_linux_kvm() {
+        let r = hv(&[("compatible", b"linux,kvm"), ("hcall-instructions", KVM_PR)]);
+        assert!(r.linux.detects_kvm());
+        assert!(r.linux.magic_page());
+        assert_eq!(r.compatible, ["linux,kvm"]);
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.id == CheckId::BadCompatible)
+            .unwrap();
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            linux_compatible(b"a\0Linux,KV", b"M\0\0"),
+            ["a", "Linux,KVM"]
+        );
+        assert_eq!(linux_compatible(b"a\0\0b\0", b""), ["a", "", "b"]);
+        assert!(linux_compatible(b"", b"x").is_empty());
+        // Non-zero padding (a hostile blob) runs into the entry, as strcasecmp reads it.
+        let v: Vec<String> = linux_compatible(b"linux,kvm", b"x\0");
+        assert_eq!(v, ["linux,kvmx"]);
+    }
+
+    /// Issue 11.8: a second /hypervisor is an error; Linux uses the first.
+    #[test]
+    fn duplicate_hypervisor_is_an_error() {
+        let r = check_nodes(&tree(&[
+            ("/", &[]),
+            (
+                "/hypervisor",
+                &[("compatible", KVM), ("hcall-instructions", KVM_PR)],
+            ),
+            ("/hypervisor", &[("compatible", b"vendor,hv\0")]),
+        ]));
+        assert!(r.has(CheckId::DuplicateHypervisor));
+        assert_eq!(r.worst(), Some(Severity::Error));
+        assert!(r.linux.detects_kvm(), "the first one counts");
+    }
+
+    #[test]
+    fn host_verdicts() {
+        let r = hv(&[("compatible", KVM), ("hcall-instructions", KVM_PR)]);
+        let right: Vec<Host> = r.right_hosts().collect();
+        assert_eq!(
+            right,
+            [
+                Host::Kvm(crate::hcall::HostProfile::Book3sPr),
+                Host::Kvm(crate::hcall::HostProfile::E500v2)
+            ]
+        );
+        assert!(!r.has(CheckId::NoRightHost));
+        // No words: right everywhere.
+        let r = hv(&[("compatible", KVM)]);
+        assert_eq!(r.right_hosts().count(), Host::ALL.len());
     }
 
     /// Most severe first; among equals, other nodes (blob order) before /hypervisor.
