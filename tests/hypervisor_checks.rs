@@ -3,8 +3,10 @@
 
 mod common;
 
-use ppcpv::dt::checks::{CheckId, HypervisorReport, Severity, check_fdt};
+use ppcpv::dt::checks::{CheckId, HypervisorReport, Severity, check_fdt, check_fdt_for};
+use ppcpv::dt::host::Host;
 use ppcpv::fdt::Fdt;
+use ppcpv::fdt::lint::DtcCheck;
 use ppcpv::fdt::writer::{FdtBuilder, Padding};
 
 type Props<'a> = &'a [(&'a str, &'a [u8])];
@@ -24,6 +26,72 @@ fn blob(nodes: &[(&str, Props<'_>)]) -> Vec<u8> {
     }
     w.end_node(root).unwrap();
     w.finish(&Padding::NONE).unwrap()
+}
+
+/// The same tree written token by token with no checks at all, for the trees dtc
+/// refuses (which `FdtBuilder` refuses to write): v17, no reservations.
+fn raw_blob(nodes: &[(&str, Props<'_>)]) -> Vec<u8> {
+    fn be(v: &mut Vec<u8>, x: u32) {
+        v.extend_from_slice(&x.to_be_bytes());
+    }
+    fn name(v: &mut Vec<u8>, n: &str) {
+        v.extend_from_slice(n.as_bytes());
+        v.push(0);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+    }
+    let mut strings: Vec<u8> = Vec::new();
+    let mut st: Vec<u8> = Vec::new();
+    let mut prop = |st: &mut Vec<u8>, n: &str, val: &[u8]| {
+        let off = strings.len() as u32;
+        strings.extend_from_slice(n.as_bytes());
+        strings.push(0);
+        be(st, 3);
+        be(st, val.len() as u32);
+        be(st, off);
+        st.extend_from_slice(val);
+        while st.len() % 4 != 0 {
+            st.push(0);
+        }
+    };
+    be(&mut st, 1);
+    name(&mut st, "");
+    prop(&mut st, "#address-cells", &[0, 0, 0, 2]);
+    prop(&mut st, "#size-cells", &[0, 0, 0, 2]);
+    for (n, props) in nodes {
+        be(&mut st, 1);
+        name(&mut st, n);
+        for (p, v) in *props {
+            prop(&mut st, p, v);
+        }
+        be(&mut st, 2);
+    }
+    be(&mut st, 2);
+    be(&mut st, 9);
+    let rsv = 40u32;
+    let off_struct = rsv + 16;
+    let off_strings = off_struct + st.len() as u32;
+    let total = off_strings + strings.len() as u32;
+    let mut b = Vec::new();
+    for x in [
+        0xd00d_feedu32,
+        total,
+        off_struct,
+        off_strings,
+        rsv,
+        17,
+        16,
+        0,
+        strings.len() as u32,
+        st.len() as u32,
+    ] {
+        be(&mut b, x);
+    }
+    b.extend_from_slice(&[0; 16]);
+    b.extend_from_slice(&st);
+    b.extend_from_slice(&strings);
+    b
 }
 
 fn report(nodes: &[(&str, Props<'_>)]) -> HypervisorReport {
@@ -144,6 +212,67 @@ fn triggers() -> Vec<(CheckId, Vec<u8>)> {
                 ],
             )]),
         ),
+        (
+            CheckId::DuplicateHypervisor,
+            raw_blob(&[
+                (
+                    "hypervisor",
+                    &[("compatible", KVM), ("hcall-instructions", KVM_PR)],
+                ),
+                ("hypervisor", &[("compatible", KVM)]),
+            ]),
+        ),
+        // Judged with --host tcg (every_check_has_a_triggering_tree).
+        (
+            CheckId::WrongForHost,
+            blob(&[(
+                "hypervisor",
+                &[("compatible", KVM), ("hcall-instructions", KVM_PR)],
+            )]),
+        ),
+        // A bare sc: r0 is not "KVM!" and LEV is 0, so no host takes it as a hypercall.
+        (
+            CheckId::NoRightHost,
+            blob(&[(
+                "hypervisor",
+                &[
+                    ("compatible", KVM),
+                    ("hcall-instructions", &[0x44, 0, 0, 2]),
+                ],
+            )]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::DuplicateNodeNames),
+            raw_blob(&[("soc", &[]), ("soc", &[])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::DuplicatePropertyNames),
+            raw_blob(&[("soc", &[("compatible", KVM), ("compatible", KVM)])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::NodeNameChars),
+            raw_blob(&[("so$c", &[])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::NodeNameFormat),
+            raw_blob(&[("soc@1@2", &[])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::PropertyNameChars),
+            raw_blob(&[("soc", &[("bad$name", &[])])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::NameIsString),
+            raw_blob(&[("soc", &[("name", &[1, 2])])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::NameProperties),
+            raw_blob(&[("soc", &[("name", b"bus\0")])]),
+        ),
+        (
+            CheckId::Dtc(DtcCheck::ExplicitPhandles),
+            raw_blob(&[("soc", &[("phandle", &[0, 0, 0, 0])])]),
+        ),
     ]
 }
 
@@ -155,7 +284,12 @@ fn every_check_has_a_triggering_tree() {
             .iter()
             .find(|(c, _)| *c == id)
             .unwrap_or_else(|| panic!("no tree triggers {id}"));
-        let r = check_fdt(&Fdt::new(b).unwrap());
+        let fdt = Fdt::new(b).unwrap();
+        let r = if id == CheckId::WrongForHost {
+            check_fdt_for(&fdt, Some(Host::Tcg))
+        } else {
+            check_fdt(&fdt)
+        };
         assert!(r.has(id), "{id} not raised: {:?}", r.findings);
         for f in &r.findings {
             assert!(!f.message.is_empty());

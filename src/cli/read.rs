@@ -6,7 +6,8 @@ use crate::cli::fileio::Output;
 use crate::cli::input::read_dtb;
 use crate::cli::num::format_size;
 use clap::{Args, ValueEnum};
-use ppcpv::dt::checks::{Finding, HypervisorReport, Severity, check_fdt};
+use ppcpv::dt::checks::{Finding, HostVerdict, HypervisorReport, Severity, check_fdt_for};
+use ppcpv::dt::host::Host;
 use ppcpv::dt::hypervisor::Flavours;
 use ppcpv::fdt::Fdt;
 use ppcpv::fdt::dts::{DtsOptions, StringListStyle, write_dts};
@@ -21,11 +22,19 @@ use std::path::PathBuf;
 /// Arguments of `ppcpv inspect`.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb   # exit 1 on an error finding (CI)"
+    after_help = "The hosts section says, for each host kind, whether the hcall-instructions a Linux \
+guest patches in (and the has-idle it honours) work there, or why the guest would crash or \
+stall. With --host, every problem on that host is an error finding.\n\n\
+Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb   # exit 1 on an error finding (CI)\n  ppcpv inspect --check --host tcg guest.dtb   # will it boot under QEMU without KVM?"
 )]
 pub struct InspectArgs {
     /// The DTB to read (`-` for standard input).
     pub file: PathBuf,
+    /// The host the guest will run on: tcg (QEMU without KVM) or a KVM host kind
+    /// (book3s-pr, e500v2, booke-hv). Words that would crash or stall the guest there
+    /// become error findings.
+    #[arg(long, value_name = "HOST", value_parser = parse_host)]
+    pub host: Option<Host>,
     /// Print the report as JSON (64-bit values as "0x…" strings).
     #[arg(long)]
     pub json: bool,
@@ -96,18 +105,28 @@ pub struct GetArgs {
     pub default: Option<String>,
 }
 
+fn parse_host(s: &str) -> Result<Host, String> {
+    s.parse()
+        .map_err(|e: ppcpv::dt::host::UnknownHost| e.to_string())
+}
+
 fn parse_type(s: &str) -> Result<ValueType, String> {
     s.parse().map_err(|e: GetError| e.to_string())
 }
 
 /// The `inspect --json` document: the summary's fields, then the `/hypervisor` report
-/// (null without a node) with its findings moved one level up.
+/// (null without a node), with the host verdicts and the findings moved one level up.
 #[derive(Debug, Serialize)]
 struct InspectJson<'a> {
     file: &'a str,
     #[serde(flatten)]
     summary: &'a Summary,
     hypervisor: Option<serde_json::Value>,
+    /// The CPU the host verdicts were judged for, or null.
+    guest_cpu: Option<&'static str>,
+    /// `--host`, or null.
+    host: Option<Host>,
+    hosts: &'a [HostVerdict],
     findings: &'a [Finding],
 }
 
@@ -116,8 +135,9 @@ pub fn run_inspect(a: InspectArgs) -> Result<(), CliError> {
     let input = read_dtb(&a.file)?;
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
-    // The /hypervisor verdict and every finding come from ppcpv::dt::checks.
-    let report = check_fdt(&fdt);
+    // The /hypervisor verdict, the host verdicts and every finding come from
+    // ppcpv::dt::checks.
+    let report = check_fdt_for(&fdt, a.host);
     let summary = summarize(&fdt);
     let file = a.file.display().to_string();
     if a.json {
@@ -127,7 +147,9 @@ pub fn run_inspect(a: InspectArgs) -> Result<(), CliError> {
             Some(_) => {
                 let mut v = serde_json::to_value(&report)?;
                 if let Some(o) = v.as_object_mut() {
-                    o.remove("findings");
+                    for moved in ["findings", "hosts", "host", "cpu"] {
+                        o.remove(moved);
+                    }
                 }
                 Some(v)
             }
@@ -136,6 +158,9 @@ pub fn run_inspect(a: InspectArgs) -> Result<(), CliError> {
             file: &file,
             summary: &summary,
             hypervisor,
+            guest_cpu: report.cpu.map(|c| c.name()),
+            host: report.host,
+            hosts: &report.hosts,
             findings: &report.findings,
         })?;
     } else {
@@ -242,6 +267,7 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         )?;
     }
     print_hypervisor(&mut o, r)?;
+    print_hosts(&mut o, r)?;
     if r.findings.is_empty() {
         writeln!(o, "findings:     none")?;
     }
@@ -301,7 +327,41 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
         yes_no(l.magic_page()),
         l.magic
     )?;
-    writeln!(o, "  EV_IDLE power save:      {}", yes_no(l.ev_idle))?;
+    writeln!(
+        o,
+        "  EV_IDLE power save:      {} ({})",
+        yes_no(l.ev_idle),
+        l.idle
+    )?;
+    Ok(())
+}
+
+/// One line per host kind: right, or the first thing that goes wrong there.
+fn print_hosts(o: &mut impl Write, r: &HypervisorReport) -> Result<(), CliError> {
+    let right: Vec<&str> = r.right_hosts().map(Host::name).collect();
+    let cpu = r
+        .cpu
+        .map_or_else(|| "CPU unknown".to_string(), |c| format!("CPU {c}"));
+    writeln!(
+        o,
+        "hosts:        right for {} ({cpu})",
+        if right.is_empty() {
+            "none".to_string()
+        } else {
+            right.join(", ")
+        }
+    )?;
+    for v in &r.hosts {
+        let chosen = if r.host == Some(v.host) {
+            " (--host)"
+        } else {
+            ""
+        };
+        match v.problems.first() {
+            None => writeln!(o, "  {:<11} right{chosen}", v.host.name())?,
+            Some(p) => writeln!(o, "  {:<11} wrong{chosen}: {p}", v.host.name())?,
+        }
+    }
     Ok(())
 }
 
@@ -311,6 +371,7 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
     let input = read_dtb(&a.file)?;
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
+    warn_dtc_errors(&a.file, &fdt);
     let opts = DtsOptions::new(
         match a.stringlist_style {
             StringListArg::Dtc16 => StringListStyle::Dtc16,
@@ -332,6 +393,23 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         }
         r => Ok(r?),
     }
+}
+
+/// A tree dtc refuses is printed anyway, as `dtc -f` prints it, and with the same
+/// warnings on stderr: the violations of the first failing check (what `dtc -f`
+/// lists), then that the output was forced.
+fn warn_dtc_errors(file: &std::path::Path, fdt: &Fdt<'_>) {
+    let all = ppcpv::fdt::lint::dtc_errors(fdt);
+    if all.is_empty() {
+        return;
+    }
+    let file = file.display();
+    for v in ppcpv::fdt::lint::as_dtc_reports(&all) {
+        eprintln!("ppcpv: warning: {file}: {v}");
+    }
+    eprintln!(
+        "ppcpv: warning: {file}: input tree has errors, output forced (dtc refuses it without -f)"
+    );
 }
 
 /// Runs `ppcpv get`.

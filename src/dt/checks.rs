@@ -1233,10 +1233,14 @@ impl Raise<'_> {
 
     /// dtc's violation number `i` (in dtc's order).
     fn dtc(&mut self, i: usize, v: &crate::fdt::lint::Violation) {
+        // dtc's line less its `ERROR (check): `, which the id already says.
+        let line = format!("{v}");
+        let prefix = format!("ERROR ({}): ", v.check);
+        let what = line.strip_prefix(&prefix).unwrap_or(&line);
         self.push(
             Severity::Error,
             Some(&v.path),
-            format!("{v} (dtc refuses the tree without -f)"),
+            format!("{what}; dtc refuses the tree without -f"),
             (2, i),
         );
     }
@@ -1573,15 +1577,24 @@ fn no_right_host(t: &Tree<'_>, r: &mut Raise<'_>) {
     if t.host.is_some() || t.hosts.iter().any(HostVerdict::is_right) {
         return;
     }
+    // Hosts that meet the same first problem share one finding.
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
     for v in &t.hosts {
-        match v.problems.first() {
-            None | Some(HostProblem::CpuNotRun { .. }) => {}
-            Some(p) => r.hv(
-                words_path(t),
-                Severity::Error,
-                format!("right for no host; on {}: {p}", v.host),
-            ),
+        let text = match v.problems.first() {
+            None | Some(HostProblem::CpuNotRun { .. }) => continue,
+            Some(p) => format!("{p}"),
+        };
+        match groups.iter_mut().find(|(t, _)| *t == text) {
+            Some((_, hosts)) => hosts.push(v.host.name()),
+            None => groups.push((text, alloc::vec![v.host.name()])),
         }
+    }
+    for (text, hosts) in groups {
+        r.hv(
+            words_path(t),
+            Severity::Error,
+            format!("right for no host; on {}: {text}", hosts.join(", ")),
+        );
     }
 }
 
