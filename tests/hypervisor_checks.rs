@@ -37,7 +37,7 @@ fn raw_blob(nodes: &[(&str, Props<'_>)]) -> Vec<u8> {
     fn name(v: &mut Vec<u8>, n: &str) {
         v.extend_from_slice(n.as_bytes());
         v.push(0);
-        while v.len() % 4 != 0 {
+        while !v.len().is_multiple_of(4) {
             v.push(0);
         }
     }
@@ -51,7 +51,7 @@ fn raw_blob(nodes: &[(&str, Props<'_>)]) -> Vec<u8> {
         be(st, val.len() as u32);
         be(st, off);
         st.extend_from_slice(val);
-        while st.len() % 4 != 0 {
+        while !st.len().is_multiple_of(4) {
             st.push(0);
         }
     };
