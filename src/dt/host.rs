@@ -292,7 +292,7 @@ pub enum HostProblem {
     )]
     IdleSpins,
     /// The KVM host kind cannot run the guest's CPU.
-    #[error("a {host} KVM host cannot run the guest's {cpu} CPU (it runs {})", runs_text(*host))]
+    #[error("KVM host {host} cannot run the guest's {cpu} CPU (it runs {})", runs_text(*host))]
     CpuNotRun {
         /// The host.
         host: Host,
