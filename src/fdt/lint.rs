@@ -20,7 +20,7 @@
 //! run: a blob that only has warnings is one dtc writes without `-f`.
 
 use super::reader::{Fdt, Node};
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
@@ -226,8 +226,84 @@ pub(crate) fn prop_char_ok(b: u8) -> bool {
 }
 
 /// The violations of `fdt`, in the order dtc prints them; empty for a tree dtc accepts.
+///
+/// A tree that [`may_have_errors`] clears costs one walk; only the others get the full
+/// checks (one walk per check, with paths).
 #[must_use]
 pub fn dtc_errors(fdt: &Fdt<'_>) -> Vec<Violation> {
+    if !may_have_errors(fdt) {
+        return Vec::new();
+    }
+    all_checks(fdt)
+}
+
+/// False only when [`dtc_errors`] is surely empty: one walk without paths that looks for
+/// anything a check could report (twin siblings or properties, a character outside
+/// dtc's sets, a second `@`, any `name` property, a phandle that is malformed, zero,
+/// all-ones, mismatched or seen before). Conservative: `true` may still mean no error
+/// (a correct `name` property).
+#[must_use]
+pub fn may_have_errors(fdt: &Fdt<'_>) -> bool {
+    // siblings[d]: the names seen so far among the children of the current node at
+    // depth d - 1.
+    let mut siblings: Vec<BTreeSet<&str>> = Vec::new();
+    let mut phandles: BTreeSet<u32> = BTreeSet::new();
+    let mut props: Vec<&str> = Vec::new();
+    for (depth, node) in fdt.nodes() {
+        siblings.truncate(depth + 1);
+        while siblings.len() < depth + 1 {
+            siblings.push(BTreeSet::new());
+        }
+        let name = node.name();
+        if !siblings[depth].insert(name)
+            || !name.bytes().all(node_char_ok)
+            || name.bytes().filter(|&b| b == b'@').count() > 1
+        {
+            return true;
+        }
+        props.clear();
+        let mut cells = [None::<u32>; 2];
+        for p in node.properties() {
+            if p.name == "name" || !p.name.bytes().all(prop_char_ok) {
+                return true;
+            }
+            let slot = match p.name {
+                "phandle" => 0,
+                "linux,phandle" => 1,
+                _ => {
+                    props.push(p.name);
+                    continue;
+                }
+            };
+            props.push(p.name);
+            let Ok(cell) = <[u8; 4]>::try_from(p.value) else {
+                return true;
+            };
+            let v = crate::Endian::Big.u32_from(cell);
+            if v == 0 || v == u32::MAX || cells[slot].is_some() {
+                return true;
+            }
+            cells[slot] = Some(v);
+        }
+        props.sort_unstable();
+        if props.windows(2).any(|w| w[0] == w[1]) {
+            return true;
+        }
+        match cells {
+            [Some(a), Some(b)] if a != b => return true,
+            [Some(v), _] | [None, Some(v)] => {
+                if !phandles.insert(v) {
+                    return true;
+                }
+            }
+            [None, None] => {}
+        }
+    }
+    false
+}
+
+/// Every check, as dtc runs them.
+fn all_checks(fdt: &Fdt<'_>) -> Vec<Violation> {
     let mut out = Vec::new();
     duplicate_node_names(fdt, &mut out);
     duplicate_property_names(fdt, &mut out);
@@ -550,6 +626,49 @@ mod tests {
         let b = raw(root);
         let fdt = Fdt::new(&b).unwrap();
         dtc_errors(&fdt).iter().map(ToString::to_string).collect()
+    }
+
+    /// The fast filter never clears a tree the full checks fault: seeded mutants of a
+    /// tree near every check's edge.
+    #[test]
+    fn the_filter_never_hides_a_violation() {
+        let t = N(
+            "",
+            vec![("phandle", cell(1)), ("#size-cells", cell(1))],
+            vec![
+                N("cpu@0", vec![("linux,phandle", cell(2))], vec![]),
+                N(
+                    "cpu@1",
+                    vec![("phandle", cell(3)), ("linux,phandle", cell(3))],
+                    vec![N("cache", vec![("reg", cell(4))], vec![])],
+                ),
+                N("soc", vec![("nama", b"soc\0".to_vec())], vec![]),
+            ],
+        );
+        let golden = raw(&t);
+        assert!(!may_have_errors(&Fdt::new(&golden).unwrap()));
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let (mut parsed, mut faulty) = (0, 0);
+        for _ in 0..20_000 {
+            let mut b = golden.clone();
+            for _ in 0..2 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let i = 56 + (state % (b.len() as u64 - 56)) as usize;
+                b[i] = b"@$#n0a\x01\x02\x03p"[(state >> 32) as usize % 10];
+            }
+            if let Ok(fdt) = Fdt::new(&b) {
+                parsed += 1;
+                let all = all_checks(&fdt);
+                faulty += usize::from(!all.is_empty());
+                assert!(may_have_errors(&fdt) || all.is_empty(), "{all:?}");
+            }
+        }
+        assert!(
+            parsed > 1000 && faulty > 100,
+            "{parsed} parsed, {faulty} faulty"
+        );
     }
 
     #[test]
