@@ -244,38 +244,45 @@ pub fn dtc_errors(fdt: &Fdt<'_>) -> Vec<Violation> {
 /// (a correct `name` property).
 #[must_use]
 pub fn may_have_errors(fdt: &Fdt<'_>) -> bool {
-    // siblings[d]: the names seen so far among the children of the current node at
-    // depth d - 1.
-    let mut siblings: Vec<BTreeSet<&str>> = Vec::new();
+    // Property names are slices of the strings block: if the whole block holds only
+    // allowed characters (and NULs), no name can break property_name_chars.
+    let strings = fdt.blob().get(fdt.strings_range()).unwrap_or_default();
+    let prop_chars_ok = strings.iter().all(|&b| b == 0 || prop_char_ok(b));
+    if fdt.has_name_properties() {
+        return true;
+    }
+    // groups[d]: hashes of the names seen so far among the children of the current node
+    // at depth d - 1; a group is checked for twins when the walk leaves it. Equal
+    // hashes count as twins (a false alarm only costs the full checks).
+    let mut groups: Vec<Vec<u64>> = Vec::new();
     let mut phandles: BTreeSet<u32> = BTreeSet::new();
-    let mut props: Vec<&str> = Vec::new();
+    let mut props: Vec<u64> = Vec::new();
     for (depth, node) in fdt.nodes() {
-        siblings.truncate(depth + 1);
-        while siblings.len() < depth + 1 {
-            siblings.push(BTreeSet::new());
+        for mut g in groups.drain((depth + 1).min(groups.len())..) {
+            if has_twins(&mut g) {
+                return true;
+            }
+        }
+        while groups.len() < depth + 1 {
+            groups.push(Vec::new());
         }
         let name = node.name();
-        if !siblings[depth].insert(name)
-            || !name.bytes().all(node_char_ok)
-            || name.bytes().filter(|&b| b == b'@').count() > 1
-        {
+        groups[depth].push(fnv(name));
+        if !name.bytes().all(node_char_ok) || name.bytes().filter(|&b| b == b'@').count() > 1 {
             return true;
         }
         props.clear();
         let mut cells = [None::<u32>; 2];
         for p in node.properties() {
-            if p.name == "name" || !p.name.bytes().all(prop_char_ok) {
+            props.push(fnv(p.name));
+            if !prop_chars_ok && !p.name.bytes().all(prop_char_ok) {
                 return true;
             }
             let slot = match p.name {
                 "phandle" => 0,
                 "linux,phandle" => 1,
-                _ => {
-                    props.push(p.name);
-                    continue;
-                }
+                _ => continue,
             };
-            props.push(p.name);
             let Ok(cell) = <[u8; 4]>::try_from(p.value) else {
                 return true;
             };
@@ -285,8 +292,7 @@ pub fn may_have_errors(fdt: &Fdt<'_>) -> bool {
             }
             cells[slot] = Some(v);
         }
-        props.sort_unstable();
-        if props.windows(2).any(|w| w[0] == w[1]) {
+        if has_twins(&mut props) {
             return true;
         }
         match cells {
@@ -299,7 +305,20 @@ pub fn may_have_errors(fdt: &Fdt<'_>) -> bool {
             [None, None] => {}
         }
     }
-    false
+    groups.iter_mut().any(|g| has_twins(g))
+}
+
+/// FNV-1a of a name: a cheap key for spotting twins.
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whether two keys are equal.
+fn has_twins(keys: &mut [u64]) -> bool {
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w[0] == w[1])
 }
 
 /// Every check, as dtc runs them.
