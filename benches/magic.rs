@@ -17,6 +17,9 @@ use ppcpv::Endian;
 use ppcpv::magic::{MagicPage, MagicPageMut, Selector, VolatileMagicPage};
 use std::hint::black_box;
 
+mod oncpu;
+use oncpu::cpu_per_call;
+
 fn page() -> Box<[u8; 4096]> {
     let mut p = Box::new([0u8; 4096]);
     for (i, b) in p.iter_mut().enumerate() {
@@ -125,26 +128,6 @@ fn whole_page(c: &mut Criterion) {
             v.swab_kvm(to)
         })
     });
-}
-
-/// On-CPU nanoseconds of this thread so far (`/proc/thread-self/schedstat`, first
-/// field), or `None` off Linux.
-fn thread_cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
-/// Time `n` calls of `f` in on-CPU time, which a shared, overloaded machine does not
-/// inflate the way it inflates criterion's wall-clock figures.
-fn cpu_per_call(name: &str, n: u64, mut f: impl FnMut()) {
-    let Some(t0) = thread_cpu_ns() else { return };
-    for _ in 0..n {
-        f();
-    }
-    let Some(t1) = thread_cpu_ns() else { return };
-    #[allow(clippy::cast_precision_loss)]
-    let per = (t1.saturating_sub(t0)) as f64 / n as f64;
-    println!("{name:<36} {per:>6.2} ns/call on-CPU ({n} calls)");
 }
 
 /// Load-independent figures (on-CPU time per call), printed after criterion's.
