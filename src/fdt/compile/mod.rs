@@ -11,7 +11,7 @@
 //! * checks — `checks.c`: the error checks and the fixups (phandle allocation in dtc's
 //!   order and values, path references, omitted nodes);
 //! * overlays — `__symbols__` (`-@`), `__fixups__` and `__local_fixups__` (`/plugin/`);
-//! * the blob is written through [`FdtBuilder`].
+//! * the blob is written through [`DtbEmitter`]: dtc's layout, no checks of its own.
 //!
 //! Errors are a [`CompileError`]: file (cpp line markers honoured), line, column and
 //! a typed [`ErrorKind`]. No input makes the compiler panic, and nesting is capped so
@@ -43,7 +43,7 @@ use alloc::vec::Vec;
 
 pub use error::{CompileError, ErrorKind, SourcePos};
 
-use crate::fdt::writer::{FdtBuilder, NodeToken, Padding, PhandleStyle};
+use crate::fdt::writer::{DtbEmitter, Padding, PhandleStyle};
 use lexer::Lexer;
 use parser::Parser;
 use tree::{NodeId, Tree};
@@ -170,7 +170,7 @@ pub fn looks_like_dts(bytes: &[u8]) -> bool {
 /// # Errors
 /// A [`CompileError`] naming file, line and column: syntax and lexical errors, missing
 /// labels or paths, dtc's error checks (duplicates, bad names, bad phandles), files not
-/// found, and trees the blob writer refuses ([`ErrorKind::Write`]).
+/// found, and trees too large for the format ([`ErrorKind::Write`]).
 pub fn compile(
     source: &[u8],
     name: &str,
@@ -199,8 +199,11 @@ pub fn compile(
     emit(&parsed.tree, &parsed.reserves, boot, options, &lx)
 }
 
-/// Writes the live tree through [`FdtBuilder`]: properties first, then children, in
-/// tree order (dtc's `flatten_tree`).
+/// Writes the live tree through [`DtbEmitter`], dtc's layout without checks:
+/// properties first, then children, in tree order (dtc's `flatten_tree`). Whatever
+/// the checks let through is written as dtc writes it (empty or overlapping
+/// reservations, names outside the specification's characters, the unresolved path
+/// references an overlay lists under `__fixups__`).
 fn emit(
     tree: &Tree,
     reserves: &[(u64, u64)],
@@ -210,55 +213,31 @@ fn emit(
 ) -> Result<Vec<u8>, CompileError> {
     let werr = |pos, e| lx.error(pos, ErrorKind::Write(e));
     let root_pos = tree.nodes[tree.root].pos;
-    let mut b = FdtBuilder::with_memreserves(reserves).map_err(|e| werr(root_pos, e))?;
+    let mut b = DtbEmitter::new();
+    for &(address, size) in reserves {
+        b.add_memreserve(address, size);
+    }
+
     b.set_boot_cpuid_phys(boot);
     enum Step {
         Open(NodeId),
-        Close(NodeToken),
+        Close,
     }
     let mut stack = alloc::vec![Step::Open(tree.root)];
     while let Some(step) = stack.pop() {
         match step {
-            Step::Close(tok) => b.end_node(tok).map_err(|e| werr(root_pos, e))?,
+            Step::Close => b.end_node().map_err(|e| werr(root_pos, e))?,
             Step::Open(id) => {
                 let node = &tree.nodes[id];
-                let tok = b.begin_node(&node.name).map_err(|e| werr(node.pos, e))?;
-                let props: Vec<&tree::Prop> = node.props.iter().filter(|p| !p.deleted).collect();
-                let mut i = 0;
-                while i < props.len() {
-                    let p = props[i];
-                    let r = match p.name.as_str() {
-                        "linux,phandle" | "phandle" => {
-                            let v = crate::endian::be::u32_at(&p.data.bytes, 0).unwrap_or(0);
-                            let both = p.name == "linux,phandle"
-                                && props.get(i + 1).is_some_and(|q| {
-                                    q.name == "phandle" && q.data.bytes == p.data.bytes
-                                });
-                            let style = if both {
-                                i += 1;
-                                PhandleStyle::Both
-                            } else if p.name == "phandle" {
-                                PhandleStyle::Epapr
-                            } else {
-                                PhandleStyle::Legacy
-                            };
-                            b.set_phandle_style(style);
-                            if p.data.bytes.len() == 4 {
-                                b.property_phandle(v)
-                            } else {
-                                // Only reachable for overlays' unresolved cells; write
-                                // the bytes as they are.
-                                b.property(&p.name, &p.data.bytes)
-                            }
-                        }
-                        _ => b.property(&p.name, &p.data.bytes),
-                    };
-                    r.map_err(|e| werr(p.pos, e))?;
-                    i += 1;
+                b.begin_node(&node.name);
+                for p in node.props.iter().filter(|p| !p.deleted) {
+                    b.property(&p.name, &p.data.bytes)
+                        .map_err(|e| werr(p.pos, e))?;
                 }
-                stack.push(Step::Close(tok));
-                let kids: Vec<NodeId> = tree.live_children(id).collect();
-                stack.extend(kids.into_iter().rev().map(Step::Open));
+                stack.push(Step::Close);
+                let at = stack.len();
+                stack.extend(tree.live_children(id).map(Step::Open));
+                stack[at..].reverse();
             }
         }
     }
