@@ -80,9 +80,9 @@ impl FileAccess for StdFiles {
     }
 }
 
-/// What dtc's command line would say: search directories (`-i`), `-@`, `-b`, `-H` and
-/// the padding options `-p`/`-S`/`-a`.
-#[derive(Debug, Clone, Default)]
+/// What dtc's command line would say: search directories (`-i`), `-@`, `-b`, `-H`,
+/// the padding options `-p`/`-S`/`-a`, `-R` and the format version `-V`.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CompileOptions {
     /// Directories searched, in order, after the including file's own directory.
@@ -96,6 +96,24 @@ pub struct CompileOptions {
     pub boot_cpuid_phys: Option<u32>,
     /// `-H`: which phandle properties allocation adds (dtc's default is `phandle`).
     pub phandle_style: PhandleStyle,
+    /// `-R`: empty reservation entries added after the source's own.
+    pub empty_reserves: u32,
+    /// `-V`: the blob format version, 1, 2, 3, 16 or 17 (dtc's default).
+    pub version: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            include_dirs: Vec::new(),
+            symbols: false,
+            padding: Padding::NONE,
+            boot_cpuid_phys: None,
+            phandle_style: PhandleStyle::default(),
+            empty_reserves: 0,
+            version: 17,
+        }
+    }
 }
 
 impl CompileOptions {
@@ -130,6 +148,21 @@ impl CompileOptions {
     #[must_use]
     pub fn boot_cpuid_phys(mut self, cpu: u32) -> Self {
         self.boot_cpuid_phys = Some(cpu);
+        self
+    }
+
+    /// Adds `n` empty reservation entries (`-R`).
+    #[must_use]
+    pub fn empty_reserves(mut self, n: u32) -> Self {
+        self.empty_reserves = n;
+        self
+    }
+
+    /// Sets the blob format version (`-V`: 1, 2, 3, 16 or 17; others fail to
+    /// compile with [`WriteError::UnsupportedVersion`](crate::fdt::writer::WriteError)).
+    #[must_use]
+    pub fn version(mut self, version: u32) -> Self {
+        self.version = version;
         self
     }
 
@@ -213,10 +246,28 @@ fn emit(
 ) -> Result<Vec<u8>, CompileError> {
     let werr = |pos, e| lx.error(pos, ErrorKind::Write(e));
     let root_pos = tree.nodes[tree.root].pos;
-    let mut b = DtbEmitter::new();
+    let mut b = DtbEmitter::with_version(options.version).map_err(|e| werr(root_pos, e))?;
+    if b.version() < 16 {
+        // Formats 1-3 name nodes by full path, which dtc has no value for in the
+        // nodes it makes after parsing.
+        if let Some(id) = tree
+            .preorder()
+            .into_iter()
+            .find(|&id| tree.nodes[id].generated)
+        {
+            return Err(lx.error(
+                tree.nodes[id].pos,
+                ErrorKind::GeneratedNodeInOldVersion {
+                    node: tree.path(id),
+                    version: options.version,
+                },
+            ));
+        }
+    }
     for &(address, size) in reserves {
         b.add_memreserve(address, size);
     }
+    b.add_empty_reserves(usize::try_from(options.empty_reserves).unwrap_or(usize::MAX));
 
     b.set_boot_cpuid_phys(boot);
     enum Step {
