@@ -355,11 +355,12 @@ properties named by the options, the others stay. Everything outside /hypervisor
 keeps its bytes and order. A node that is neither KVM nor ePAPR (Xen's, for
 instance) changes only with --replace.")]
 pub struct PatchArgs {
-    /// The DTB to patch; `-` reads stdin.
+    /// The DTB to patch, or DTS source (compiled first, as dtc would); `-` reads stdin.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
 
-    /// Where to write the result (may be IN itself; written atomically); `-` is stdout.
+    /// Where to write the result (may be IN itself when IN is a blob; written
+    /// atomically); `-` is stdout.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
 
@@ -447,8 +448,12 @@ impl PatchArgs {
 pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     let req = a.request();
     let patched = {
-        let input = crate::cli::input::read_dtb(&a.input)?;
-        req.apply(&input).map_err(|e| match e {
+        let input = crate::cli::input::read_tree(&a.input)?;
+        if input.from_source {
+            // The result is a blob; writing it over the source would lose the text.
+            super::refuse_output_over_input(&a.input, &a.output)?;
+        }
+        req.apply(&input.blob).map_err(|e| match e {
             // The blob is fine; the request needs --replace or builds no valid node.
             PatchError::Foreign { .. } | PatchError::Node(_) => CliError::usage(e.to_string()),
             // Name the file, as inspect, dump and get do.

@@ -178,21 +178,42 @@ impl CompileOptions {
 /// `/dts-v1/`: how a tool tells DTS source from a blob by content.
 #[must_use]
 pub fn looks_like_dts(bytes: &[u8]) -> bool {
-    let mut s = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    dts_start(bytes) == Some(true)
+}
+
+/// [`looks_like_dts`] for a prefix of a longer input: `Some(true)` when these bytes
+/// already start DTS source, `Some(false)` when no continuation can (a blob's magic,
+/// any other first token), `None` when the prefix is all whitespace, comments and
+/// line markers, or ends inside one, or inside `/dts-v1/` itself. A reader of a
+/// stream reads on only while the answer is `None`.
+#[must_use]
+pub fn dts_start(bytes: &[u8]) -> Option<bool> {
+    const TAG: &[u8] = b"/dts-v1/";
+    let mut s = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => rest,
+        // A prefix of the byte-order mark decides nothing yet.
+        None if !bytes.is_empty() && b"\xef\xbb\xbf".starts_with(bytes) => return None,
+        None => bytes,
+    };
     loop {
         let t = s.trim_ascii_start();
+        if t.is_empty() {
+            return None;
+        }
         if let Some(rest) = t.strip_prefix(b"/*") {
-            match rest.windows(2).position(|w| w == b"*/") {
-                Some(i) => s = &rest[i + 2..],
-                None => return false,
-            }
+            // The comment ends at the first "*/"; unterminated, it may end later.
+            s = &rest[rest.windows(2).position(|w| w == b"*/")? + 2..];
         } else if t.starts_with(b"//") || t.starts_with(b"#") {
-            match t.iter().position(|&b| b == b'\n') {
-                Some(i) => s = &t[i + 1..],
-                None => return false,
-            }
+            s = &t[t.iter().position(|&b| b == b'\n')? + 1..];
+        } else if t.len() < TAG.len() {
+            // "/" could still become "/*", "//" or "/dts-v1/".
+            return if TAG.starts_with(t) {
+                None
+            } else {
+                Some(false)
+            };
         } else {
-            return t.starts_with(b"/dts-v1/");
+            return Some(t.starts_with(TAG));
         }
     }
 }
@@ -317,6 +338,19 @@ mod tests {
         assert!(!looks_like_dts(b"\xd0\x0d\xfe\xed"));
         assert!(!looks_like_dts(b""));
         assert!(!looks_like_dts(b"/* unterminated"));
+        // Prefixes of a stream: undecided until the first token.
+        assert_eq!(dts_start(b""), None);
+        assert_eq!(dts_start(b"  \n/* a comment"), None);
+        assert_eq!(dts_start(b"// line"), None);
+        assert_eq!(dts_start(b"/"), None);
+        assert_eq!(dts_start(b"\n/dts-v"), None);
+        assert_eq!(dts_start(b"\xef\xbb"), None);
+        assert_eq!(dts_start(b"/dts-v1/"), Some(true));
+        assert_eq!(dts_start(b"\xd0\x0d\xfe\xed"), Some(false));
+        assert_eq!(dts_start(b"\0\0\0"), Some(false));
+        assert_eq!(dts_start(b"/ { };"), Some(false));
+        assert_eq!(dts_start(b"/x"), Some(false));
+        assert_eq!(dts_start(b"/dts-v2/;"), Some(false));
     }
 
     #[test]
