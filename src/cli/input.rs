@@ -31,6 +31,16 @@ pub fn read_dtb(path: &Path) -> Result<Input, FileError> {
             let file = std::fs::File::open(path).map_err(io_err)?;
             read_dtb_stream(file).map_err(io_err)
         }
+        // A sparse file on tmpfs is read, not mapped (see fileio::mapping_may_fault),
+        // and then only as far as totalsize, like a stream.
+        Ok(m) if m.is_file() => {
+            let file = std::fs::File::open(path).map_err(io_err)?;
+            let meta = file.metadata().map_err(io_err)?;
+            if fileio::mapping_may_fault(&file, &meta) {
+                return read_dtb_stream(file).map_err(io_err);
+            }
+            fileio::read_input(path, STREAM_LIMIT)
+        }
         _ => fileio::read_input(path, STREAM_LIMIT),
     }
 }
