@@ -165,3 +165,62 @@ fn sparse_dtb_on_a_full_tmpfs_reads() {
     let out = common::run(&["paravirt", "scan", "--format", "raw", s(&dtb)]);
     assert!(code(&out).is_some(), "killed: {:?}", out.status);
 }
+
+/// Runs ppcpv with `args` in `sh -c 'ulimit -v KIB; exec ppcpv …'`: at most `kib` KiB
+/// of address space.
+fn run_limited(kib: u64, args: &[&str]) -> Output {
+    let mut script = format!("ulimit -v {kib} && exec \"$0\"");
+    for i in 1..=args.len() {
+        script.push_str(&format!(" \"${{{i}}}\""));
+    }
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_ppcpv"))
+        .args(args)
+        .output()
+        .expect("sh runs")
+}
+
+/// Free space near 4 GiB under a 1 GiB address-space limit: before, the blob's buffer
+/// was allocated infallibly and the process aborted ("memory allocation of 4000000000
+/// bytes failed", SIGABRT, exit 134). Now the allocation is fallible: exit 1, a message
+/// saying how large the blob would be, and no output file.
+#[test]
+fn free_space_beyond_the_memory_limit_is_an_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("big.dtb");
+    let dts = dir.path().join("t.dts");
+    std::fs::write(&dts, "/dts-v1/;\n/ {\n\tmodel = \"m\";\n};\n").unwrap();
+    let o = s(&out_path);
+    for (args, size) in [
+        (&["gen", "-o", o, "--pad", "4000000000"][..], "400000"),
+        (
+            &["hypervisor", "-o", o, "--space", "4000000000"][..],
+            "4000000000",
+        ),
+        (
+            &["hypervisor", "-o", o, "--align", "2147483648"][..],
+            "2147483648",
+        ),
+        (
+            &["compile", s(&dts), "-o", o, "--space", "4000000000"][..],
+            "4000000000",
+        ),
+    ] {
+        let out = run_limited(1 << 20, args);
+        let err = stderr(&out);
+        assert_eq!(code(&out), Some(1), "{args:?}: {:?} {err}", out.status);
+        assert!(
+            err.contains("out of memory: the blob is ") && err.contains(size),
+            "{args:?}: {err}"
+        );
+        assert!(!out_path.exists(), "{args:?} left an output");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "{args:?} left a temporary file");
+    }
+    // Under the same limit, free space that fits is written.
+    let out = run_limited(1 << 20, &["hypervisor", "-o", o, "--space", "16777216"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::metadata(&out_path).unwrap().len(), 16 << 20);
+}

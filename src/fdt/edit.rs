@@ -86,6 +86,14 @@ pub enum EditError {
     /// The edited blob would exceed the format's 32-bit sizes.
     #[error("the edited blob would exceed 4 GiB")]
     TooLarge,
+    /// The memory for the edited blob, free space included, could not be allocated.
+    #[error(
+        "out of memory: the edited blob needs {bytes} bytes, and that much could not be allocated"
+    )]
+    OutOfMemory {
+        /// The bytes asked for.
+        bytes: u64,
+    },
     /// The result failed validation (a bug; nothing is returned).
     #[error("internal error: the edited blob does not validate: {0}")]
     Invalid(FdtError),
@@ -695,7 +703,12 @@ fn rebuild(
     let used_in = blocks.iter().map(|(_, r)| r.end).max().unwrap_or(hsize);
     let free_in = total_in.saturating_sub(used_in);
 
-    let mut out: Vec<u8> = Vec::with_capacity(total_in + appended.len() + 256);
+    let oom = |bytes: usize| EditError::OutOfMemory {
+        bytes: bytes as u64,
+    };
+    let mut out: Vec<u8> = Vec::new();
+    let first = total_in.saturating_add(appended.len()).saturating_add(256);
+    out.try_reserve_exact(first).map_err(|_| oom(first))?;
     out.extend_from_slice(blob.get(..hsize).ok_or(EditError::TooLarge)?);
     let mut prev_end = hsize;
     let mut offsets = [0usize; 3];
@@ -741,6 +754,8 @@ fn rebuild(
     // The free space keeps its bytes as far as they reach (they are zero unless some
     // tool wrote a fill pattern), then zeros.
     let total_out = FreeSpace::of_blob(total_in, free_in).total(out.len());
+    out.try_reserve_exact(total_out.saturating_sub(out.len()))
+        .map_err(|_| oom(total_out))?;
     let tail = blob.get(used_in..).unwrap_or_default();
     let room = total_out.saturating_sub(out.len());
     out.extend_from_slice(tail.get(..room).unwrap_or(tail));
