@@ -161,3 +161,74 @@ fn nothing_to_remove_copies_and_says_so() {
         std::fs::read(common::data("qemu-pseries.dtb")).unwrap()
     );
 }
+
+/// libfdt's `fdt_delprop` (`fdtput -d`) leaves the deleted property's name in the
+/// strings block. Add then remove gives back such a blob byte for byte, also when the
+/// name left behind is one the added node uses (`has-idle`), with and without free
+/// space in the blob.
+#[test]
+#[ignore = "needs dtc and fdtput"]
+fn add_then_remove_keeps_names_fdtput_left() {
+    let test = "add_then_remove_keeps_names_fdtput_left";
+    common::interop(test, "dtc");
+    common::interop(test, "fdtput");
+    let dir = tempfile::tempdir().unwrap();
+    let dts = dir.path().join("a.dts");
+    std::fs::write(
+        &dts,
+        "/dts-v1/;\n/ {\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\tmodel = \"m\";\n};\n",
+    )
+    .unwrap();
+    let sh = |args: &[&str]| {
+        let out = std::process::Command::new(args[0])
+            .args(&args[1..])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for (i, dtc_opts) in [&[][..], &["-p", "64"][..], &["-S", "4096"][..]]
+        .iter()
+        .enumerate()
+    {
+        let a = format!("a{i}.dtb");
+        let mut args = vec!["dtc", "-q", "-O", "dtb", "-o", &a];
+        args.extend_from_slice(dtc_opts);
+        args.push("a.dts");
+        sh(&args);
+        sh(&["fdtput", "-t", "s", &a, "/", "has-idle", "x"]);
+        sh(&["fdtput", "-t", "s", &a, "/", "zz-extra", "y"]);
+        sh(&["fdtput", "-d", &a, "/", "has-idle"]);
+        sh(&["fdtput", "-d", &a, "/", "zz-extra"]);
+        let before = std::fs::read(dir.path().join(&a)).unwrap();
+        let fdt = Fdt::new(&before).unwrap();
+        assert!(
+            before[fdt.strings_range()].ends_with(b"has-idle\0zz-extra\0"),
+            "fdtput no longer leaves the names behind"
+        );
+        let added = dir.path().join(format!("b{i}.dtb"));
+        let back = dir.path().join(format!("c{i}.dtb"));
+        let p = |s: &std::path::Path| s.to_str().unwrap().to_owned();
+        common::run_ok(&[
+            "patch",
+            &p(&dir.path().join(&a)),
+            "-o",
+            &p(&added),
+            "--has-idle",
+        ]);
+        assert!(
+            hv_props(&std::fs::read(&added).unwrap())
+                .iter()
+                .any(|(n, _)| n == "has-idle")
+        );
+        common::run_ok(&["patch", &p(&added), "-o", &p(&back), "--remove"]);
+        assert!(
+            std::fs::read(&back).unwrap() == before,
+            "dtc {dtc_opts:?}: add then remove changed the blob"
+        );
+    }
+}

@@ -367,3 +367,118 @@ fn deep_nesting_is_capped_not_recursed() {
     let (panicked, ok, _) = guarded(&b);
     assert!(!panicked && ok);
 }
+
+/// A copy of `blob` with header word `word` (0-based) set to `value`.
+fn with_header_word(blob: &[u8], word: usize, value: u32) -> Vec<u8> {
+    let mut b = blob.to_vec();
+    b[word * 4..word * 4 + 4].copy_from_slice(&value.to_be_bytes());
+    b
+}
+
+/// The DTS text of `blob` as ppcpv prints it (dtc 1.6's string lists).
+fn dts_of(blob: &[u8]) -> String {
+    let fdt = Fdt::new(blob).unwrap_or_else(|e| panic!("refused: {e}"));
+    let mut v = Vec::new();
+    write_dts(
+        &fdt,
+        &mut v,
+        &DtsOptions::new(StringListStyle::Dtc16, false),
+    )
+    .unwrap();
+    String::from_utf8(v).unwrap()
+}
+
+/// `last_comp_version` (header word 6) only bounds which older readers may cope: libfdt
+/// (`fdt_check_header`) refuses only values above 17 or above `version`, and dtc's
+/// reader ignores the word. A v16/v17 blob saying 0 or 4-15 reads like the original.
+#[test]
+fn any_last_comp_version_up_to_the_version_reads_like_the_original() {
+    let _g = serial();
+    for name in ["qemu-powernv8.dtb", "qemu-pcbios-bamboo.dtb"] {
+        let blob = std::fs::read(common::data(name)).unwrap();
+        let want = dts_of(&blob);
+        for last in [0, 1, 2, 3, 4, 5, 8, 15, 16, 17] {
+            let b = with_header_word(&blob, 6, last);
+            assert_eq!(dts_of(&b), want, "{name} with last_comp_version {last}");
+            // Declared version 16: the blob still reads (size_dt_struct is ignored).
+            if last <= 16 {
+                let b16 = with_header_word(&b, 5, 16);
+                assert_eq!(dts_of(&b16), want, "{name} v16/{last}");
+            }
+        }
+        for (version, last) in [(17, 18), (16, 17), (17, 32)] {
+            let b = with_header_word(&with_header_word(&blob, 5, version), 6, last);
+            let e = Fdt::new(&b).unwrap_err().to_string();
+            assert!(e.contains("unsupported blob version"), "{e}");
+        }
+    }
+}
+
+/// A block starting inside the header is named as such, with its offset (not "outside
+/// the blob", which it is not).
+#[test]
+fn blocks_starting_inside_the_header_say_so() {
+    let _g = serial();
+    use ppcpv::fdt::FdtError;
+    use ppcpv::fdt::error::BlockKind;
+    let blob = std::fs::read(common::data("qemu-powernv8.dtb")).unwrap();
+    // off_mem_rsvmap is word 4, off_dt_struct word 2, off_dt_strings word 3.
+    for (word, offset, kind) in [
+        (4, 0x20, BlockKind::MemoryReservation),
+        (4, 0, BlockKind::MemoryReservation),
+        (2, 0x24, BlockKind::Structure),
+        (3, 0x10, BlockKind::Strings),
+    ] {
+        let b = with_header_word(&blob, word, offset);
+        let e = Fdt::new(&b).unwrap_err();
+        assert_eq!(
+            e,
+            FdtError::BlockInHeader {
+                block: kind,
+                offset,
+                header_size: 40
+            }
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains(&format!("at offset {offset:#x} starts inside the header")),
+            "{text}"
+        );
+    }
+}
+
+/// dtc reads the blobs with any `last_comp_version` up to 17 exactly as ppcpv does.
+#[test]
+#[ignore = "needs dtc and fdtget"]
+fn dtc_reads_the_same_last_comp_versions() {
+    common::interop("dtc_reads_the_same_last_comp_versions", "dtc");
+    common::interop("dtc_reads_the_same_last_comp_versions", "fdtget");
+    let _g = serial();
+    let blob = std::fs::read(common::data("qemu-pcbios-bamboo.dtb")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for last in [0, 4, 9, 15] {
+        let b = with_header_word(&blob, 6, last);
+        let p = dir.path().join(format!("last{last}.dtb"));
+        std::fs::write(&p, &b).unwrap();
+        let out = std::process::Command::new("dtc")
+            .args(["-q", "-I", "dtb", "-O", "dts"])
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "dtc refused last_comp_version {last}");
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            dts_of(&b),
+            "last_comp_version {last}"
+        );
+        let got = std::process::Command::new("fdtget")
+            .arg(&p)
+            .args(["/", "compatible"])
+            .output()
+            .unwrap();
+        assert!(
+            got.status.success(),
+            "fdtget refused last_comp_version {last}"
+        );
+    }
+}

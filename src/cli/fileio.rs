@@ -2,7 +2,9 @@
 //!
 //! * Inputs are memory-mapped when they are regular files (a 6.8 MB DTB or a sparse
 //!   64 GiB RAM image costs only the pages touched), read into memory up to a caller's
-//!   cap otherwise (pipes, `-` for stdin). Inputs are never opened for writing.
+//!   cap otherwise (pipes, `-` for stdin), and also when they are sparse files on
+//!   tmpfs, where touching a mapped hole allocates a page and raises SIGBUS when the
+//!   filesystem is full ([`mapping_may_fault`]). Inputs are never opened for writing.
 //! * Outputs are written atomically: a temporary file is created in the target's own
 //!   directory, filled, synced, then renamed over the target. An error at any point
 //!   leaves the target (which may be the input itself) exactly as it was.
@@ -100,6 +102,9 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Input, FileError> {
     if meta.len() == 0 {
         return Ok(Input::Owned(Vec::new()));
     }
+    if mapping_may_fault(&file, &meta) {
+        return read_stream(file, path, limit);
+    }
     // SAFETY: the mapping is read-only and private to this process. If another process
     // truncates the file while it is mapped, touching the lost pages raises SIGBUS; that
     // is the documented cost of mapping (the same as for every mmap-based reader) and
@@ -107,6 +112,41 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Input, FileError> {
     #[allow(unsafe_code)]
     let map = unsafe { Mmap::map(&file) }.map_err(|e| io_err(path, e))?;
     Ok(Input::Mapped(map))
+}
+
+/// Whether touching a read-only mapping of `file` could kill the process with SIGBUS
+/// where `read(2)` would not: a sparse file (fewer blocks than bytes) on tmpfs. A read
+/// fault on a hole of a tmpfs file allocates a page (`torvalds/linux: mm/shmem.c
+/// (shmem_fault)` asks `shmem_get_folio_gfp` with `SGP_CACHE`), and on a full tmpfs
+/// that fails as SIGBUS; `read(2)` of the same hole copies zeros and allocates nothing
+/// (`shmem_file_read_iter` uses `SGP_READ`). Other filesystems map holes to the shared
+/// zero page. Such files are read instead of mapped.
+#[must_use]
+pub fn mapping_may_fault(file: &File, meta: &std::fs::Metadata) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::MetadataExt;
+        if meta.blocks().saturating_mul(512) >= meta.len() {
+            return false;
+        }
+        // SAFETY: `statfs` is plain old data, so all zeros is a valid value; fstatfs
+        // writes at most one `statfs` through the pointer, which points at it, and
+        // reads nothing else; the descriptor is open (borrowed from `file`).
+        #[allow(unsafe_code)]
+        let fs = unsafe {
+            let mut fs: libc::statfs = std::mem::zeroed();
+            (libc::fstatfs(file.as_raw_fd(), &raw mut fs) == 0).then_some(fs)
+        };
+        // f_type's integer type differs between C libraries; TMPFS_MAGIC fits all.
+        #[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
+        fs.is_some_and(|fs| fs.f_type as u64 == libc::TMPFS_MAGIC as u64)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = (file, meta);
+        false
+    }
 }
 
 fn read_stream<R: Read>(reader: R, path: &Path, limit: u64) -> Result<Input, FileError> {

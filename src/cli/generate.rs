@@ -329,6 +329,10 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
             "{e} (for QEMU with KVM, name the host: --host e500v2|booke-hv|book3s-pr; --force writes it anyway)"
         )),
         GenError::WrongForHost { .. } => CliError::usage(format!("{e} (--force writes it anyway)")),
+        // Not the options' fault but the machine's: a failure, exit 1.
+        GenError::Writer(ppcpv::fdt::writer::WriteError::OutOfMemory { .. }) => {
+            CliError::failed(e.to_string())
+        }
         other => CliError::usage(other.to_string()),
     })?;
     let output = a.output.unwrap_or_else(|| {

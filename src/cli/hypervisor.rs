@@ -161,9 +161,13 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
         space: a.space,
         align: a.align,
     };
-    let dtb = node
-        .to_minimal_dtb(&padding)
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    let dtb = node.to_minimal_dtb(&padding).map_err(|e| match e {
+        // Not the options' fault but the machine's: a failure, exit 1.
+        ppcpv::dt::hypervisor::NodeError::Write(ppcpv::fdt::writer::WriteError::OutOfMemory {
+            ..
+        }) => CliError::failed(e.to_string()),
+        e => CliError::usage(e.to_string()),
+    })?;
 
     write_tree(&dtb, a.format, &a.output)
 }

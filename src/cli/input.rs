@@ -77,6 +77,17 @@ pub fn read_tree(path: &Path) -> Result<TreeInput, TreeInputError> {
                 let file = std::fs::File::open(path).map_err(io_err)?;
                 read_dtb_stream(file).map_err(io_err)?
             }
+            // A sparse file on tmpfs is read, not mapped (see fileio::mapping_may_fault),
+            // and then only as far as totalsize, like a stream.
+            Ok(m) if m.is_file() => {
+                let file = std::fs::File::open(path).map_err(io_err)?;
+                let meta = file.metadata().map_err(io_err)?;
+                if fileio::mapping_may_fault(&file, &meta) {
+                    read_dtb_stream(file).map_err(io_err)?
+                } else {
+                    Streamed::Blob(fileio::read_input(path, STREAM_LIMIT)?)
+                }
+            }
             _ => Streamed::Blob(fileio::read_input(path, STREAM_LIMIT)?),
         }
     };

@@ -212,6 +212,14 @@ pub enum PatchError {
     /// The patched blob would exceed the format's 32-bit sizes.
     #[error("the patched blob would exceed 4 GiB")]
     TooLarge,
+    /// The memory for the patched blob could not be allocated.
+    #[error(
+        "out of memory: the patched blob needs {bytes} bytes, and that much could not be allocated"
+    )]
+    OutOfMemory {
+        /// The bytes asked for.
+        bytes: u64,
+    },
     /// An edit the engine refused that the policy should have prevented (a bug;
     /// nothing is written).
     #[error("internal error: {0}")]
@@ -230,6 +238,7 @@ impl From<EditError> for PatchError {
             EditError::OldVersion(v) => PatchError::OldVersion(v),
             EditError::OldLayout(v) => PatchError::OldLayout(v),
             EditError::TooLarge => PatchError::TooLarge,
+            EditError::OutOfMemory { bytes } => PatchError::OutOfMemory { bytes },
             EditError::Invalid(e) => PatchError::Invalid(e),
             other => PatchError::Edit(other),
         }

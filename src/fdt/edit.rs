@@ -11,10 +11,14 @@
 //!
 //! Like libfdt (`fdt_find_add_string_`), a property name already in the strings block
 //! is reused, also as the tail of a longer name (dtc's `stringtable_insert` in
-//! `flattree.c` writes such tails itself); a new name is appended. An edit that only
-//! deletes drops the names at the end of the strings block that no property uses any
-//! more (those an earlier edit appended), so adding a node and then deleting it gives
-//! back the original bytes. Other unused names stay, unreferenced; readers ignore them.
+//! `flattree.c` writes such tails itself); a new name is appended. Unlike libfdt, a
+//! name is reused only from the part of the block that some property uses: names at
+//! its end that nothing uses (libfdt's `fdt_delprop`, behind `fdtput -d`, leaves them
+//! there) are not, and a new copy is appended instead. An edit that only deletes drops
+//! the names at the end of the block whose last users it deleted (the names an earlier
+//! edit appended) and stops at the first name it did not free. So adding a node and
+//! then deleting it gives back the original bytes, unused trailing names included.
+//! Other unused names stay, unreferenced; readers ignore them.
 //!
 //! # Free space
 //!
@@ -82,6 +86,14 @@ pub enum EditError {
     /// The edited blob would exceed the format's 32-bit sizes.
     #[error("the edited blob would exceed 4 GiB")]
     TooLarge,
+    /// The memory for the edited blob, free space included, could not be allocated.
+    #[error(
+        "out of memory: the edited blob needs {bytes} bytes, and that much could not be allocated"
+    )]
+    OutOfMemory {
+        /// The bytes asked for.
+        bytes: u64,
+    },
     /// The result failed validation (a bug; nothing is returned).
     #[error("internal error: the edited blob does not validate: {0}")]
     Invalid(FdtError),
@@ -343,7 +355,7 @@ impl<'a> Editor<'a> {
                     .filter(|p| first_child.is_none_or(|c| p.offset < c))
                     .last()
                     .map_or(node.body_offset(), |p| p.end);
-                let nameoff = self.strings.offset_of(name)?;
+                let nameoff = self.strings.offset_of(&self.fdt, name)?;
                 let bytes = prop_bytes(nameoff, value)?;
                 self.splices.push(Splice {
                     range: at..at,
@@ -397,7 +409,7 @@ impl<'a> Editor<'a> {
                     name: p.name.clone(),
                 });
             }
-            let nameoff = self.strings.offset_of(&p.name)?;
+            let nameoff = self.strings.offset_of(&self.fdt, &p.name)?;
             let len = u32::try_from(p.value.len()).map_err(|_| EditError::TooLarge)?;
             be::push_u32(&mut out, FDT_PROP);
             be::push_u32(&mut out, len);
@@ -459,10 +471,12 @@ fn nameoff_of(blob: &[u8], p: &Property<'_>) -> Option<usize> {
 }
 
 /// How many bytes of the original strings block the edited blob keeps. After an edit
-/// that only deletes, names at the end of the block that no remaining property uses
-/// are dropped (the names an earlier add appended), so add-then-remove gives back the
-/// original bytes. Nothing is dropped when names were appended (their offsets assume
-/// the whole block) or when every name is still used.
+/// that only deletes, the names at the end of the block that no remaining property
+/// uses and that a deleted property used are dropped (the names an earlier add
+/// appended), back to the first name that is still used or that this edit did not free
+/// (an unused name some other tool left): so add-then-remove gives back the original
+/// bytes. Nothing is dropped when names were appended (their offsets assume the whole
+/// block) or when every name is still used.
 fn strings_to_keep(fdt: &Fdt<'_>, splices: &[Splice], strings: &StringsEditor<'_>) -> usize {
     let full = strings.block.len();
     let deletes = splices.iter().any(|s| !s.range.is_empty());
@@ -494,7 +508,34 @@ fn strings_to_keep(fdt: &Fdt<'_>, splices: &[Splice], strings: &StringsEditor<'_
             }
         }
     }
-    keep
+    // From the end back: drop a name only while this edit freed it.
+    let mut end = full;
+    while end > keep {
+        let start = strings
+            .block
+            .get(..end - 1)
+            .and_then(|b| b.iter().rposition(|&c| c == 0))
+            .map_or(0, |i| i + 1);
+        if !strings.freed.iter().any(|o| (start..end).contains(o)) {
+            break;
+        }
+        end = start;
+    }
+    end.max(keep)
+}
+
+/// The end of the furthest name any property of `fdt` uses (0 without properties).
+fn used_names_end(fdt: &Fdt<'_>) -> usize {
+    let blob = fdt.blob();
+    let mut end = 0;
+    for (_, node) in fdt.nodes() {
+        for p in node.properties() {
+            if let Some(o) = nameoff_of(blob, &p) {
+                end = end.max(o.saturating_add(p.name.len() + 1));
+            }
+        }
+    }
+    end
 }
 
 /// The strings block and the names appended to it.
@@ -506,6 +547,11 @@ struct StringsEditor<'a> {
     used_end: usize,
     /// A deleted property used the block's last name.
     freed_last: bool,
+    /// The name offsets of the deleted properties.
+    freed: Vec<usize>,
+    /// The end of the furthest name a property of the original blob uses: names are
+    /// reused only before it (computed on the first lookup).
+    reusable_end: Option<usize>,
 }
 
 impl<'a> StringsEditor<'a> {
@@ -516,16 +562,20 @@ impl<'a> StringsEditor<'a> {
             appended: Vec::new(),
             used_end: 0,
             freed_last: false,
+            freed: Vec::new(),
+            reusable_end: None,
         }
     }
 
     /// Notes that `p` is deleted (for [`strings_to_keep`]).
     fn freeing(&mut self, blob: &[u8], p: &Property<'_>) {
-        if nameoff_of(blob, p)
-            .is_some_and(|o| o.saturating_add(p.name.len() + 1) == self.block.len())
-        {
+        let Some(o) = nameoff_of(blob, p) else {
+            return;
+        };
+        if o.saturating_add(p.name.len() + 1) == self.block.len() {
             self.freed_last = true;
         }
+        self.freed.push(o);
     }
 
     /// Notes that the subtree of `node` is deleted.
@@ -540,10 +590,14 @@ impl<'a> StringsEditor<'a> {
     }
 
     /// The offset of `name` in the (extended) strings block, appending it if absent.
-    /// Any occurrence of `name\0` serves, also as the tail of a longer name.
-    fn offset_of(&mut self, name: &str) -> Result<u32, EditError> {
+    /// Any occurrence of `name\0` before the end of the last name in use serves, also
+    /// as the tail of a longer name; one among the unused names at the end of the
+    /// block does not (see the module docs).
+    fn offset_of(&mut self, fdt: &Fdt<'_>, name: &str) -> Result<u32, EditError> {
         let needle = name.as_bytes();
-        let pos = match crate::fdt::writer::find_cstr(self.block, needle) {
+        let reusable_end = *self.reusable_end.get_or_insert_with(|| used_names_end(fdt));
+        let reusable = self.block.get(..reusable_end).unwrap_or(self.block);
+        let pos = match crate::fdt::writer::find_cstr(reusable, needle) {
             Some(p) => {
                 self.used_end = self.used_end.max(p + needle.len() + 1);
                 p
@@ -649,7 +703,12 @@ fn rebuild(
     let used_in = blocks.iter().map(|(_, r)| r.end).max().unwrap_or(hsize);
     let free_in = total_in.saturating_sub(used_in);
 
-    let mut out: Vec<u8> = Vec::with_capacity(total_in + appended.len() + 256);
+    let oom = |bytes: usize| EditError::OutOfMemory {
+        bytes: bytes as u64,
+    };
+    let mut out: Vec<u8> = Vec::new();
+    let first = total_in.saturating_add(appended.len()).saturating_add(256);
+    out.try_reserve_exact(first).map_err(|_| oom(first))?;
     out.extend_from_slice(blob.get(..hsize).ok_or(EditError::TooLarge)?);
     let mut prev_end = hsize;
     let mut offsets = [0usize; 3];
@@ -695,6 +754,8 @@ fn rebuild(
     // The free space keeps its bytes as far as they reach (they are zero unless some
     // tool wrote a fill pattern), then zeros.
     let total_out = FreeSpace::of_blob(total_in, free_in).total(out.len());
+    out.try_reserve_exact(total_out.saturating_sub(out.len()))
+        .map_err(|_| oom(total_out))?;
     let tail = blob.get(used_in..).unwrap_or_default();
     let room = total_out.saturating_sub(out.len());
     out.extend_from_slice(tail.get(..room).unwrap_or(tail));
@@ -764,18 +825,30 @@ mod tests {
 
     #[test]
     fn strings_reuse_tails_and_append_once() {
+        let blob = tree(&Padding::NONE);
+        let fdt = Fdt::new(&blob).unwrap();
         let mut hay = StringsEditor {
             block: b"linux,phandle\0compatible\0",
             appended: Vec::new(),
             used_end: 0,
             freed_last: false,
+            freed: Vec::new(),
+            reusable_end: Some(25),
         };
-        assert_eq!(hay.offset_of("phandle").unwrap(), 6);
-        assert_eq!(hay.offset_of("compatible").unwrap(), 14);
-        assert_eq!(hay.offset_of("has-idle").unwrap(), 25);
-        assert_eq!(hay.offset_of("has-idle").unwrap(), 25);
-        assert_eq!(hay.offset_of("idle").unwrap(), 29);
+        assert_eq!(hay.offset_of(&fdt, "phandle").unwrap(), 6);
+        assert_eq!(hay.offset_of(&fdt, "compatible").unwrap(), 14);
+        assert_eq!(hay.offset_of(&fdt, "has-idle").unwrap(), 25);
+        assert_eq!(hay.offset_of(&fdt, "has-idle").unwrap(), 25);
+        assert_eq!(hay.offset_of(&fdt, "idle").unwrap(), 29);
         assert_eq!(hay.appended, b"has-idle\0");
+        // Names past the last one in use are not reused: "compatible" is appended anew.
+        let mut hay = StringsEditor {
+            reusable_end: Some(14),
+            appended: Vec::new(),
+            ..hay
+        };
+        assert_eq!(hay.offset_of(&fdt, "phandle").unwrap(), 6);
+        assert_eq!(hay.offset_of(&fdt, "compatible").unwrap(), 25);
     }
 
     #[test]
@@ -819,6 +892,60 @@ mod tests {
             assert_eq!(ed.delete_property(&fdt2.root(), "model").unwrap(), 1);
             assert_eq!(ed.finish().unwrap(), before);
         }
+    }
+
+    /// `blob` (packed, strings block last) with `extra` appended to its strings block,
+    /// referenced by nothing: what `fdtput -d` leaves after deleting the only user of a
+    /// name the blob's last one.
+    fn with_unused_names(blob: &[u8], extra: &[u8]) -> Vec<u8> {
+        let mut b = blob.to_vec();
+        b.extend_from_slice(extra);
+        let total = u32::try_from(b.len()).unwrap();
+        be::set_u32(&mut b, H_TOTALSIZE, total);
+        let size = be::u32_at(&b, H_SIZE_STRINGS).unwrap() + u32::try_from(extra.len()).unwrap();
+        be::set_u32(&mut b, H_SIZE_STRINGS, size);
+        b
+    }
+
+    #[test]
+    fn add_then_remove_keeps_unused_trailing_names() {
+        let before = with_unused_names(&tree(&Padding::NONE), b"has-idle\0model\0");
+        let fdt = Fdt::new(&before).unwrap();
+        let mut ed = Editor::new(&fdt);
+        ed.add_node(
+            &fdt.root(),
+            "hypervisor",
+            &[
+                PropertyValue::new("compatible", *b"linux,kvm\0"),
+                PropertyValue::new("has-idle", []),
+                PropertyValue::new("idle", []),
+            ],
+        )
+        .unwrap();
+        assert!(ed.set_property(&fdt.root(), "model", b"m\0").unwrap());
+        let added = ed.finish().unwrap();
+        let fdt2 = Fdt::new(&added).unwrap();
+        // The unused names were not reused: the new ones follow them.
+        let strings = &added[fdt2.strings_range()];
+        assert!(
+            strings.ends_with(b"has-idle\0model\0compatible\0has-idle\0model\0"),
+            "{:?}",
+            String::from_utf8_lossy(strings)
+        );
+        let mut ed = Editor::new(&fdt2);
+        ed.delete_node(&fdt2.find("/hypervisor").unwrap());
+        assert_eq!(ed.delete_property(&fdt2.root(), "model").unwrap(), 1);
+        assert_eq!(ed.finish().unwrap(), before);
+
+        // Deleting a property whose name is not last keeps every trailing unused name.
+        let mut ed = Editor::new(&fdt);
+        assert_eq!(
+            ed.delete_property(&fdt.root(), "#address-cells").unwrap(),
+            1
+        );
+        let out = ed.finish().unwrap();
+        let fdt3 = Fdt::new(&out).unwrap();
+        assert!(out[fdt3.strings_range()].ends_with(b"has-idle\0model\0"));
     }
 
     #[test]

@@ -103,7 +103,8 @@ pub enum FdtError {
     /// `version` / `last_comp_version` describe a format this reader does not know.
     #[error(
         "unsupported blob version {version} (last compatible {last_comp_version}) at offset 0x14: \
-         this reader understands versions 1-3, 16 and 17 (last compatible <= 17)"
+         this reader understands versions 1-3 and 16 on, with a last compatible version \
+         of at most 17 and at most the version"
     )]
     UnsupportedVersion {
         /// The `version` field.
@@ -131,7 +132,7 @@ pub enum FdtError {
         /// Header size for this version.
         header_size: u32,
     },
-    /// A block lies (partly) outside `totalsize` or inside the header.
+    /// A block lies (partly) outside `totalsize`.
     #[error(
         "{block} block [0x{offset:x}, 0x{end:x}) lies outside the blob's {header_size}..{totalsize} bytes"
     )]
@@ -146,6 +147,19 @@ pub enum FdtError {
         header_size: u32,
         /// The `totalsize` field.
         totalsize: u32,
+    },
+    /// A block starts inside the header (before byte `header_size`), where the header's
+    /// own words are: a blob whose header and blocks share bytes.
+    #[error(
+        "{block} block at offset 0x{offset:x} starts inside the header (bytes 0..0x{header_size:x})"
+    )]
+    BlockInHeader {
+        /// Which block.
+        block: BlockKind,
+        /// Its start offset.
+        offset: u32,
+        /// Header size for this version.
+        header_size: u32,
     },
     /// A block offset is not aligned as the format requires.
     #[error("{block} block offset 0x{offset:x} is not {align}-byte aligned")]

@@ -70,7 +70,7 @@ pub fn header_size(version: u32) -> Option<u32> {
 
 impl Header {
     /// Decodes and checks the header at the start of `blob`: magic, a known version
-    /// with `last_comp_version <= 17`, `totalsize` within the input and not smaller
+    /// with `last_comp_version <= 17` and `<= version`, `totalsize` within the input and not smaller
     /// than the header. Block offsets are checked later by [`super::Fdt::new`].
     ///
     /// # Errors
@@ -102,10 +102,11 @@ impl Header {
             last_comp_version,
         };
         let size = header_size(version).ok_or(unsupported.clone())?;
-        if last_comp_version > LAST_SUPPORTED_VERSION
-            || last_comp_version > version
-            || header_size(last_comp_version).is_none()
-        {
+        // `last_comp_version` is checked as libfdt checks it (`dgibson/dtc: libfdt/fdt.c
+        // (fdt_check_header)`): at most the newest supported version and at most the
+        // blob's own version. Any smaller value, 0 or 4-15 included, only says which
+        // older readers could cope, so dtc and fdtget read such blobs, and so does this.
+        if last_comp_version > LAST_SUPPORTED_VERSION || last_comp_version > version {
             return Err(unsupported);
         }
         let size_usize = size as usize;
@@ -179,6 +180,27 @@ mod tests {
     }
 
     #[test]
+    fn any_last_comp_version_up_to_the_version_reads() {
+        // dtc and fdtget read these (libfdt's fdt_check_header only asks
+        // last_comp_version <= 17 and <= version).
+        for (v, l) in [
+            (17, 0),
+            (17, 4),
+            (17, 15),
+            (17, 17),
+            (16, 0),
+            (16, 9),
+            (18, 17),
+        ] {
+            let h = Header::parse(&hdr(v, l, 40)).unwrap_or_else(|e| panic!("{v}/{l}: {e}"));
+            assert_eq!((h.version, h.last_comp_version), (v, l));
+        }
+        let mut b = hdr(2, 0, 32);
+        b.truncate(32);
+        assert_eq!(Header::parse(&b).unwrap().size(), 32);
+    }
+
+    #[test]
     fn old_versions_have_short_headers() {
         let mut b = hdr(1, 1, 28);
         b.truncate(28);
@@ -207,7 +229,7 @@ mod tests {
             Header::parse(&b),
             Err(FdtError::BadMagic { found: 0xd00dfeee })
         );
-        for (v, l) in [(0, 0), (5, 5), (17, 18), (32, 32), (16, 17)] {
+        for (v, l) in [(0, 0), (5, 5), (17, 18), (32, 32), (16, 17), (2, 3)] {
             assert!(
                 matches!(
                     Header::parse(&hdr(v, l, 40)),

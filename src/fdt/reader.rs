@@ -365,9 +365,18 @@ impl<'a> Fdt<'a> {
             totalsize: header.totalsize,
         };
 
+        let in_header = |block, offset: u32| FdtError::BlockInHeader {
+            block,
+            offset,
+            header_size: header.size(),
+        };
+
         // Memory reservation map: 8-aligned, after the header, terminated in the blob.
         let rsv = u64::from(header.off_mem_rsvmap);
-        if rsv < hsize || rsv + 16 > total as u64 {
+        if rsv < hsize {
+            return Err(in_header(BLOCK_RSVMAP, header.off_mem_rsvmap));
+        }
+        if rsv + 16 > total as u64 {
             return Err(out_of_bounds(BLOCK_RSVMAP, rsv, rsv + 16));
         }
         if !rsv.is_multiple_of(8) {
@@ -401,7 +410,10 @@ impl<'a> Fdt<'a> {
             Some(size) => st + u64::from(size),
             None => total as u64,
         };
-        if st < hsize || st_end > total as u64 || st >= total as u64 {
+        if st < hsize {
+            return Err(in_header(BLOCK_STRUCT, header.off_dt_struct));
+        }
+        if st_end > total as u64 || st >= total as u64 {
             return Err(out_of_bounds(BLOCK_STRUCT, st, st_end));
         }
         if !st.is_multiple_of(4) {
@@ -422,7 +434,10 @@ impl<'a> Fdt<'a> {
                 .min()
                 .unwrap_or(sr),
         };
-        if sr_end > total as u64 || (sr < hsize && sr_end > sr) || sr > total as u64 {
+        if sr < hsize && sr_end > sr {
+            return Err(in_header(BLOCK_STRINGS, header.off_dt_strings));
+        }
+        if sr_end > total as u64 || sr > total as u64 {
             return Err(out_of_bounds(BLOCK_STRINGS, sr, sr_end));
         }
 

@@ -175,6 +175,16 @@ pub enum WriteError {
     /// A format version dtc does not write (it writes 1, 2, 3, 16 and 17).
     #[error("unknown device tree blob version {0} (dtc writes 1, 2, 3, 16, 17)")]
     UnsupportedVersion(u32),
+    /// The memory for the finished blob, free space included, could not be allocated
+    /// (a blob padded to nearly 4 GiB under a memory limit): refused rather than
+    /// aborting the process.
+    #[error(
+        "out of memory: the blob is {bytes} bytes with its free space, and that much could not be allocated"
+    )]
+    OutOfMemory {
+        /// The blob's total size.
+        bytes: u64,
+    },
 }
 
 /// Trailing free space added by [`FdtBuilder::finish`], exactly like dtc's options
@@ -660,7 +670,13 @@ impl DtbEmitter {
         let extra = padding.extra(used)?;
         let total = used.checked_add(extra).ok_or(WriteError::TooLarge)?;
 
-        let mut out = Vec::with_capacity(total as usize);
+        // The one allocation of the blob, fallible: `--space 4000000000` under a memory
+        // limit is an error to report, not an abort.
+        let mut out = Vec::new();
+        out.try_reserve_exact(total as usize)
+            .map_err(|_| WriteError::OutOfMemory {
+                bytes: u64::from(total),
+            })?;
         let words = [
             FDT_MAGIC,
             total,
@@ -973,7 +989,8 @@ impl FdtBuilder {
     ///
     /// # Errors
     /// [`WriteError::Unbalanced`] with nodes still open or no root at all,
-    /// [`WriteError::TooLarge`], [`WriteError::PadAndSpace`], [`WriteError::BadAlign`].
+    /// [`WriteError::TooLarge`], [`WriteError::PadAndSpace`], [`WriteError::BadAlign`],
+    /// [`WriteError::OutOfMemory`] when the blob's memory cannot be allocated.
     pub fn finish(self, padding: &Padding) -> Result<Vec<u8>, WriteError> {
         if !self.open.is_empty() || !self.root_written {
             return Err(WriteError::Unbalanced);

@@ -4,23 +4,32 @@
 //! A VMM or an emulator can dump guest RAM to a file (QEMU's `dump-guest-memory` without
 //! a format, `pmemsave`, a memory-backend file). [`GuestImage`] treats such a file as
 //! guest physical memory starting at a base GPA, optionally after a number of bytes of
-//! header in the file, and maps only the 4 KiB window holding the page asked for: a
-//! sparse 64 GiB image costs one page of address space, never a read of the whole file.
-//! Mapping is read-only unless the page is opened for writing.
+//! header in the file, and touches only the 4 KiB window holding the page asked for: a
+//! sparse 64 GiB image costs one page, never a read of the whole file.
+//!
+//! A page to read is copied out with `pread` ([`GuestImage::page`]); a page to write is
+//! mapped shared ([`GuestImage::page_mut`]), so a VMM running the guest from the same
+//! file sees the stores, but only after its blocks are allocated with `fallocate(2)`.
+//! A store into a mapped hole of a sparse image on a full filesystem cannot report
+//! `ENOSPC`: the kernel raises SIGBUS and the process dies (so does a load from a hole on
+//! tmpfs, which allocates a page for it). Allocating first turns a full disk into
+//! [`ImageError::Allocate`], naming the image, before any byte is written; reading with
+//! `pread` never allocates.
 //!
 //! The page location comes from a GPA, or from the guest's `KVM_HC_PPC_MAP_MAGIC_PAGE`
 //! request ([`MapMagicPage`]: r3 = physical address, low 12 bits cleared as
 //! `torvalds/linux: arch/powerpc/kvm/powerpc.c (kvmppc_kvm_pv)` does).
 //!
-//! Everything here needs the standard library (files, `memmap2`), so the module exists
-//! only with the `std` feature; no `memmap2` type appears in its public API.
+//! Everything here needs the standard library (files, `memmap2`, `libc` on Unix), so the
+//! module exists only with the `std` feature; no `memmap2` type appears in its public
+//! API.
 
 use super::layout::PAGE_SIZE;
 use super::view::{MagicError, MagicPage, MagicPageMut};
 use super::volatile::VolatileMagicPage;
 use crate::Endian;
 use crate::hcall::{MagicFeatures, MapMagicPage};
-use memmap2::{Mmap, MmapMut, MmapOptions};
+use memmap2::{MmapMut, MmapOptions};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -70,6 +79,20 @@ pub enum ImageError {
     Misaligned {
         /// The address asked for.
         gpa: u64,
+    },
+    /// The blocks of the page to write could not be allocated (a full filesystem, a
+    /// quota): nothing was written.
+    #[error(
+        "{path}: cannot allocate the page at file offset {offset:#x}; nothing was written: {source}"
+    )]
+    Allocate {
+        /// The image.
+        path: PathBuf,
+        /// The page's file offset.
+        offset: u64,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
     },
     /// The page at the GPA is not inside the image.
     #[error("GPA {gpa:#x} is outside the image, which holds guest addresses {base:#x}..{end:#x}")]
@@ -239,34 +262,29 @@ impl GuestImage {
         self.opts.offset.checked_add(rel).ok_or_else(outside)
     }
 
-    /// Maps the page at `gpa` read-only (only that page's window of the file).
+    /// Reads the page at `gpa` (only that page of the file, with `pread`: a hole reads
+    /// as zeros and allocates nothing, also on a full tmpfs).
     ///
     /// # Errors
-    /// As [`GuestImage::file_position`], or [`ImageError::Io`] when mapping fails.
+    /// As [`GuestImage::file_position`], or [`ImageError::Io`] when reading fails (the
+    /// file shrank since it was opened, say).
     pub fn page(&self, gpa: u64) -> Result<MappedPage, ImageError> {
         let pos = self.file_position(gpa)?;
-        // SAFETY: a private read-only mapping of one page that this process never
-        // writes. If another process truncates the file meanwhile, touching the page
-        // raises SIGBUS (the documented cost of every mmap-based reader); if it writes
-        // the page, reads see either value. Neither can make safe code unsound here,
-        // because the bytes are only ever copied out as integers.
-        #[allow(unsafe_code)]
-        let map = unsafe {
-            MmapOptions::new()
-                .offset(pos)
-                .len(PAGE_SIZE)
-                .map(&self.file)
-        }
-        .map_err(|source| self.io(source))?;
-        Ok(MappedPage { map, gpa })
+        let mut bytes = Box::new([0u8; PAGE_SIZE]);
+        read_exact_at(&self.file, &mut bytes[..], pos).map_err(|source| self.io(source))?;
+        Ok(MappedPage { bytes, gpa })
     }
 
     /// Maps the page at `gpa` for writing: changes go to the file (shared mapping) and
-    /// are made durable by [`MappedPageMut::flush`].
+    /// are made durable by [`MappedPageMut::flush`]. The page's blocks are allocated
+    /// first (`fallocate(2)`; where the filesystem lacks it, by writing the page's
+    /// own bytes back with `pwrite`), so a full filesystem is an error here and never
+    /// a SIGBUS at the first store.
     ///
     /// # Errors
-    /// [`ImageError::ReadOnly`] when the image was not opened writable, else as
-    /// [`GuestImage::page`].
+    /// [`ImageError::ReadOnly`] when the image was not opened writable,
+    /// [`ImageError::Allocate`] when the page cannot be allocated (nothing is written
+    /// then), else as [`GuestImage::page`].
     pub fn page_mut(&self, gpa: u64) -> Result<MappedPageMut, ImageError> {
         if !self.opts.writable {
             return Err(ImageError::ReadOnly {
@@ -274,6 +292,11 @@ impl GuestImage {
             });
         }
         let pos = self.file_position(gpa)?;
+        allocate(&self.file, pos).map_err(|source| ImageError::Allocate {
+            path: self.path.clone(),
+            offset: pos,
+            source,
+        })?;
         // SAFETY: a shared writable mapping of one page of a file opened read-write. The
         // slice handed out aliases the file: another process writing the same bytes
         // concurrently races with us at the byte level (values may mix, as for a guest
@@ -319,10 +342,10 @@ impl GuestImage {
     }
 }
 
-/// One page of an image, mapped read-only.
+/// One page of an image, read into memory (the name is historical: it was mapped once).
 #[derive(Debug)]
 pub struct MappedPage {
-    map: Mmap,
+    bytes: Box<[u8; PAGE_SIZE]>,
     gpa: u64,
 }
 
@@ -336,10 +359,7 @@ impl MappedPage {
     /// The page bytes.
     #[must_use]
     pub fn bytes(&self) -> &[u8; PAGE_SIZE] {
-        // The mapping was made PAGE_SIZE long; a failed conversion would be a memmap2
-        // bug, answered with a page of zeroes rather than a panic.
-        static ZERO: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
-        (&self.map[..]).try_into().unwrap_or(&ZERO)
+        &self.bytes
     }
 
     /// A typed view in `endian` with `features` in force.
@@ -425,6 +445,80 @@ impl MappedPageMut {
             source,
         })
     }
+}
+
+/// Fills `buf` from `file` at `pos` (`pread`, retried on short reads).
+fn read_exact_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, pos)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                pos + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Writes all of `buf` to `file` at `pos` (`pwrite`).
+fn write_all_at(file: &File, buf: &[u8], pos: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::write_all_at(file, buf, pos)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n =
+                std::os::windows::fs::FileExt::seek_write(file, &buf[done..], pos + done as u64)?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+/// Allocates the blocks of the page at file offset `pos`, keeping its bytes and the
+/// file size: `fallocate(fd, 0, pos, PAGE_SIZE)` on Linux (mode 0 inside the file
+/// changes no byte and no size: `man 2 fallocate`), else, or where the filesystem
+/// does not support it, the page read and written back. The write-back can race with
+/// another process writing the same page between the two calls; `fallocate` cannot.
+fn allocate(file: &File, pos: u64) -> io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use std::os::fd::AsRawFd;
+        // An offset beyond a 32-bit off_t takes the write-back path.
+        if let (Ok(off), Ok(len)) = (libc::off_t::try_from(pos), libc::off_t::try_from(PAGE_SIZE)) {
+            // SAFETY: fallocate takes a file descriptor and integers, no pointers; the
+            // descriptor is open (borrowed from `file` for the call).
+            #[allow(unsafe_code)]
+            let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, off, len) };
+            if r == 0 {
+                return Ok(());
+            }
+            let e = io::Error::last_os_error();
+            if !matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::ENOSYS)) {
+                return Err(e);
+            }
+        }
+    }
+    let mut page = [0u8; PAGE_SIZE];
+    read_exact_at(file, &mut page, pos)?;
+    write_all_at(file, &page, pos)
 }
 
 #[cfg(test)]
@@ -575,6 +669,26 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, ImageError::ReadOnly { .. }));
         assert!(GuestImage::open(_d2.path(), ImageOptions::default()).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn reading_allocates_nothing_and_writing_allocates_first() {
+        use std::os::unix::fs::MetadataExt;
+        let (_d, p) = image(1 << 20);
+        let blocks = || std::fs::metadata(&p).unwrap().blocks();
+        let img = GuestImage::open(&p, ImageOptions::new().writable(true)).unwrap();
+        assert_eq!(img.page(0x8000).unwrap().bytes(), &[0; PAGE_SIZE]);
+        if blocks() != 0 {
+            return; // a filesystem without holes: nothing to tell
+        }
+        let page = img.page_mut(0x8000).unwrap();
+        // Allocated before the first store; contents and size unchanged.
+        assert!(blocks() >= 8, "{} blocks", blocks());
+        assert_eq!(page.gpa(), 0x8000);
+        drop(page);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 1 << 20);
+        assert!(std::fs::read(&p).unwrap().iter().all(|&b| b == 0));
     }
 
     #[test]
