@@ -16,6 +16,7 @@ pub mod magic;
 pub mod num;
 pub mod paravirt;
 pub mod read;
+pub mod treeopts;
 
 /// ppcpv: PowerPC paravirtualization under KVM and ePAPR hypervisors.
 ///

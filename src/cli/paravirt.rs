@@ -3,7 +3,7 @@
 //! work is in `ppcpv::paravirt`.
 
 use super::{BitsArg, CliError, EndianArg, parse_u64, print_json};
-use crate::cli::fileio::{Output, read_input};
+use crate::cli::fileio::{read_input, rule};
 use crate::cli::num::Hex64;
 use clap::{Args, Subcommand, ValueEnum};
 use ppcpv::Endian;
@@ -42,7 +42,9 @@ pub enum ParavirtCommand {
     Scan(ScanArgs),
     /// Write a copy of a code image with the direct rewrites applied (loads, stores,
     /// nops). Template branches are NOT applied: they need Linux's kvm_tmp area.
-    #[command(after_help = "Example:\n  ppcpv paravirt apply vmlinux -o vmlinux.patched")]
+    #[command(after_help = "Examples:\n  \
+        ppcpv paravirt apply vmlinux -o vmlinux.patched\n  \
+        ppcpv paravirt apply code.bin --bits 32 --booke > code.patched")]
     Apply(ApplyArgs),
 }
 
@@ -171,10 +173,10 @@ pub struct ApplyArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub guest: GuestArgs,
-    /// Where to write the patched copy (`-` for stdout; may be FILE itself); replaced
-    /// atomically.
+    /// Where to write the patched copy (may be FILE itself; replaced atomically).
+    /// Default: standard output, refused on a terminal.
     #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
 }
 
 /// Runs `ppcpv paravirt`.
@@ -741,17 +743,21 @@ fn write_text_summary<W: Write>(
 }
 
 fn run_apply(a: &ApplyArgs) -> Result<(), CliError> {
+    let output = rule::dest(a.output.as_deref());
+    rule::check_binary(&output)?;
     let l = load(&a.input, &a.guest)?;
     let ranges: Vec<_> = l.regions.iter().map(CodeRegion::range).collect();
-    let mut out = Output::create(&a.output)?;
+    let mut out = rule::open_binary(&output)?;
     let stats = paravirt::write_patched(&l.data, &ranges, &l.sc, &mut out)
-        .map_err(|e| CliError::failed(format!("{}: {e}", a.output.display())))?;
+        .map_err(|e| CliError::failed(format!("{}: {e}", output.display())))?;
     out.finish()?;
-    let msg = format!(
-        "wrote {}: {} words rewritten in place ({}-bit {}, MAP features {:#x}); \
+    for n in &l.notes {
+        eprintln!("ppcpv: note: {n}");
+    }
+    let detail = format!(
+        "{} words rewritten in place ({}-bit {}, MAP features {:#x}); \
          {} template sites left unchanged (template branches need Linux's kvm_tmp area and are not applied); \
          {} matching words Linux leaves alone too",
-        a.output.display(),
         stats.rewritten,
         l.sc.config.word_size().bits(),
         l.sc.config.family(),
@@ -759,14 +765,6 @@ fn run_apply(a: &ApplyArgs) -> Result<(), CliError> {
         stats.templates_left,
         stats.skipped
     );
-    for n in &l.notes {
-        eprintln!("note: {n}");
-    }
-    if a.output.as_os_str() == "-" {
-        eprintln!("{msg}");
-    } else {
-        // Through io::Error, so a closed stdout is a broken pipe for main, not a panic.
-        writeln!(io::stdout(), "{msg}")?;
-    }
+    rule::announce(&output, Some(&detail));
     Ok(())
 }

@@ -391,7 +391,11 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         {
             Ok(())
         }
-        r => Ok(r?),
+        r => {
+            r?;
+            crate::cli::fileio::rule::announce(&a.output, None);
+            Ok(())
+        }
     }
 }
 
