@@ -44,7 +44,7 @@ Examples:
     Features(FeaturesArgs),
     /// Run the host responder once: what mainline KVM answers to a guest's hypercall.
     #[command(
-        after_help = "r11 takes a token or a hypercall name (r11=KVM_HC_FEATURES, any case).\n\nExamples:\n  ppcpv hcall call --host book3s-pr --reg r11=KVM_HC_FEATURES\n  ppcpv hcall call --host e500v2 --bits 32 --reg r11=0x2a0004 \\\n      --reg r3=0xfffff000 --reg r4=0xfffff001\n  # a system call, not a hypercall: r0 is not KVM_SC_MAGIC_R0\n  ppcpv hcall call --host book3s-pr --msr 0x8000000000000000 --reg r0=0 \\\n      --reg r11=0x2a0003"
+        after_help = "r11 takes a token or a hypercall name (r11=KVM_HC_FEATURES, any case).\n\nExamples:\n  ppcpv hcall call --host book3s-pr --reg r11=KVM_HC_FEATURES\n  ppcpv hcall call --host e500v2 --bits 32 --reg r11=0x2a0004 \\\n      --reg r3=0xfffff000 --reg r4=0xfffff001\n  ppcpv hcall call --host book3s-pr --msr 0x8000000000000000 --reg r0=0 \\\n      --reg r11=0x2a0003              # r0 is not KVM_SC_MAGIC_R0: a system call"
     )]
     Call(CallArgs),
 }

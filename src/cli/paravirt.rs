@@ -28,10 +28,14 @@ pub enum ParavirtCommand {
     #[command(after_help = "Examples:\n  \
         ppcpv paravirt check 0x7c6000a6                    # mfmsr r3 on 64-bit Book3S\n  \
         ppcpv paravirt check 'mfspr r3,MAS7' --bits 32 --booke\n  \
-        ppcpv paravirt check 'mfspr r3,MAS7' --bits 32 --booke --features 0x1")]
+        ppcpv paravirt check 'mfspr r3,MAS7' --bits 32 --booke --features 0x1",
+        mut_arg("bits", |a| a.help("Guest word size (CONFIG_64BIT). Default: 64.")))]
     Check(CheckArgs),
     /// List every pattern kvm.c matches and what it becomes for one guest configuration.
-    #[command(after_help = "Example:\n  ppcpv paravirt table --bits 32 --booke")]
+    #[command(
+        after_help = "Example:\n  ppcpv paravirt table --bits 32 --booke",
+        mut_arg("bits", |a| a.help("Guest word size (CONFIG_64BIT). Default: 64."))
+    )]
     Table(TableArgs),
     /// Scan a code image (raw blob or ELF such as vmlinux): the sites Linux would patch,
     /// and counts per instruction kind.
@@ -51,8 +55,7 @@ pub enum ParavirtCommand {
 /// The guest kernel and host answer that decide what is patched.
 #[derive(Debug, Args)]
 pub struct GuestArgs {
-    /// Guest word size (CONFIG_64BIT). For ELF input the default comes from the header,
-    /// otherwise 64.
+    /// Guest word size (CONFIG_64BIT). Default: an ELF input's class, else 64.
     #[arg(long, value_enum)]
     pub bits: Option<BitsArg>,
     /// A BookE kernel (CONFIG_BOOKE: e500, e5500, e6500); default Book3S.
