@@ -168,7 +168,11 @@ fn parse_cpu(s: &str) -> Result<Cpu, String> {
 pub struct Seed(Vec<u8>);
 
 fn parse_seed(s: &str) -> Result<Seed, String> {
-    let hex = s.strip_prefix("0x").unwrap_or(s);
+    // Bytes, not a number: hex digits only, after an optional 0x or 0X.
+    let hex = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     if hex.is_empty() || !hex.len().is_multiple_of(2) {
         return Err(format!("'{s}': expected an even number of hex digits"));
     }

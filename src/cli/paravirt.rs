@@ -165,8 +165,16 @@ pub struct ScanArgs {
     pub json: bool,
     /// Threads scanning in parallel (default: the available cores, at most 8). Sites
     /// come out in input order either way.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
+}
+
+/// `--threads`: 1 to 64, in the one number syntax.
+fn parse_threads(s: &str) -> Result<u16, String> {
+    match parse_u32(s).map_err(|e| e.to_string())? {
+        n @ 1..=64 => Ok(n as u16),
+        n => Err(format!("{n} is not in 1..=64")),
+    }
 }
 
 /// `ppcpv paravirt apply`.
