@@ -2,7 +2,7 @@
 //! Argument parsing and file handling only; the compiler is `ppcpv::fdt::compile`.
 
 use super::CliError;
-use crate::cli::fileio::{STDIO, read_input, write_atomic};
+use crate::cli::fileio::{STDIO, read_input, rule};
 use clap::{Args, ValueEnum};
 use ppcpv::fdt::compile::{CompileOptions, StdFiles, compile};
 use ppcpv::fdt::writer::{Padding, PhandleStyle};
@@ -118,6 +118,5 @@ pub fn run(a: CompileArgs) -> Result<(), CliError> {
         opts = opts.boot_cpuid_phys(b);
     }
     let blob = compile(&input, &name, &opts, &mut StdFiles)?;
-    write_atomic(&a.output, &blob)?;
-    Ok(())
+    rule::write_blob(&a.output, &blob)
 }

@@ -16,19 +16,37 @@ pub mod magic;
 pub mod num;
 pub mod paravirt;
 pub mod read;
+pub mod treeopts;
 
 /// ppcpv: PowerPC paravirtualization under KVM and ePAPR hypervisors.
 ///
 /// Generates guest device trees with a KVM-ready /hypervisor node, inspects and dumps
 /// existing DTBs, and models the hypercall ABI and the shared magic page.
-/// Numbers accept decimal or 0x hex everywhere; `-` means stdin or stdout.
 #[derive(Debug, Parser)]
-#[command(name = "ppcpv", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "ppcpv",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = CONVENTIONS
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// What every command shares, printed under `ppcpv --help`.
+const CONVENTIONS: &str = "\
+Conventions:
+  Numbers   decimal or 0x/0X hex, with _ only between digits (4096, 0x1000, 0x002a_0003,
+            1_000); nothing else: no blanks (' 12' is refused), no sign, octal or exponent.
+            Sizes add K, M, G or T (powers of two: 512M, 0x10M).
+  Files     '-' is standard input or output. Without -o a command writes standard output
+            (gen: guest.dtb); binary output is refused on a terminal. A written file is
+            replaced atomically and named on stderr: 'ppcpv: wrote FILE'.
+  Exit      0 done, 1 failed (bad input, I/O, a failed check), 2 usage error.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]

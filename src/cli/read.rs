@@ -25,7 +25,7 @@ use std::path::PathBuf;
     after_help = "The hosts section says, for each host kind, whether the hcall-instructions a Linux \
 guest patches in (and the has-idle it honours) work there, or why the guest would crash or \
 stall. With --host, every problem on that host is an error finding.\n\n\
-Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb   # exit 1 on an error finding (CI)\n  ppcpv inspect --check --host tcg guest.dtb   # will it boot under QEMU without KVM?"
+Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb              # exit 1 on an error finding (CI)\n  ppcpv inspect --check --host tcg guest.dtb   # will it boot under QEMU without KVM?"
 )]
 pub struct InspectArgs {
     /// The DTB to read, or DTS source (compiled first, as dtc would); `-` for
@@ -394,7 +394,11 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         {
             Ok(())
         }
-        r => Ok(r?),
+        r => {
+            r?;
+            crate::cli::fileio::rule::announce(&a.output, None);
+            Ok(())
+        }
     }
 }
 
