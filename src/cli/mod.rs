@@ -14,6 +14,7 @@ pub mod input;
 pub mod insn;
 pub mod magic;
 pub mod num;
+pub mod overlay;
 pub mod paravirt;
 pub mod read;
 
@@ -47,6 +48,8 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Write a minimal DTB (or DTS) holding just the root and a /hypervisor node.
     Hypervisor(hypervisor::HypervisorArgs),
+    /// Apply overlays (.dtbo) to a base tree, with the bytes fdtoverlay writes.
+    Overlay(overlay::OverlayArgs),
     /// The hypercall ABI: registry, tokens, calling conventions, features, the host responder.
     #[command(subcommand)]
     Hcall(hcall::HcallCommand),
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Get(a) => read::run_get(a),
         Command::Compile(a) => compile::run(a),
         Command::Hypervisor(a) => hypervisor::run(a),
+        Command::Overlay(a) => overlay::run(a),
         Command::Hcall(c) => hcall::run(c),
         Command::Insn(c) => insn::run(c),
         Command::Magic(c) => magic::run(c),

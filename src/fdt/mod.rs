@@ -25,6 +25,7 @@ pub mod error;
 pub mod get;
 pub mod header;
 pub mod lint;
+pub mod overlay;
 pub mod reader;
 pub mod summary;
 pub mod writer;
