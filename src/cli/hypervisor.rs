@@ -63,8 +63,8 @@ pub struct HypervisorArgs {
     pub legacy_pvinfo: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Dtb)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = HvFormatArg::Dtb)]
+    pub format: HvFormatArg,
 
     /// Add N zero bytes of free space to the DTB, like `dtc -p N`.
     #[arg(long, value_name = "N", value_parser = super::parse_u32, conflicts_with = "space")]
@@ -99,6 +99,18 @@ pub enum FormatArg {
     Dtb,
     /// DTS text, as `dtc -I dtb -O dts` prints it.
     Dts,
+}
+
+/// `ppcpv hypervisor --format`: [`FormatArg`] plus an overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HvFormatArg {
+    /// A flattened device tree blob.
+    Dtb,
+    /// DTS text, as `dtc -I dtb -O dts` prints it.
+    Dts,
+    /// An overlay adding the node to any tree's root (apply with `ppcpv overlay` or
+    /// fdtoverlay); the node only, as `ppcpv patch` adds it.
+    Dtbo,
 }
 
 fn parse_hcall(s: &str) -> Result<HcallInstructions, String> {
@@ -161,11 +173,22 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
         space: a.space,
         align: a.align,
     };
+    let format = match a.format {
+        HvFormatArg::Dtbo => {
+            let dtbo = node
+                .to_overlay(&padding)
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            crate::cli::fileio::write_atomic(&a.output, &dtbo)?;
+            return Ok(());
+        }
+        HvFormatArg::Dtb => FormatArg::Dtb,
+        HvFormatArg::Dts => FormatArg::Dts,
+    };
     let dtb = node
         .to_minimal_dtb(&padding)
         .map_err(|e| CliError::usage(e.to_string()))?;
 
-    write_tree(&dtb, a.format, &a.output)
+    write_tree(&dtb, format, &a.output)
 }
 
 /// Writes a finished blob to `output` (`-` for stdout, else atomically) as DTB, or as
