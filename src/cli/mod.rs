@@ -6,6 +6,7 @@ use std::fmt;
 
 pub mod compile;
 pub mod completions;
+pub mod diff;
 pub mod fileio;
 pub mod generate;
 pub mod hcall;
@@ -50,6 +51,8 @@ pub enum Command {
     Hypervisor(hypervisor::HypervisorArgs),
     /// Apply overlays (.dtbo) to a base tree, with the bytes fdtoverlay writes.
     Overlay(overlay::OverlayArgs),
+    /// Compare two trees node by node (exit 0 equal, 1 different, 2 trouble).
+    Diff(diff::DiffArgs),
     /// The hypercall ABI: registry, tokens, calling conventions, features, the host responder.
     #[command(subcommand)]
     Hcall(hcall::HcallCommand),
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Compile(a) => compile::run(a),
         Command::Hypervisor(a) => hypervisor::run(a),
         Command::Overlay(a) => overlay::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Hcall(c) => hcall::run(c),
         Command::Insn(c) => insn::run(c),
         Command::Magic(c) => magic::run(c),
