@@ -39,8 +39,8 @@ pub struct HypervisorArgs {
     pub legacy_pvinfo: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Dtb)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = HvFormatArg::Dtb)]
+    pub format: HvFormatArg,
 
     #[command(flatten)]
     pub layout: LayoutOpts,
@@ -68,10 +68,22 @@ pub enum FormatArg {
     Dts,
 }
 
+/// `ppcpv hypervisor --format`: [`FormatArg`] plus an overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HvFormatArg {
+    /// A flattened device tree blob.
+    Dtb,
+    /// DTS text, as `dtc -I dtb -O dts` prints it.
+    Dts,
+    /// An overlay adding the node to any tree's root (apply with `ppcpv overlay` or
+    /// fdtoverlay); the node only, as `ppcpv patch` adds it.
+    Dtbo,
+}
+
 /// Runs `ppcpv hypervisor`.
 pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
     let output = rule::dest(a.output.as_deref());
-    if a.format == FormatArg::Dtb {
+    if a.format != HvFormatArg::Dts {
         rule::check_binary(&output)?;
     }
     let mut node = match (&a.pvinfo, a.node.flavour()) {
@@ -96,6 +108,16 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
         (None, f) => HypervisorNode::preset(f.unwrap_or(Flavour::Kvm)),
     };
     a.node.apply(&mut node);
+    let format = match a.format {
+        HvFormatArg::Dtbo => {
+            let dtbo = node
+                .to_overlay(&a.layout.padding())
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            return rule::write_blob(&output, &dtbo);
+        }
+        HvFormatArg::Dtb => FormatArg::Dtb,
+        HvFormatArg::Dts => FormatArg::Dts,
+    };
     let dtb = node
         .to_minimal_dtb(&a.layout.padding())
         .map_err(|e| match e {
@@ -106,7 +128,7 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
             e => CliError::usage(e.to_string()),
         })?;
 
-    write_tree(&dtb, a.format, &output)
+    write_tree(&dtb, format, &output)
 }
 
 /// Writes a finished blob to `output` under the output rule ([`rule`]): as DTB (refused

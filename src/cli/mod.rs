@@ -6,6 +6,7 @@ use std::fmt;
 
 pub mod compile;
 pub mod completions;
+pub mod diff;
 pub mod fileio;
 pub mod generate;
 pub mod hcall;
@@ -14,6 +15,7 @@ pub mod input;
 pub mod insn;
 pub mod magic;
 pub mod num;
+pub mod overlay;
 pub mod paravirt;
 pub mod read;
 pub mod treeopts;
@@ -65,6 +67,10 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Write a minimal DTB (or DTS) holding just the root and a /hypervisor node.
     Hypervisor(hypervisor::HypervisorArgs),
+    /// Apply overlays (.dtbo) to a base tree, with the bytes fdtoverlay writes.
+    Overlay(overlay::OverlayArgs),
+    /// Compare two trees node by node (exit 0 equal, 1 different, 2 trouble).
+    Diff(diff::DiffArgs),
     /// The hypercall ABI: registry, tokens, calling conventions, features, the host responder.
     #[command(subcommand)]
     Hcall(hcall::HcallCommand),
@@ -95,6 +101,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Get(a) => read::run_get(a),
         Command::Compile(a) => compile::run(a),
         Command::Hypervisor(a) => hypervisor::run(a),
+        Command::Overlay(a) => overlay::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Hcall(c) => hcall::run(c),
         Command::Insn(c) => insn::run(c),
         Command::Magic(c) => magic::run(c),
