@@ -42,9 +42,9 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::str::FromStr;
 
-/// `KVM_SC_MAGIC_R0`, "KVM!": r0 at a PR host's hypercall `sc`
-/// (`torvalds/linux: arch/powerpc/include/uapi/asm/kvm_para.h`).
-pub const KVM_SC_MAGIC_R0: u32 = 0x4b56_4d21;
+/// `KVM_SC_MAGIC_R0`, "KVM!": r0 at a PR host's hypercall `sc` (one constant, defined
+/// with the VMM's exit handler).
+pub use crate::hcall::vmm::KVM_SC_MAGIC_R0;
 
 /// Who runs the guest: QEMU's emulation without KVM, or a KVM host kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
