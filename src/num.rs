@@ -24,7 +24,9 @@ pub enum NumError {
 
 /// Parses decimal or `0x`/`0X` hex, with optional `_` separators between digits.
 ///
-/// The one number syntax of ppcpv, on the command line and in the library's text formats:
+/// The one number syntax of ppcpv, on the command line (every option and argument that
+/// takes a number, `--reg rN=VALUE`, `magic set FIELD=VALUE`, instruction words and
+/// assembler operands) and in the library's text formats:
 /// * decimal (`4096`) or hex after `0x` or `0X` (`0x1000`, as C and dtc accept both);
 /// * `_` only between two digits, to group them (`0x002a_0003`, `1_000_000`); a leading,
 ///   trailing or doubled `_` is a typo and refused;

@@ -79,7 +79,7 @@ fn token_rejects_bad_input() {
     assert!(usage_error(&["hcall", "token", "--vendor", "acme", "3"]).contains("unknown vendor"));
     assert!(usage_error(&["hcall", "token", "NOT_A_CALL"]).contains("neither a number"));
     assert!(usage_error(&["hcall", "token", "--decode", "0x100000000"]).contains("32 bits"));
-    assert!(usage_error(&["hcall", "token", "--decode", "xyz"]).contains("not a number"));
+    assert!(usage_error(&["hcall", "token", "--decode", "xyz"]).contains("neither a number"));
     usage_error(&["hcall", "token"]);
 }
 

@@ -323,13 +323,22 @@ fn apply_rewrites_in_place_only_and_atomically() {
     bytes.push(0x99);
     let f = write(dir.path(), "code.bin", &bytes);
     let out = dir.path().join("patched.bin");
-    let msg = run_ok(&[
+    let done = run(&[
         "paravirt",
         "apply",
         f.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
     ]);
+    assert!(done.status.success());
+    assert!(done.stdout.is_empty(), "the report goes to stderr");
+    // The one success line: `ppcpv: wrote FILE: what was done`.
+    let msg = String::from_utf8_lossy(&done.stderr).into_owned();
+    assert_eq!(msg.lines().count(), 1, "{msg}");
+    assert!(
+        msg.starts_with(&format!("ppcpv: wrote {}: ", out.display())),
+        "{msg}"
+    );
     assert!(msg.contains("3 words rewritten in place"), "{msg}");
     assert!(msg.contains("1 template sites left unchanged"), "{msg}");
     let mut want = be(&[

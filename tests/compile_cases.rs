@@ -125,6 +125,58 @@ fn blob_options_match_dtc() {
     assert_eq!(shape(&ours), shape(&golden("values-a64.dtb")));
 }
 
+/// `-V` and `-R`: these goldens are compared byte for byte, header fields that the
+/// old formats lack (zero padding to 8), full paths, generated `name` properties and
+/// 8-aligned values included.
+#[test]
+fn old_formats_and_empty_reserves_match_dtc() {
+    let v = |n| CompileOptions::new().version(n);
+    let cases: Vec<(CompileOptions, &str)> = vec![
+        (v(1), "versions-V1.dtb"),
+        (
+            v(2).symbols(true).empty_reserves(2),
+            "versions-V2-sym-R2.dtb",
+        ),
+        (
+            v(16).empty_reserves(1).padding(Padding {
+                pad: Some(8),
+                ..Padding::NONE
+            }),
+            "versions-V16-R1-p8.dtb",
+        ),
+    ];
+    for (opts, gold) in cases {
+        let ours = compile_file("versions.dts", &opts);
+        assert!(ours == golden(gold), "{gold}: the bytes differ");
+    }
+    let h = Fdt::new(&golden("versions-V1.dtb")).unwrap().header();
+    assert_eq!((h.version, h.off_mem_rsvmap), (1, 32));
+
+    // dtc crashes writing generated nodes in formats 1-3; the compiler refuses.
+    let e = compile(
+        b"/dts-v1/; / { a: a { }; };",
+        "t.dts",
+        &CompileOptions::new().version(3).symbols(true),
+        &mut NoFiles,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e.kind,
+        ErrorKind::GeneratedNodeInOldVersion { version: 3, .. }
+    ));
+    let e = compile(
+        b"/dts-v1/; / { };",
+        "t.dts",
+        &CompileOptions::new().version(4),
+        &mut NoFiles,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e.kind,
+        ErrorKind::Write(ppcpv::fdt::writer::WriteError::UnsupportedVersion(4))
+    ));
+}
+
 #[test]
 fn boot_cpu_is_guessed_from_the_first_cpu() {
     let blob = compile_file("merge.dts", &CompileOptions::new());

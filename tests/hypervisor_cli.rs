@@ -132,6 +132,9 @@ fn impossible_requests_exit_2() {
         &["hypervisor", "--flavour", "epapr", "--pvinfo", "x"],
         "--pvinfo describes a KVM host",
     );
+    // --endian and --legacy-pvinfo say how to read a pvinfo file: nothing without one.
+    usage_error(&["hypervisor", "--endian", "little"], "--pvinfo <FILE>");
+    usage_error(&["hypervisor", "--legacy-pvinfo"], "--pvinfo <FILE>");
 }
 
 #[test]

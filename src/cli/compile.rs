@@ -2,7 +2,7 @@
 //! Argument parsing and file handling only; the compiler is `ppcpv::fdt::compile`.
 
 use super::CliError;
-use crate::cli::fileio::{STDIO, read_input, write_atomic};
+use crate::cli::fileio::{STDIO, read_input, rule};
 use clap::{Args, ValueEnum};
 use ppcpv::fdt::compile::{CompileOptions, StdFiles, compile};
 use ppcpv::fdt::writer::{Padding, PhandleStyle};
@@ -30,7 +30,7 @@ pub enum PhandleArg {
 macros; its line markers are honoured in messages). The blob is the one `dtc -I dts -O dtb` \
 writes with the same options.\n\nExamples:\n  ppcpv compile board.dts -o board.dtb\n  \
 ppcpv compile -i include/ -@ board.dts -o board.dtb\n  cpp -nostdinc -undef -x assembler-with-cpp \
-board.dts | ppcpv compile - -o board.dtb\n  ppcpv compile overlay.dts --pad 1024 -o overlay.dtbo"
+board.dts | ppcpv compile - -o board.dtb\n  ppcpv compile overlay.dts --pad 1024 -o overlay.dtbo\n  ppcpv compile -R 4 --out-version 16 board.dts -o board.dtb"
 )]
 pub struct CompileArgs {
     /// The DTS source (`-` for standard input).
@@ -60,6 +60,22 @@ pub struct CompileArgs {
     /// Which phandle properties new phandles get (dtc -H).
     #[arg(short = 'H', long, value_enum, default_value_t = PhandleArg::Epapr)]
     pub phandle: PhandleArg,
+    /// Add N empty entries to the memory reservation map, for a boot loader to fill
+    /// in place (dtc -R).
+    #[arg(short = 'R', long, value_name = "N", value_parser = super::parse_u32)]
+    pub reserve: Option<u32>,
+    /// The blob format version: 17 (the default), 16, or the old 1, 2, 3 with full
+    /// paths as node names and a name property in every node (dtc -V).
+    #[arg(long, value_name = "V", value_parser = parse_version, default_value = "17")]
+    pub out_version: u32,
+}
+
+/// The versions `dtc -V` writes (`dgibson/dtc: flattree.c`, `version_table`).
+fn parse_version(s: &str) -> Result<u32, String> {
+    match s {
+        "1" | "2" | "3" | "16" | "17" => s.parse().map_err(|_| String::new()),
+        _ => Err("dtc writes versions 1, 2, 3, 16 and 17".to_owned()),
+    }
 }
 
 /// Runs `ppcpv compile`.
@@ -92,7 +108,9 @@ pub fn run(a: CompileArgs) -> Result<(), CliError> {
             PhandleArg::Epapr => PhandleStyle::Epapr,
             PhandleArg::Legacy => PhandleStyle::Legacy,
             PhandleArg::Both => PhandleStyle::Both,
-        });
+        })
+        .empty_reserves(a.reserve.unwrap_or(0))
+        .version(a.out_version);
     for d in &a.include {
         opts = opts.include_dir(d.display().to_string());
     }
@@ -100,6 +118,5 @@ pub fn run(a: CompileArgs) -> Result<(), CliError> {
         opts = opts.boot_cpuid_phys(b);
     }
     let blob = compile(&input, &name, &opts, &mut StdFiles)?;
-    write_atomic(&a.output, &blob)?;
-    Ok(())
+    rule::write_blob(&a.output, &blob)
 }

@@ -551,6 +551,92 @@ impl Write for Output {
     }
 }
 
+/// The one output rule of every command.
+///
+/// * Without `-o` a command writes standard output. The one exception is `gen`, whose
+///   default `guest.dtb` is the README's first command.
+/// * A binary output (a DTB, a patched image) to standard output is refused while that
+///   is a terminal, as gzip refuses: a usage error (exit 2) that says how to redirect.
+/// * Success is announced one way: one line `ppcpv: wrote FILE` on stderr when a file
+///   was written, nothing when the output went to standard output (which is the data).
+pub mod rule {
+    use super::{FileError, Output, STDIO};
+    use crate::cli::CliError;
+    use std::io::IsTerminal;
+    use std::path::{Path, PathBuf};
+
+    /// The destination: `-o` when given, else standard output.
+    #[must_use]
+    pub fn dest(output: Option<&Path>) -> PathBuf {
+        output.map_or_else(|| PathBuf::from(STDIO), Path::to_path_buf)
+    }
+
+    /// Whether `path` means standard output.
+    #[must_use]
+    pub fn is_stdout(path: &Path) -> bool {
+        path.as_os_str() == STDIO
+    }
+
+    /// The usage error for binary output on a terminal.
+    #[must_use]
+    pub fn terminal_refusal() -> CliError {
+        CliError::usage(
+            "refusing to write binary data to a terminal; redirect standard output \
+             (ppcpv ... > FILE) or name a file with -o FILE",
+        )
+    }
+
+    /// Refuses, before any work is done, a binary output to standard output while it
+    /// is a terminal.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] (exit 2) in that case.
+    pub fn check_binary(path: &Path) -> Result<(), CliError> {
+        if is_stdout(path) && std::io::stdout().is_terminal() {
+            return Err(terminal_refusal());
+        }
+        Ok(())
+    }
+
+    /// Opens a binary output under the rule ([`check_binary`], then
+    /// [`Output::create_binary`]).
+    ///
+    /// # Errors
+    /// A usage error for a terminal, else the file error.
+    pub fn open_binary(path: &Path) -> Result<Output, CliError> {
+        check_binary(path)?;
+        Output::create_binary(path).map_err(|e| match e {
+            FileError::Terminal => terminal_refusal(),
+            other => other.into(),
+        })
+    }
+
+    /// Writes a whole binary blob under the rule and announces it.
+    ///
+    /// # Errors
+    /// A usage error for a terminal; file errors (the target then unchanged).
+    pub fn write_blob(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+        check_binary(path)?;
+        super::write_atomic(path, bytes).map_err(|e| match e {
+            FileError::Terminal => terminal_refusal(),
+            other => other.into(),
+        })?;
+        announce(path, None);
+        Ok(())
+    }
+
+    /// The one success line: `ppcpv: wrote FILE` (and `: DETAIL`) on stderr for a file;
+    /// for standard output only the detail, when there is one, as `ppcpv: DETAIL`.
+    pub fn announce(path: &Path, detail: Option<&str>) {
+        match (is_stdout(path), detail) {
+            (true, None) => {}
+            (true, Some(d)) => eprintln!("ppcpv: {d}"),
+            (false, None) => eprintln!("ppcpv: wrote {}", path.display()),
+            (false, Some(d)) => eprintln!("ppcpv: wrote {}: {d}", path.display()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,14 +3,15 @@
 //! `ppcpv::dt::machine` and `ppcpv::dt::patch`.
 
 use super::CliError;
-use super::hypervisor::{FlavourArg, FormatArg};
+use super::hypervisor::FormatArg;
+use super::treeopts::{LayoutOpts, NODE_ARG_IDS, NodeOpts};
+use crate::cli::fileio::rule;
 use clap::{Args, ValueEnum};
 use ppcpv::dt::host::{Host, HostProblem};
-use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
+use ppcpv::dt::hypervisor::{Flavour, HypervisorNode};
 use ppcpv::dt::machine::ppce500::KernelLoad;
 use ppcpv::dt::machine::{self, Cpu, GenError, GuestConfig, InitrdRange, Machine, MemReserve};
 use ppcpv::dt::patch::{Change, PatchError, PatchMode, PatchRequest};
-use ppcpv::fdt::writer::Padding;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `ppcpv gen`.
@@ -103,38 +104,19 @@ pub struct GenArgs {
     #[arg(long, conflicts_with = "rng_seed")]
     pub no_rng_seed: bool,
 
-    /// Ask for a /hypervisor node of this flavour: `kvm` ("linux,kvm") or `epapr`
-    /// (Topaz style), with the words --host traps (under tcg: words that fail every
-    /// call, li r3,-1 and nops).
-    #[arg(long, value_enum)]
-    pub flavour: Option<FlavourArg>,
-
-    /// hcall-instructions: a sequence name (kvm-pr, booke-hv, epapr, qemu-fallback,
-    /// qemu-fallback-old) or 1-4 comma-separated 32-bit words. Default: the host's.
-    #[arg(long, value_name = "SEQ", value_parser = parse_hcall)]
-    pub hcall: Option<HcallInstructions>,
-
-    /// Write has-idle (default under a KVM host on ppce500 and minimal).
-    #[arg(long, overrides_with = "no_has_idle")]
-    pub has_idle: bool,
-
-    /// Leave has-idle out.
-    #[arg(long, overrides_with = "has_idle")]
-    pub no_has_idle: bool,
+    #[command(flatten)]
+    pub node: NodeOpts,
 
     /// Write no /hypervisor node at all, whatever the host.
-    #[arg(long, conflicts_with_all = ["flavour", "hcall", "has_idle", "no_has_idle"])]
+    #[arg(long, conflicts_with_all = NODE_ARG_IDS)]
     pub no_hypervisor: bool,
 
     /// Reserve ADDR,SIZE in the header's memory reservation map; repeatable.
     #[arg(long, value_name = "ADDR,SIZE", value_parser = parse_memreserve)]
     pub memreserve: Vec<MemReserve>,
 
-    /// Add N zero bytes of free space after the blob, like `dtc -p N`, so a bootloader
-    /// can edit it in place. (U-Boot on ppce500 maps the DTB with one 1 MiB TLB entry:
-    /// keep the whole blob well below 1 MiB.)
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
-    pub pad: Option<u32>,
+    #[command(flatten)]
+    pub layout: LayoutOpts,
 
     /// ppce500: add QEMU's GPIO power-off node inside the soc node, where Linux binds
     /// it (the guest can power off). Off by default because dtc 1.6.1 warns about it
@@ -146,7 +128,8 @@ pub struct GenArgs {
     #[arg(long, value_enum, default_value_t = FormatArg::Dtb)]
     pub format: FormatArg,
 
-    /// Output file; `-` is stdout. Default: guest.dtb (guest.dts with --format dts).
+    /// Output file; `-` is standard output (a DTB is refused on a terminal). Default:
+    /// guest.dtb (guest.dts with --format dts), the one command with a default file.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -172,17 +155,6 @@ impl From<MachineArg> for Machine {
     }
 }
 
-fn flavour(f: FlavourArg) -> Flavour {
-    match f {
-        FlavourArg::Kvm => Flavour::Kvm,
-        FlavourArg::Epapr => Flavour::Epapr,
-    }
-}
-
-fn parse_hcall(s: &str) -> Result<HcallInstructions, String> {
-    s.parse::<HcallInstructions>().map_err(|e| e.to_string())
-}
-
 fn parse_host(s: &str) -> Result<Host, String> {
     s.parse::<Host>().map_err(|e| e.to_string())
 }
@@ -196,7 +168,11 @@ fn parse_cpu(s: &str) -> Result<Cpu, String> {
 pub struct Seed(Vec<u8>);
 
 fn parse_seed(s: &str) -> Result<Seed, String> {
-    let hex = s.strip_prefix("0x").unwrap_or(s);
+    // Bytes, not a number: hex digits only, after an optional 0x or 0X.
+    let hex = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
     if hex.is_empty() || !hex.len().is_multiple_of(2) {
         return Err(format!("'{s}': expected an even number of hex digits"));
     }
@@ -288,37 +264,45 @@ impl GenArgs {
             Some(random_seed()?)
         };
         let idle = machine.default_has_idle();
+        let n = &self.node;
+        // Any option that says what the node holds asks for one (under tcg too);
+        // --no-has-idle alone only changes a node the host gets anyway.
+        let wants_node = n.flavour.is_some()
+            || n.hcall.is_some()
+            || n.has_idle
+            || !n.compatible.is_empty()
+            || n.guest_id.is_some()
+            || n.guest_name.is_some();
         cfg.hypervisor = if self.no_hypervisor {
             None
-        } else if self.flavour.is_some() || self.hcall.is_some() || self.has_idle {
+        } else if wants_node {
             self.host
-                .node(Some(self.flavour.map_or(Flavour::Kvm, flavour)), idle)
+                .node(Some(n.flavour().unwrap_or(Flavour::Kvm)), idle)
         } else {
             self.host.node(None, idle)
         };
         if let Some(hv) = &mut cfg.hypervisor {
-            if let Some(h) = self.hcall {
-                hv.hcall = Some(h);
-            }
-            if self.has_idle {
-                hv.has_idle = true;
-            }
-            if self.no_has_idle {
-                hv.has_idle = false;
-            }
+            n.apply(hv);
         }
         cfg.memreserves.clone_from(&self.memreserve);
         cfg.power_off_gpio = self.power_off_gpio;
-        cfg.padding = Padding {
-            pad: self.pad,
-            ..Padding::NONE
-        };
+        cfg.padding = self.layout.padding();
         Ok(cfg)
     }
 }
 
 /// Runs `ppcpv gen`.
 pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
+    // The one command with a default file: the README's first command writes guest.dtb.
+    let output = a.output.clone().unwrap_or_else(|| {
+        PathBuf::from(match a.format {
+            FormatArg::Dtb => "guest.dtb",
+            FormatArg::Dts => "guest.dts",
+        })
+    });
+    if a.format == FormatArg::Dtb {
+        rule::check_binary(&output)?;
+    }
     let cfg = a.config()?;
     // Every refusal of the generator is about the options given.
     let dtb = machine::generate(&cfg).map_err(|e| match e {
@@ -335,12 +319,6 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
         }
         other => CliError::usage(other.to_string()),
     })?;
-    let output = a.output.unwrap_or_else(|| {
-        PathBuf::from(match a.format {
-            FormatArg::Dtb => "guest.dtb",
-            FormatArg::Dts => "guest.dts",
-        })
-    });
     super::hypervisor::write_tree(&dtb, a.format, &output)
 }
 
@@ -348,7 +326,8 @@ pub fn run_gen(a: GenArgs) -> Result<(), CliError> {
 #[derive(Debug, Args)]
 #[command(after_help = "\
 Examples:
-  ppcpv patch board.dtb -o board-kvm.dtb                     # add a KVM /hypervisor node
+  ppcpv patch board.dtb -o board-kvm.dtb            # add a KVM /hypervisor node
+  ppcpv patch board.dtb > board-kvm.dtb             # the same, through stdout
   ppcpv patch guest.dtb -o guest.dtb --hcall booke-hv --no-has-idle
   ppcpv patch xen.dtb -o kvm.dtb --replace --flavour kvm --has-idle
   ppcpv patch guest.dtb -o plain.dtb --remove
@@ -359,31 +338,20 @@ properties named by the options, the others stay. Everything outside /hypervisor
 keeps its bytes and order. A node that is neither KVM nor ePAPR (Xen's, for
 instance) changes only with --replace.")]
 pub struct PatchArgs {
-    /// The DTB to patch; `-` reads stdin.
+    /// The DTB to patch, or DTS source (compiled first, as dtc would); `-` reads stdin.
     #[arg(value_name = "IN")]
     pub input: PathBuf,
 
-    /// Where to write the result (may be IN itself; written atomically); `-` is stdout.
+    /// Where to write the result (may be IN itself when IN is a blob; written
+    /// atomically). Default: standard output, refused on a terminal.
     #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
 
-    /// Set compatible to the flavour's (`kvm`: "linux,kvm"; `epapr`: the Topaz pair);
-    /// for a new or replaced node, the preset to start from.
-    #[arg(long, value_enum)]
-    pub flavour: Option<FlavourArg>,
+    #[command(flatten)]
+    pub node: NodeOpts,
 
-    /// Set hcall-instructions: a sequence name (kvm-pr, booke-hv, epapr, qemu-fallback,
-    /// qemu-fallback-old) or 1-4 comma-separated 32-bit words.
-    #[arg(long, value_name = "SEQ", value_parser = parse_hcall)]
-    pub hcall: Option<HcallInstructions>,
-
-    /// Add has-idle.
-    #[arg(long, overrides_with = "no_has_idle")]
-    pub has_idle: bool,
-
-    /// Remove has-idle.
-    #[arg(long, overrides_with = "has_idle")]
-    pub no_has_idle: bool,
+    #[command(flatten)]
+    pub layout: LayoutOpts,
 
     /// Rebuild the node from the options alone (the preset plus what they set),
     /// whatever node is there now.
@@ -391,7 +359,7 @@ pub struct PatchArgs {
     pub replace: bool,
 
     /// Delete the node.
-    #[arg(long, conflicts_with_all = ["flavour", "hcall", "has_idle", "no_has_idle", "host"])]
+    #[arg(long, conflicts_with_all = NODE_ARG_IDS, conflicts_with = "host")]
     pub remove: bool,
 
     /// Make the node right for who runs the guest: tcg (QEMU without KVM: words that
@@ -434,25 +402,29 @@ impl PatchArgs {
         } else {
             PatchMode::Set
         });
-        req.flavour = self.flavour.map(flavour);
-        req.hcall = self.hcall;
-        req.has_idle = if self.has_idle {
-            Some(true)
-        } else if self.no_has_idle {
-            Some(false)
-        } else {
-            None
-        };
+        let n = &self.node;
+        req.flavour = n.flavour();
+        req.hcall = n.hcall;
+        req.has_idle = n.has_idle();
+        req.compatible = (!n.compatible.is_empty()).then(|| n.compatible.clone());
+        req.guest_id = n.guest_id;
+        req.guest_name.clone_from(&n.guest_name);
         req
     }
 }
 
 /// Runs `ppcpv patch`.
 pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
+    let output = rule::dest(a.output.as_deref());
+    rule::check_binary(&output)?;
     let req = a.request();
     let patched = {
-        let input = crate::cli::input::read_dtb(&a.input)?;
-        req.apply(&input).map_err(|e| match e {
+        let input = crate::cli::input::read_tree(&a.input)?;
+        if input.from_source {
+            // The result is a blob; writing it over the source would lose the text.
+            super::refuse_output_over_input(&a.input, &output)?;
+        }
+        req.apply(&input.blob).map_err(|e| match e {
             // The blob is fine; the request needs --replace or builds no valid node.
             PatchError::Foreign { .. } | PatchError::Node(_) => CliError::usage(e.to_string()),
             // Name the file, as inspect, dump and get do.
@@ -481,9 +453,15 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
             )));
         }
     }
-    if patched.change == Change::Unchanged {
+    let blob = if a.layout.any() {
+        let fdt = ppcpv::fdt::Fdt::new(&patched.blob)?;
+        ppcpv::fdt::edit::relayout(&fdt, &a.layout.padding())
+            .map_err(|e| CliError::usage(e.to_string()))?
+    } else {
+        patched.blob
+    };
+    if patched.change == Change::Unchanged && !a.layout.any() {
         eprintln!("ppcpv: {}: nothing to change", a.input.display());
     }
-    crate::cli::fileio::write_atomic(&a.output, &patched.blob)?;
-    Ok(())
+    rule::write_blob(&output, &blob)
 }

@@ -1,7 +1,7 @@
 //! `ppcpv hcall`: the hypercall ABI from the command line. Parses arguments, calls
 //! `ppcpv::hcall`, prints text or `--json`.
 
-use super::{BitsArg, CliError, parse_u32, parse_u64, print_json};
+use super::{BitsArg, CliError, parse_u64, print_json};
 use crate::cli::num::Hex64;
 use clap::{Args, Subcommand, ValueEnum};
 use ppcpv::hcall::{
@@ -19,9 +19,18 @@ pub enum HcallCommand {
     /// The registry: every KVM_HC_*, ePAPR EV_* and Freescale FH_* hypercall.
     #[command(after_help = "Examples:\n  ppcpv hcall list --arch ppc\n  ppcpv hcall list --json")]
     List(ListArgs),
+    /// One hypercall in full: token, registers in and out, notes and sources.
+    #[command(after_help = "\
+NAME is a registry name, in any case (KVM_HC_FEATURES, ev_idle), or a token.
+
+Examples:
+  ppcpv hcall show KVM_HC_PPC_MAP_MAGIC_PAGE
+  ppcpv hcall show ev_byte_channel_send
+  ppcpv hcall show 0x00010010 --json")]
+    Show(ShowArgs),
     /// Build a token (vendor << 16 | number) or decode one.
     #[command(
-        after_help = "Examples:\n  ppcpv hcall token --vendor kvm 3        -> 0x002a0003\n  ppcpv hcall token EV_IDLE               -> 0x00010010\n  ppcpv hcall token --decode 0x002a0003\n  ppcpv hcall token --decode 0x80010010 --topaz"
+        after_help = "Examples:\n  ppcpv hcall token --vendor kvm 3           # 0x002a0003\n  ppcpv hcall token ev_idle                  # 0x00010010\n  ppcpv hcall token --decode 0x002a0003\n  ppcpv hcall token --decode KVM_HC_FEATURES\n  ppcpv hcall token --decode 0x80010010 --topaz"
     )]
     Token(TokenArgs),
     /// The calling conventions: registers, clobbers and trapping instruction per architecture.
@@ -30,12 +39,12 @@ pub enum HcallCommand {
     Codes(CodesArgs),
     /// Name the bits of a KVM_HC_FEATURES or MAP_MAGIC_PAGE answer, or show what a host offers.
     #[command(
-        after_help = "Examples:\n  ppcpv hcall features 0x2            (KVM_FEATURE_* bit numbers, r4 of KVM_HC_FEATURES)\n  ppcpv hcall features --magic 0x3    (KVM_MAGIC_FEAT_* masks, r4 of MAP_MAGIC_PAGE)\n  ppcpv hcall features --host booke-hv"
+        after_help = "Examples:\n  ppcpv hcall features 0x2           # KVM_FEATURE_* bits, r4 of KVM_HC_FEATURES\n  ppcpv hcall features --magic 0x3   # KVM_MAGIC_FEAT_* masks, r4 of MAP_MAGIC_PAGE\n  ppcpv hcall features --host booke-hv"
     )]
     Features(FeaturesArgs),
     /// Run the host responder once: what mainline KVM answers to a guest's hypercall.
     #[command(
-        after_help = "Examples:\n  ppcpv hcall call --host book3s-pr --reg r11=0x2a0003\n  ppcpv hcall call --host e500v2 --bits 32 --reg r11=0x2a0004 --reg r3=0xfffff000 --reg r4=0xfffff001\n  ppcpv hcall call --host book3s-pr --msr 0x8000000000000000 --reg r0=0 --reg r11=0x2a0003   (a system call, not a hypercall)"
+        after_help = "r11 takes a token or a hypercall name (r11=KVM_HC_FEATURES, any case).\n\nExamples:\n  ppcpv hcall call --host book3s-pr --reg r11=KVM_HC_FEATURES\n  ppcpv hcall call --host e500v2 --bits 32 --reg r11=0x2a0004 \\\n      --reg r3=0xfffff000 --reg r4=0xfffff001\n  ppcpv hcall call --host book3s-pr --msr 0x8000000000000000 --reg r0=0 \\\n      --reg r11=0x2a0003              # r0 is not KVM_SC_MAGIC_R0: a system call"
     )]
     Call(CallArgs),
 }
@@ -112,12 +121,24 @@ pub struct TokenArgs {
     /// The vendor for a numeric NUMBER: kvm, epapr, fsl, ibm, ghs, enea, wr, amcc, local, or an ID.
     #[arg(long, default_value = "kvm")]
     pub vendor: String,
-    /// Decode this 32-bit token instead of building one.
-    #[arg(long, value_name = "TOKEN", value_parser = parse_u32)]
+    /// Decode this 32-bit token (or the token of a hypercall name) instead of building
+    /// one.
+    #[arg(long, value_name = "TOKEN", value_parser = parse_token)]
     pub decode: Option<u32>,
     /// With --decode: also show how the Topaz hypervisor reads it (bit 31 masked, vendor 0 = ePAPR).
     #[arg(long, requires = "decode")]
     pub topaz: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `hcall show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A registry name (any case) or a token.
+    #[arg(value_name = "NAME")]
+    pub name: String,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -168,7 +189,8 @@ pub struct CallArgs {
     /// The KVM host model that answers.
     #[arg(long, value_enum)]
     pub host: HostArg,
-    /// A guest register at the exit, rN=VALUE (N 3..11, or 0 with --msr; VALUE decimal or 0x hex); r11, the token, is required.
+    /// A guest register at the exit, rN=VALUE (N 3..11, or 0 with --msr). r11, the
+    /// token, is required and may be a hypercall name (r11=KVM_HC_FEATURES).
     #[arg(long = "reg", value_name = "rN=VALUE", value_parser = parse_reg)]
     pub regs: Vec<(u32, u64)>,
     /// Guest mode: 32 clears the MSR SF bit (parameters are truncated to 32 bits), 64 sets it.
@@ -189,7 +211,6 @@ fn parse_reg(s: &str) -> Result<(u32, u64), String> {
     let (name, value) = s
         .split_once('=')
         .ok_or_else(|| format!("'{s}' is not rN=VALUE (for example r11=0x2a0003)"))?;
-    let name = name.trim();
     let digits = name
         .strip_prefix('r')
         .or_else(|| name.strip_prefix('R'))
@@ -199,14 +220,36 @@ fn parse_reg(s: &str) -> Result<(u32, u64), String> {
         .ok()
         .filter(|n| *n == 0 || (3..=11).contains(n))
         .ok_or_else(|| format!("'{name}' is not a hypercall register (use r3 to r11, or r0)"))?;
-    let v = parse_u64(value)?;
+    let v = match ppcpv::num::parse_u64(value) {
+        Ok(v) => v,
+        // r11 also takes a name; KVM reads its low 32 bits, so wider numbers stay.
+        Err(ppcpv::num::NumError::Invalid(_)) if n == 11 => u64::from(parse_token(value)?),
+        Err(e) => return Err(e.to_string()),
+    };
     Ok((n, v))
+}
+
+/// clap value parser for a token: a 32-bit number, or a registry name (any case) for
+/// its token.
+fn parse_token(s: &str) -> Result<u32, String> {
+    match ppcpv::num::parse_u32(s) {
+        Ok(v) => Ok(v),
+        Err(e @ ppcpv::num::NumError::TooWide { .. }) => Err(e.to_string()),
+        Err(_) => registry::find_by_name(s)
+            .map(|h| h.token().raw())
+            .ok_or_else(|| {
+                format!(
+                    "'{s}' is neither a number nor a known hypercall name (see `ppcpv hcall list`)"
+                )
+            }),
+    }
 }
 
 /// Runs `ppcpv hcall`.
 pub fn run(c: HcallCommand) -> Result<(), CliError> {
     match c {
         HcallCommand::List(a) => list(&a),
+        HcallCommand::Show(a) => show(&a),
         HcallCommand::Token(a) => token(&a),
         HcallCommand::Abi(a) => abi_cmd(&a),
         HcallCommand::Codes(a) => codes(&a),
@@ -365,6 +408,104 @@ fn token(a: &TokenArgs) -> Result<(), CliError> {
             tz.table,
             tz.name.unwrap_or("(not a known hypercall)")
         );
+    }
+    emit(&s)
+}
+
+#[derive(Serialize)]
+struct ShowJson {
+    #[serde(flatten)]
+    entry: HypercallJson,
+    call: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    registers: Option<&'static ppcpv::hcall::Registers>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kvm_answer: Option<String>,
+}
+
+/// What mainline PowerPC KVM answers to this call (the Book3S PR responder; every
+/// profile answers the same codes, see `ppcpv::hcall::host`).
+fn kvm_answer(h: &Hypercall) -> Option<String> {
+    if !h.on(Arch::Ppc) {
+        return None;
+    }
+    let out = HostProfile::Book3sPr.respond(&HcallRegs::new(h.token(), GuestWidth::Bits64));
+    Some(match registry::epapr_code_name(out.r3) {
+        Some("EV_UNIMPLEMENTED") => {
+            "not implemented: r3 = 12 (EV_UNIMPLEMENTED) (arch/powerpc/kvm/powerpc.c, kvmppc_kvm_pv)"
+                .to_owned()
+        }
+        _ => "implemented (arch/powerpc/kvm/powerpc.c, kvmppc_kvm_pv)".to_owned(),
+    })
+}
+
+fn show(a: &ShowArgs) -> Result<(), CliError> {
+    let h = registry::find_by_name(&a.name)
+        .or_else(|| {
+            let t = ppcpv::num::parse_u32(&a.name).ok()?;
+            HcallToken::from_raw(t)
+                .name()
+                .and_then(registry::find_by_name)
+        })
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "'{}' is not a known hypercall name or token (see `ppcpv hcall list`)",
+                a.name
+            ))
+        })?;
+    let j = ShowJson {
+        entry: HypercallJson::from(h),
+        call: h.number_register(),
+        registers: h.registers(),
+        kvm_answer: kvm_answer(h),
+    };
+    if a.json {
+        return print_json(&j);
+    }
+    let mut s = String::new();
+    let e = &j.entry;
+    let _ = writeln!(s, "name:     {}", e.name);
+    let _ = writeln!(
+        s,
+        "token:    {} (vendor {} {}, number {})",
+        e.token, e.vendor_id, e.vendor, e.value
+    );
+    let _ = writeln!(s, "arch:     {}", e.arch.join(", "));
+    let _ = writeln!(s, "status:   {}", e.status);
+    let _ = writeln!(s, "purpose:  {}", e.purpose);
+    let _ = writeln!(s, "call:     {}", j.call);
+    let width = |regs: &[ppcpv::hcall::Reg]| regs.iter().map(|r| r.reg.len()).max().unwrap_or(0);
+    match j.registers {
+        Some(r) => {
+            let w = width(r.inputs).max(width(r.outputs));
+            for (title, regs) in [("args:", r.inputs), ("returns:", r.outputs)] {
+                if regs.is_empty() {
+                    let _ = writeln!(s, "{title:<9} none");
+                }
+                for (i, reg) in regs.iter().enumerate() {
+                    let head = if i == 0 { title } else { "" };
+                    let _ = writeln!(s, "{head:<9} {:<w$}  {}", reg.reg, reg.meaning);
+                }
+            }
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "args:     not described (no Linux wrapper or documentation gives the registers)"
+            );
+        }
+    }
+    if let Some(k) = &j.kvm_answer {
+        let _ = writeln!(s, "kvm:      {k}");
+    }
+    if !e.note.is_empty() {
+        let _ = writeln!(s, "note:     {}", e.note);
+    }
+    let _ = writeln!(s, "source:   {}", e.source);
+    if let Some(r) = j.registers
+        && r.source != e.source
+    {
+        let _ = writeln!(s, "          registers: {}", r.source);
     }
     emit(&s)
 }

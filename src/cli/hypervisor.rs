@@ -2,12 +2,12 @@
 //! `/hypervisor` node, from a flavour preset, explicit values or a host's
 //! `KVM_PPC_GET_PVINFO` answer. Parsing only; the node comes from `ppcpv::dt`.
 
+use super::treeopts::{LayoutOpts, NodeOpts};
 use super::{CliError, EndianArg};
+use crate::cli::fileio::rule;
 use clap::{Args, ValueEnum};
-use ppcpv::dt::hypervisor::{Flavour, HcallInstructions, HypervisorNode};
+use ppcpv::dt::hypervisor::{Flavour, HypervisorNode};
 use ppcpv::dt::pvinfo::{KvmPpcPvinfo, PVINFO_SIZE, PvinfoOrder};
-use ppcpv::fdt::writer::Padding;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `ppcpv hypervisor`.
@@ -16,71 +16,38 @@ use std::path::PathBuf;
 Examples:
   ppcpv hypervisor --flavour kvm --has-idle -o hv.dtb
   ppcpv hypervisor --flavour kvm --hcall booke-hv --format dts
-  ppcpv hypervisor --hcall 0x44000022,0x60000000 --compatible linux,kvm -o -
+  ppcpv hypervisor --hcall 0x44000022,0x60000000 --compatible linux,kvm > hv.dtb
   ppcpv hypervisor --pvinfo pvinfo.bin --endian little -o hv.dtb
   ppcpv hypervisor --flavour epapr --guest-name linux1 --format dts")]
 pub struct HypervisorArgs {
-    /// Preset, kvm when not given: `kvm` (QEMU/KVM: "linux,kvm", the kvm-pr sequence) or
-    /// `epapr` (Topaz: ePAPR compatibles, `sc 1`, guest-id, guest-name, fsl,hv-version,
-    /// root epapr-version). The other options change the preset.
-    #[arg(long, value_enum)]
-    pub flavour: Option<FlavourArg>,
-
-    /// hcall-instructions: a sequence name (kvm-pr, booke-hv, epapr, qemu-fallback,
-    /// qemu-fallback-old) or 1-4 32-bit words separated by commas (0x44000022,0x60000000).
-    /// Written exactly as given: never padded to four words.
-    #[arg(long, value_name = "SEQ", value_parser = parse_hcall)]
-    pub hcall: Option<HcallInstructions>,
-
-    /// Add the empty has-idle property (the guest may use EV_IDLE).
-    #[arg(long)]
-    pub has_idle: bool,
-
-    /// A compatible entry; repeat for a list. Replaces the preset's list.
-    #[arg(long, value_name = "S", value_parser = parse_compatible)]
-    pub compatible: Vec<String>,
-
-    /// epapr: the guest-id value (decimal or 0x hex).
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
-    pub guest_id: Option<u32>,
-
-    /// epapr: the guest-name value.
-    #[arg(long, value_name = "S", value_parser = parse_compatible)]
-    pub guest_name: Option<String>,
+    #[command(flatten)]
+    pub node: NodeOpts,
 
     /// Build the node from a 128-byte struct kvm_ppc_pvinfo (what the KVM_PPC_GET_PVINFO
     /// ioctl returns): its words become hcall-instructions, its EV_IDLE flag has-idle.
     #[arg(long, value_name = "FILE")]
     pub pvinfo: Option<PathBuf>,
 
-    /// --pvinfo: byte order of the host that produced it (the flags field).
-    #[arg(long, value_enum, default_value_t = EndianArg::Big)]
-    pub endian: EndianArg,
+    /// With --pvinfo: the byte order of the KVM host whose ioctl wrote the file (it
+    /// decides how the flags field is read), not the guest's. Refused without --pvinfo.
+    #[arg(long, value_enum, requires = "pvinfo")]
+    pub endian: Option<EndianArg>,
 
-    /// --pvinfo: the hcall words are in host order (kernels before the cpu_to_be32
-    /// change) instead of big-endian.
-    #[arg(long)]
+    /// With --pvinfo: the hcall words are in the host's order (kernels before the
+    /// cpu_to_be32 change) instead of big-endian.
+    #[arg(long, requires = "pvinfo")]
     pub legacy_pvinfo: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Dtb)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, default_value_t = HvFormatArg::Dtb)]
+    pub format: HvFormatArg,
 
-    /// Add N zero bytes of free space to the DTB, like `dtc -p N`.
-    #[arg(long, value_name = "N", value_parser = super::parse_u32, conflicts_with = "space")]
-    pub pad: Option<u32>,
+    #[command(flatten)]
+    pub layout: LayoutOpts,
 
-    /// Make the DTB at least N bytes (free space at the end), like `dtc -S N`.
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
-    pub space: Option<u32>,
-
-    /// Round the DTB's size up to a multiple of N (a power of two), like `dtc -a N`.
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
-    pub align: Option<u32>,
-
-    /// Output file; `-` is stdout.
-    #[arg(short, long, value_name = "FILE", default_value = "-")]
-    pub output: PathBuf,
+    /// Output file. Default: standard output (a DTB is refused on a terminal).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `--flavour`.
@@ -101,32 +68,34 @@ pub enum FormatArg {
     Dts,
 }
 
-fn parse_hcall(s: &str) -> Result<HcallInstructions, String> {
-    s.parse::<HcallInstructions>().map_err(|e| e.to_string())
-}
-
-fn parse_compatible(s: &str) -> Result<String, String> {
-    if s.is_empty() {
-        Err("must not be empty".to_owned())
-    } else if s.contains('\0') {
-        Err("must not contain a NUL byte".to_owned())
-    } else {
-        Ok(s.to_owned())
-    }
+/// `ppcpv hypervisor --format`: [`FormatArg`] plus an overlay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HvFormatArg {
+    /// A flattened device tree blob.
+    Dtb,
+    /// DTS text, as `dtc -I dtb -O dts` prints it.
+    Dts,
+    /// An overlay adding the node to any tree's root (apply with `ppcpv overlay` or
+    /// fdtoverlay); the node only, as `ppcpv patch` adds it.
+    Dtbo,
 }
 
 /// Runs `ppcpv hypervisor`.
 pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
-    let mut node = match (&a.pvinfo, a.flavour) {
-        (Some(_), Some(FlavourArg::Epapr)) => {
+    let output = rule::dest(a.output.as_deref());
+    if a.format != HvFormatArg::Dts {
+        rule::check_binary(&output)?;
+    }
+    let mut node = match (&a.pvinfo, a.node.flavour()) {
+        (Some(_), Some(Flavour::Epapr)) => {
             return Err(CliError::usage(
                 "--pvinfo describes a KVM host; it builds a kvm-flavour node, not epapr",
             ));
         }
         (Some(path), _) => {
-            super::refuse_output_over_input(path, &a.output)?;
+            super::refuse_output_over_input(path, &output)?;
             let input = crate::cli::fileio::read_input(path, PVINFO_SIZE as u64 + 1)?;
-            let host = ppcpv::Endian::from(a.endian);
+            let host = ppcpv::Endian::from(a.endian.unwrap_or_default());
             let order = if a.legacy_pvinfo {
                 PvinfoOrder::legacy(host)
             } else {
@@ -136,56 +105,49 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
                 .map_err(|e| CliError::failed(format!("{}: {e}", path.display())))?
                 .to_node()
         }
-        (None, f) => HypervisorNode::preset(match f.unwrap_or(FlavourArg::Kvm) {
-            FlavourArg::Kvm => Flavour::Kvm,
-            FlavourArg::Epapr => Flavour::Epapr,
-        }),
+        (None, f) => HypervisorNode::preset(f.unwrap_or(Flavour::Kvm)),
     };
-    if let Some(h) = a.hcall {
-        node.hcall = Some(h);
-    }
-    if a.has_idle {
-        node.has_idle = true;
-    }
-    if !a.compatible.is_empty() {
-        node.compatible = a.compatible;
-    }
-    if a.guest_id.is_some() {
-        node.guest_id = a.guest_id;
-    }
-    if a.guest_name.is_some() {
-        node.guest_name = a.guest_name;
-    }
-    let padding = Padding {
-        pad: a.pad,
-        space: a.space,
-        align: a.align,
+    a.node.apply(&mut node);
+    let format = match a.format {
+        HvFormatArg::Dtbo => {
+            let dtbo = node
+                .to_overlay(&a.layout.padding())
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            return rule::write_blob(&output, &dtbo);
+        }
+        HvFormatArg::Dtb => FormatArg::Dtb,
+        HvFormatArg::Dts => FormatArg::Dts,
     };
-    let dtb = node.to_minimal_dtb(&padding).map_err(|e| match e {
-        // Not the options' fault but the machine's: a failure, exit 1.
-        ppcpv::dt::hypervisor::NodeError::Write(ppcpv::fdt::writer::WriteError::OutOfMemory {
-            ..
-        }) => CliError::failed(e.to_string()),
-        e => CliError::usage(e.to_string()),
-    })?;
+    let dtb = node
+        .to_minimal_dtb(&a.layout.padding())
+        .map_err(|e| match e {
+            // Not the options' fault but the machine's: a failure, exit 1.
+            ppcpv::dt::hypervisor::NodeError::Write(
+                ppcpv::fdt::writer::WriteError::OutOfMemory { .. },
+            ) => CliError::failed(e.to_string()),
+            e => CliError::usage(e.to_string()),
+        })?;
 
-    write_tree(&dtb, a.format, &a.output)
+    write_tree(&dtb, format, &output)
 }
 
-/// Writes a finished blob to `output` (`-` for stdout, else atomically) as DTB, or as
-/// DTS text through the reader and the dtc-identical printer.
+/// Writes a finished blob to `output` under the output rule ([`rule`]): as DTB (refused
+/// on a terminal) or as DTS text through the reader and the dtc-identical printer; a
+/// file is written atomically and announced with one line on stderr.
 ///
 /// # Errors
-/// I/O errors, or (never for ppcpv's own blobs) a blob the reader refuses.
+/// I/O errors, a terminal for a DTB, or (never for ppcpv's own blobs) a blob the reader
+/// refuses.
 pub fn write_tree(dtb: &[u8], format: FormatArg, output: &std::path::Path) -> Result<(), CliError> {
-    let mut out = crate::cli::fileio::Output::create(output)?;
     match format {
-        FormatArg::Dtb => out.write_all(dtb)?,
+        FormatArg::Dtb => return rule::write_blob(output, dtb),
         FormatArg::Dts => {
+            let mut out = crate::cli::fileio::Output::create(output)?;
             let fdt = ppcpv::fdt::Fdt::new(dtb)?;
             ppcpv::fdt::dts::write_dts(&fdt, &mut out, &ppcpv::fdt::dts::DtsOptions::default())?;
+            out.finish()?;
         }
     }
-    out.finish()?;
+    rule::announce(output, None);
     Ok(())
 }

@@ -28,7 +28,7 @@ pub enum MagicCommand {
     /// Write fields of the magic page in a raw guest RAM image (all values are checked
     /// before any byte is written; the page is flushed to the file).
     #[command(
-        after_help = "Example:\n  ppcpv magic set --mem guest.ram --gpa 0x7fff000 msr=0x8000000000001032 'sr[3]=0x20000003' mas3=0x1f"
+        after_help = "Example:\n  ppcpv magic set --mem guest.ram --gpa 0x7fff000 msr=0x8000000000001032 \\\n      'sr[3]=0x20000003' mas3=0x1f"
     )]
     Set(SetArgs),
     /// Convert the page's byte order in place: by default only the fields KVM swaps

@@ -6,6 +6,7 @@ use std::fmt;
 
 pub mod compile;
 pub mod completions;
+pub mod diff;
 pub mod fileio;
 pub mod generate;
 pub mod hcall;
@@ -14,21 +15,40 @@ pub mod input;
 pub mod insn;
 pub mod magic;
 pub mod num;
+pub mod overlay;
 pub mod paravirt;
 pub mod read;
+pub mod treeopts;
 
 /// ppcpv: PowerPC paravirtualization under KVM and ePAPR hypervisors.
 ///
 /// Generates guest device trees with a KVM-ready /hypervisor node, inspects and dumps
 /// existing DTBs, and models the hypercall ABI and the shared magic page.
-/// Numbers accept decimal or 0x hex everywhere; `-` means stdin or stdout.
 #[derive(Debug, Parser)]
-#[command(name = "ppcpv", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "ppcpv",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = CONVENTIONS
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// What every command shares, printed under `ppcpv --help`.
+const CONVENTIONS: &str = "\
+Conventions:
+  Numbers   decimal or 0x/0X hex, with _ only between digits (4096, 0x1000, 0x002a_0003,
+            1_000); nothing else: no blanks (' 12' is refused), no sign, octal or exponent.
+            Sizes add K, M, G or T (powers of two: 512M, 0x10M).
+  Files     '-' is standard input or output. Without -o a command writes standard output
+            (gen: guest.dtb); binary output is refused on a terminal. A written file is
+            replaced atomically and named on stderr: 'ppcpv: wrote FILE'.
+  Exit      0 done, 1 failed (bad input, I/O, a failed check), 2 usage error.";
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
@@ -47,6 +67,10 @@ pub enum Command {
     Compile(compile::CompileArgs),
     /// Write a minimal DTB (or DTS) holding just the root and a /hypervisor node.
     Hypervisor(hypervisor::HypervisorArgs),
+    /// Apply overlays (.dtbo) to a base tree, with the bytes fdtoverlay writes.
+    Overlay(overlay::OverlayArgs),
+    /// Compare two trees node by node (exit 0 equal, 1 different, 2 trouble).
+    Diff(diff::DiffArgs),
     /// The hypercall ABI: registry, tokens, calling conventions, features, the host responder.
     #[command(subcommand)]
     Hcall(hcall::HcallCommand),
@@ -77,6 +101,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Get(a) => read::run_get(a),
         Command::Compile(a) => compile::run(a),
         Command::Hypervisor(a) => hypervisor::run(a),
+        Command::Overlay(a) => overlay::run(a),
+        Command::Diff(a) => diff::run(a),
         Command::Hcall(c) => hcall::run(c),
         Command::Insn(c) => insn::run(c),
         Command::Magic(c) => magic::run(c),

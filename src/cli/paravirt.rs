@@ -3,7 +3,7 @@
 //! work is in `ppcpv::paravirt`.
 
 use super::{BitsArg, CliError, EndianArg, parse_u64, print_json};
-use crate::cli::fileio::{Output, read_input};
+use crate::cli::fileio::{read_input, rule};
 use crate::cli::num::Hex64;
 use clap::{Args, Subcommand, ValueEnum};
 use ppcpv::Endian;
@@ -28,10 +28,14 @@ pub enum ParavirtCommand {
     #[command(after_help = "Examples:\n  \
         ppcpv paravirt check 0x7c6000a6                    # mfmsr r3 on 64-bit Book3S\n  \
         ppcpv paravirt check 'mfspr r3,MAS7' --bits 32 --booke\n  \
-        ppcpv paravirt check 'mfspr r3,MAS7' --bits 32 --booke --features 0x1")]
+        ppcpv paravirt check 'mfspr r3,MAS7' --bits 32 --booke --features 0x1",
+        mut_arg("bits", |a| a.help("Guest word size (CONFIG_64BIT). Default: 64.")))]
     Check(CheckArgs),
     /// List every pattern kvm.c matches and what it becomes for one guest configuration.
-    #[command(after_help = "Example:\n  ppcpv paravirt table --bits 32 --booke")]
+    #[command(
+        after_help = "Example:\n  ppcpv paravirt table --bits 32 --booke",
+        mut_arg("bits", |a| a.help("Guest word size (CONFIG_64BIT). Default: 64."))
+    )]
     Table(TableArgs),
     /// Scan a code image (raw blob or ELF such as vmlinux): the sites Linux would patch,
     /// and counts per instruction kind.
@@ -42,15 +46,16 @@ pub enum ParavirtCommand {
     Scan(ScanArgs),
     /// Write a copy of a code image with the direct rewrites applied (loads, stores,
     /// nops). Template branches are NOT applied: they need Linux's kvm_tmp area.
-    #[command(after_help = "Example:\n  ppcpv paravirt apply vmlinux -o vmlinux.patched")]
+    #[command(after_help = "Examples:\n  \
+        ppcpv paravirt apply vmlinux -o vmlinux.patched\n  \
+        ppcpv paravirt apply code.bin --bits 32 --booke > code.patched")]
     Apply(ApplyArgs),
 }
 
 /// The guest kernel and host answer that decide what is patched.
 #[derive(Debug, Args)]
 pub struct GuestArgs {
-    /// Guest word size (CONFIG_64BIT). For ELF input the default comes from the header,
-    /// otherwise 64.
+    /// Guest word size (CONFIG_64BIT). Default: an ELF input's class, else 64.
     #[arg(long, value_enum)]
     pub bits: Option<BitsArg>,
     /// A BookE kernel (CONFIG_BOOKE: e500, e5500, e6500); default Book3S.
@@ -160,8 +165,16 @@ pub struct ScanArgs {
     pub json: bool,
     /// Threads scanning in parallel (default: the available cores, at most 8). Sites
     /// come out in input order either way.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<u16>,
+}
+
+/// `--threads`: 1 to 64, in the one number syntax.
+fn parse_threads(s: &str) -> Result<u16, String> {
+    match parse_u32(s).map_err(|e| e.to_string())? {
+        n @ 1..=64 => Ok(n as u16),
+        n => Err(format!("{n} is not in 1..=64")),
+    }
 }
 
 /// `ppcpv paravirt apply`.
@@ -171,10 +184,10 @@ pub struct ApplyArgs {
     pub input: InputArgs,
     #[command(flatten)]
     pub guest: GuestArgs,
-    /// Where to write the patched copy (`-` for stdout; may be FILE itself); replaced
-    /// atomically.
+    /// Where to write the patched copy (may be FILE itself; replaced atomically).
+    /// Default: standard output, refused on a terminal.
     #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
 }
 
 /// Runs `ppcpv paravirt`.
@@ -742,17 +755,21 @@ fn write_text_summary<W: Write>(
 }
 
 fn run_apply(a: &ApplyArgs) -> Result<(), CliError> {
+    let output = rule::dest(a.output.as_deref());
+    rule::check_binary(&output)?;
     let l = load(&a.input, &a.guest)?;
     let ranges: Vec<_> = l.regions.iter().map(CodeRegion::range).collect();
-    let mut out = Output::create(&a.output)?;
+    let mut out = rule::open_binary(&output)?;
     let stats = paravirt::write_patched(&l.data, &ranges, &l.sc, &mut out)
-        .map_err(|e| CliError::failed(format!("{}: {e}", a.output.display())))?;
+        .map_err(|e| CliError::failed(format!("{}: {e}", output.display())))?;
     out.finish()?;
-    let msg = format!(
-        "wrote {}: {} words rewritten in place ({}-bit {}, MAP features {:#x}); \
+    for n in &l.notes {
+        eprintln!("ppcpv: note: {n}");
+    }
+    let detail = format!(
+        "{} words rewritten in place ({}-bit {}, MAP features {:#x}); \
          {} template sites left unchanged (template branches need Linux's kvm_tmp area and are not applied); \
          {} matching words Linux leaves alone too",
-        a.output.display(),
         stats.rewritten,
         l.sc.config.word_size().bits(),
         l.sc.config.family(),
@@ -760,14 +777,6 @@ fn run_apply(a: &ApplyArgs) -> Result<(), CliError> {
         stats.templates_left,
         stats.skipped
     );
-    for n in &l.notes {
-        eprintln!("note: {n}");
-    }
-    if a.output.as_os_str() == "-" {
-        eprintln!("{msg}");
-    } else {
-        // Through io::Error, so a closed stdout is a broken pipe for main, not a panic.
-        writeln!(io::stdout(), "{msg}")?;
-    }
+    rule::announce(&output, Some(&detail));
     Ok(())
 }

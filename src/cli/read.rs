@@ -25,10 +25,11 @@ use std::path::PathBuf;
     after_help = "The hosts section says, for each host kind, whether the hcall-instructions a Linux \
 guest patches in (and the has-idle it honours) work there, or why the guest would crash or \
 stall. With --host, every problem on that host is an error finding.\n\n\
-Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb   # exit 1 on an error finding (CI)\n  ppcpv inspect --check --host tcg guest.dtb   # will it boot under QEMU without KVM?"
+Examples:\n  ppcpv inspect guest.dtb\n  ppcpv inspect --json guest.dtb | jq .hypervisor\n  ppcpv inspect --check guest.dtb              # exit 1 on an error finding (CI)\n  ppcpv inspect --check --host tcg guest.dtb   # will it boot under QEMU without KVM?"
 )]
 pub struct InspectArgs {
-    /// The DTB to read (`-` for standard input).
+    /// The DTB to read, or DTS source (compiled first, as dtc would); `-` for
+    /// standard input.
     pub file: PathBuf,
     /// The host the guest will run on: tcg (QEMU without KVM) or a KVM host kind
     /// (book3s-pr, e500v2, booke-hv). Words that would crash or stall the guest there
@@ -59,7 +60,8 @@ pub enum StringListArg {
     after_help = "Examples:\n  ppcpv dump guest.dtb                 # same text as `dtc -I dtb -O dts guest.dtb`\n  ppcpv dump guest.dtb -o guest.dts\n  ppcpv dump --stringlist-style dtc17 guest.dtb"
 )]
 pub struct DumpArgs {
-    /// The DTB to print (`-` for standard input).
+    /// The DTB to print, or DTS source (compiled first, as dtc would); `-` for
+    /// standard input.
     pub file: PathBuf,
     /// Where to write the DTS (`-` = standard output; files are replaced atomically; not
     /// the input itself).
@@ -84,7 +86,8 @@ Examples:\n  ppcpv get guest.dtb / model\n  ppcpv get -t x guest.dtb /hypervisor
 ppcpv get -l guest.dtb /cpus\n  ppcpv get guest.dtb /hypervisor"
 )]
 pub struct GetArgs {
-    /// The DTB to read (`-` for standard input).
+    /// The DTB to read, or DTS source (compiled first, as dtc would); `-` for
+    /// standard input.
     pub file: PathBuf,
     /// The node path.
     pub path: String,
@@ -414,7 +417,11 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         {
             Ok(())
         }
-        r => Ok(r?),
+        r => {
+            r?;
+            crate::cli::fileio::rule::announce(&a.output, None);
+            Ok(())
+        }
     }
 }
 

@@ -781,6 +781,42 @@ impl HypervisorNode {
         Ok(w.finish(padding)?)
     }
 
+    /// An overlay (`.dtbo`) that adds this node to the root of whatever tree it is
+    /// applied to: one fragment, `target-path = "/"`, the node in its `__overlay__`, as
+    /// `dtc -I dts -O dtb` compiles the equivalent `/plugin/` source. Like
+    /// [`crate::dt::patch`], it carries the node only, not the root's `epapr-version`,
+    /// so `fdtoverlay` of it onto a tree without the node gives the tree
+    /// [`crate::dt::patch::patch`] gives (libfdt adds the node as the root's first child
+    /// and its properties in reverse order; the nodes, properties and values are the
+    /// same).
+    ///
+    /// ```
+    /// use ppcpv::dt::hypervisor::{Flavour, HypervisorNode};
+    /// use ppcpv::fdt::{Fdt, writer::Padding};
+    ///
+    /// let dtbo = HypervisorNode::preset(Flavour::Kvm).to_overlay(&Padding::NONE)?;
+    /// let fdt = Fdt::new(&dtbo)?;
+    /// let frag = fdt.find("/fragment@0").unwrap();
+    /// assert_eq!(frag.property("target-path").unwrap().value, b"/\0");
+    /// assert!(fdt.find("/fragment@0/__overlay__/hypervisor").is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`HypervisorNode::write`], plus a bad `padding`.
+    pub fn to_overlay(&self, padding: &Padding) -> Result<Vec<u8>, NodeError> {
+        let mut w = FdtBuilder::new()?;
+        let root = w.begin_node("")?;
+        let fragment = w.begin_node("fragment@0")?;
+        w.property_string("target-path", "/")?;
+        let overlay = w.begin_node("__overlay__")?;
+        self.write(&mut w)?;
+        w.end_node(overlay)?;
+        w.end_node(fragment)?;
+        w.end_node(root)?;
+        Ok(w.finish(padding)?)
+    }
+
     /// Reads the node from its properties (name, value) in blob order, strictly: a bad
     /// `hcall-instructions` length or a mistyped property is an error.
     /// `hcall-instructions` wins over the documented spelling `hypercall-instructions`,

@@ -2,6 +2,8 @@
 //! guest machines, and patching a `/hypervisor` node into an existing blob.
 
 pub mod checks;
+#[cfg(feature = "std")]
+pub mod diff;
 pub mod host;
 pub mod hypervisor;
 pub mod machine;

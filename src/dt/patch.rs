@@ -75,6 +75,12 @@ pub struct PatchRequest {
     pub hcall: Option<HcallInstructions>,
     /// `Some(true)` adds `has-idle`, `Some(false)` removes it.
     pub has_idle: Option<bool>,
+    /// Sets `compatible` to this list (after the flavour's, so it wins).
+    pub compatible: Option<Vec<String>>,
+    /// Sets Topaz's `guest-id`.
+    pub guest_id: Option<u32>,
+    /// Sets Topaz's `guest-name`.
+    pub guest_name: Option<String>,
 }
 
 impl PatchRequest {
@@ -88,7 +94,7 @@ impl PatchRequest {
     }
 
     /// The node a new or replaced `/hypervisor` gets: the flavour's preset (KVM by
-    /// default) with the requested hcall sequence and `has-idle`.
+    /// default) with the requested properties.
     #[must_use]
     pub fn node(&self) -> HypervisorNode {
         let mut node = HypervisorNode::preset(self.flavour.unwrap_or(Flavour::Kvm));
@@ -97,6 +103,15 @@ impl PatchRequest {
         }
         if let Some(idle) = self.has_idle {
             node.has_idle = idle;
+        }
+        if let Some(c) = &self.compatible {
+            node.compatible.clone_from(c);
+        }
+        if self.guest_id.is_some() {
+            node.guest_id = self.guest_id;
+        }
+        if self.guest_name.is_some() {
+            node.guest_name.clone_from(&self.guest_name);
         }
         // Patching touches only /hypervisor, never the root.
         node.epapr_version = None;
@@ -107,8 +122,14 @@ impl PatchRequest {
     /// [`PatchRequest::node`] lacks them).
     fn selected(&self) -> Vec<&'static str> {
         let mut names = Vec::new();
-        if self.flavour.is_some() {
+        if self.flavour.is_some() || self.compatible.is_some() {
             names.push(prop::COMPATIBLE);
+        }
+        if self.guest_id.is_some() {
+            names.push(prop::GUEST_ID);
+        }
+        if self.guest_name.is_some() {
+            names.push(prop::GUEST_NAME);
         }
         if self.hcall.is_some() {
             names.push(prop::HCALL_INSTRUCTIONS);
@@ -452,6 +473,31 @@ mod tests {
         node.properties()
             .map(|p| (p.name.to_string(), p.value.to_vec()))
             .collect()
+    }
+
+    #[test]
+    fn compatible_guest_id_and_name_are_set_alone() {
+        let added = PatchRequest::default()
+            .apply(&plain(Machine::Minimal))
+            .unwrap();
+        let mut req = PatchRequest::new(PatchMode::Set);
+        req.compatible = Some(vec!["vendor,hv".into(), "linux,kvm".into()]);
+        req.guest_id = Some(7);
+        req.guest_name = Some("part7".into());
+        let set = req.apply(&added.blob).unwrap();
+        let props = hv_props(&set.blob);
+        let get = |n: &str| props.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        assert_eq!(get("compatible").unwrap(), b"vendor,hv\0linux,kvm\0");
+        assert_eq!(get("guest-id").unwrap(), 7u32.to_be_bytes());
+        assert_eq!(get("guest-name").unwrap(), b"part7\0");
+        // hcall-instructions was not named, so it stays.
+        assert_eq!(
+            get("hcall-instructions"),
+            hv_props(&added.blob)
+                .into_iter()
+                .find(|(k, _)| k == "hcall-instructions")
+                .map(|(_, v)| v)
+        );
     }
 
     #[test]

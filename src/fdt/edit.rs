@@ -799,6 +799,40 @@ fn rebuild(
     Ok(out)
 }
 
+/// Gives a valid blob the free space `padding` asks for, as dtc's `-p`, `-S` and `-a`
+/// would have written it: every byte up to the end of the last block (header,
+/// reservation map, structure and strings blocks, and any gaps between them) is kept,
+/// whatever followed is replaced by `padding.extra(used)` zero bytes, and `totalsize`
+/// is set to the new length. [`Padding::NONE`] drops the free space.
+///
+/// # Errors
+/// As [`Padding::extra`]: both `pad` and `space`, a bad alignment, or a size above
+/// 4 GiB.
+pub fn relayout(
+    fdt: &Fdt<'_>,
+    padding: &crate::fdt::writer::Padding,
+) -> Result<Vec<u8>, crate::fdt::writer::WriteError> {
+    use crate::fdt::writer::WriteError;
+    let used = fdt
+        .rsvmap_range()
+        .end
+        .max(fdt.struct_range().end)
+        .max(fdt.strings_range().end)
+        .max(crate::fdt::header::header_size(fdt.header().version).unwrap_or(40) as usize);
+    let used32 = u32::try_from(used).map_err(|_| WriteError::TooLarge)?;
+    let extra = padding.extra(used32)?;
+    let blob = fdt.blob();
+    let mut out = Vec::new();
+    out.try_reserve_exact(used + extra as usize)
+        .map_err(|_| WriteError::TooLarge)?;
+    out.extend_from_slice(blob.get(..used).unwrap_or(blob));
+    out.resize(used + extra as usize, 0);
+    // totalsize is the second header word in every version.
+    let total = (used32 + extra).to_be_bytes();
+    out[4..8].copy_from_slice(&total);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -813,6 +847,34 @@ mod tests {
         w.end_node(cpus).unwrap();
         w.end_node(root).unwrap();
         w.finish(padding).unwrap()
+    }
+
+    #[test]
+    fn relayout_gives_the_blob_dtc_writes_with_those_options() {
+        let plain = tree(&Padding::NONE);
+        for p in [
+            Padding::new(Some(100), None, None),
+            Padding::new(None, Some(4096), None),
+            Padding::new(None, None, Some(256)),
+            Padding::new(Some(3), None, Some(64)),
+        ] {
+            let want = tree(&p);
+            // From the packed blob and from a padded one alike.
+            for from in [&plain, &tree(&Padding::new(Some(77), None, None))] {
+                let got = relayout(&Fdt::new(from).unwrap(), &p).unwrap();
+                assert_eq!(got, want, "{p:?}");
+            }
+        }
+        let padded = tree(&Padding::new(None, Some(8192), None));
+        let packed = relayout(&Fdt::new(&padded).unwrap(), &Padding::NONE).unwrap();
+        assert_eq!(packed, plain);
+        assert!(
+            relayout(
+                &Fdt::new(&plain).unwrap(),
+                &Padding::new(Some(1), Some(2), None)
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -16,8 +16,13 @@
 //! * [`FdtError`] ([`error`]): why a blob was refused, with the byte offset.
 //! * [`compile`]: DTS source to a blob, as dtc 1.6.1 compiles it.
 //! * [`lint`]: the structural checks dtc treats as errors, with dtc's names and messages.
+//! * [`overlay`]: overlays applied as `fdtoverlay` applies them, byte for byte.
+//! * `diff` (feature `std`): two trees compared by path, phandles as the paths they
+//!   point to.
 
 pub mod compile;
+#[cfg(feature = "std")]
+pub mod diff;
 #[cfg(feature = "std")]
 pub mod dts;
 pub mod edit;
@@ -25,6 +30,7 @@ pub mod error;
 pub mod get;
 pub mod header;
 pub mod lint;
+pub mod overlay;
 pub mod reader;
 pub mod summary;
 pub mod writer;

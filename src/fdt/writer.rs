@@ -20,6 +20,12 @@
 //! * optional zero free space after the strings block, counted in `totalsize`, as
 //!   dtc's `-p`, `-S` and `-a` make it ([`Padding`]).
 //!
+//! Two writers share that layout. [`DtbEmitter`] writes whatever it is given, as dtc
+//! would, and also dtc's older formats (`-V 1|2|3|16`); the DTS compiler writes
+//! through it, since for a source dtc accepts, dtc's bytes are the answer even when
+//! the tree breaks the specification. [`FdtBuilder`] checks every call first and
+//! then writes through a [`DtbEmitter`]; generators and VMMs use it.
+//!
 //! # What the builder refuses
 //!
 //! dtc's checks that a generator can trip, each named with the node path and property
@@ -166,6 +172,9 @@ pub enum WriteError {
     /// `Padding::align` that is zero or not a power of two (dtc `-a` requires one).
     #[error("alignment {0} is not a power of two")]
     BadAlign(u32),
+    /// A format version dtc does not write (it writes 1, 2, 3, 16 and 17).
+    #[error("unknown device tree blob version {0} (dtc writes 1, 2, 3, 16, 17)")]
+    UnsupportedVersion(u32),
     /// The memory for the finished blob, free space included, could not be allocated
     /// (a blob padded to nearly 4 GiB under a memory limit): refused rather than
     /// aborting the process.
@@ -320,14 +329,388 @@ pub(crate) fn find_cstr(table: &[u8], name: &[u8]) -> Option<usize> {
         .find(|&start| table.get(start..start + n) == Some(name))
 }
 
+/// The blob format versions dtc writes (`dgibson/dtc: flattree.c`, `version_table`),
+/// with what each changes in the layout.
+#[derive(Debug, Clone, Copy)]
+struct VersionInfo {
+    version: u32,
+    last_comp_version: u32,
+    /// Bytes of header written; the reservation map starts at this rounded up to 8.
+    hdr_size: usize,
+    /// `FTF_FULLPATH`: node names are written as full paths.
+    full_path: bool,
+    /// `FTF_VARALIGN`: values of 8 bytes or more start 8-aligned.
+    var_align: bool,
+    /// `FTF_NAMEPROPS`: every node without a `name` property gets one.
+    name_props: bool,
+}
+
+/// `version_table` of `flattree.c`: header sizes `FDT_V1_SIZE` (7 words),
+/// `FDT_V2_SIZE` (8), `FDT_V3_SIZE` (9, also used by 16) and `FDT_V17_SIZE` (10).
+/// Versions 1 and 2 do not have `size_dt_strings`, 1 has no `boot_cpuid_phys`, and
+/// only 17 has `size_dt_struct`; a field outside `hdr_size` is simply not written.
+const VERSIONS: [VersionInfo; 5] = [
+    VersionInfo {
+        version: 1,
+        last_comp_version: 1,
+        hdr_size: 28,
+        full_path: true,
+        var_align: true,
+        name_props: true,
+    },
+    VersionInfo {
+        version: 2,
+        last_comp_version: 1,
+        hdr_size: 32,
+        full_path: true,
+        var_align: true,
+        name_props: true,
+    },
+    VersionInfo {
+        version: 3,
+        last_comp_version: 1,
+        hdr_size: 36,
+        full_path: true,
+        var_align: true,
+        name_props: true,
+    },
+    VersionInfo {
+        version: 16,
+        last_comp_version: 16,
+        hdr_size: 36,
+        full_path: false,
+        var_align: false,
+        name_props: false,
+    },
+    VersionInfo {
+        version: VERSION,
+        last_comp_version: LAST_COMP_VERSION,
+        hdr_size: HEADER_SIZE,
+        full_path: false,
+        var_align: false,
+        name_props: false,
+    },
+];
+
+/// One open node of a [`DtbEmitter`] writing an old format (versions 1-3).
+#[derive(Debug)]
+struct EmitNode {
+    /// Length of the full path before this node's part (to cut it off again).
+    path_len: usize,
+    /// The node's name, for its `name` property.
+    name: String,
+    /// A `name` property was written, or the generated one is out.
+    name_done: bool,
+}
+
+/// The bytes of a blob in dtc's exact layout, with no checks at all: whatever the
+/// sequence of calls, the result is what `dgibson/dtc: flattree.c (flatten_tree,
+/// dt_to_blob)` writes for a tree with those names, values and reservations —
+/// including the trees dtc writes but [`FdtBuilder`] refuses (empty or overlapping
+/// reservations, property and node names outside the specification's characters,
+/// duplicates, raw `phandle` properties, reserved phandle values).
+///
+/// This is what the DTS compiler writes through, because dtc's own output is the
+/// specification there; [`FdtBuilder`] checks each call and then writes through it.
+///
+/// Besides version 17 (dtc's default), it writes the older formats of `dtc -V`
+/// (1, 2, 3, 16): a shorter header, and for 1-3 full paths as node names, 8-aligned
+/// values of 8 bytes or more, and a `name` property for each node that has none.
+///
+/// ```
+/// use ppcpv::fdt::writer::{DtbEmitter, Padding};
+///
+/// let mut e = DtbEmitter::new();
+/// // Overlapping reservations and a name outside the specification's characters:
+/// // dtc writes both.
+/// e.add_memreserve(0x1000, 0x100);
+/// e.add_memreserve(0x1080, 0x100);
+/// e.begin_node("");
+/// e.property("bad name!", b"x\0")?;
+/// e.end_node()?;
+/// let blob = e.finish(&Padding::NONE)?;
+/// assert_eq!(ppcpv::fdt::Fdt::new(&blob).unwrap().reservations().count(), 2);
+/// # Ok::<(), ppcpv::fdt::writer::WriteError>(())
+/// ```
+#[derive(Debug)]
+pub struct DtbEmitter {
+    vi: VersionInfo,
+    reserves: Vec<(u64, u64)>,
+    empty_reserves: usize,
+    boot_cpuid_phys: u32,
+    structure: Vec<u8>,
+    strings: StringTable,
+    depth: usize,
+    /// Versions 1-3 only: the open nodes and the current full path.
+    old: Vec<EmitNode>,
+    path: String,
+    too_large: bool,
+}
+
+impl Default for DtbEmitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DtbEmitter {
+    /// An emitter for version 17, dtc's default.
+    #[must_use]
+    pub fn new() -> Self {
+        DtbEmitter {
+            vi: VERSIONS[4],
+            reserves: Vec::new(),
+            empty_reserves: 0,
+            boot_cpuid_phys: 0,
+            structure: Vec::new(),
+            strings: StringTable::default(),
+            depth: 0,
+            old: Vec::new(),
+            path: String::new(),
+            too_large: false,
+        }
+    }
+
+    /// An emitter for format `version`, one of 1, 2, 3, 16, 17 (dtc `-V`).
+    ///
+    /// # Errors
+    /// [`WriteError::UnsupportedVersion`] for any other version (dtc: "Unknown device
+    /// tree blob version").
+    pub fn with_version(version: u32) -> Result<Self, WriteError> {
+        let vi = VERSIONS
+            .iter()
+            .find(|v| v.version == version)
+            .ok_or(WriteError::UnsupportedVersion(version))?;
+        Ok(DtbEmitter {
+            vi: *vi,
+            ..Self::new()
+        })
+    }
+
+    /// The format version being written.
+    #[must_use]
+    pub fn version(&self) -> u32 {
+        self.vi.version
+    }
+
+    /// Appends a reservation to the map, as it is (dtc keeps source order and checks
+    /// nothing).
+    pub fn add_memreserve(&mut self, address: u64, size: u64) {
+        self.reserves.push((address, size));
+    }
+
+    /// Adds `n` all-zero reservation entries after the real ones, before the
+    /// terminator (dtc `-R N`, `flattree.c (flatten_reserve_list)`): room for a
+    /// boot loader to add reservations in place.
+    pub fn add_empty_reserves(&mut self, n: usize) {
+        self.empty_reserves = self.empty_reserves.saturating_add(n);
+    }
+
+    /// Sets the header's `boot_cpuid_phys` (dtc `-b`; version 1 has no such field).
+    pub fn set_boot_cpuid_phys(&mut self, cpu: u32) {
+        self.boot_cpuid_phys = cpu;
+    }
+
+    /// Number of nodes open.
+    #[must_use]
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    /// dtc's `emit->align`: zero bytes up to a multiple of `a` in the structure block.
+    fn align(&mut self, a: usize) {
+        let n = self.structure.len().next_multiple_of(a);
+        self.structure.resize(n, 0);
+    }
+
+    /// Versions 1-3: the `name` property of the innermost open node, when it had no
+    /// `name` of its own, written where dtc writes it: after its last property.
+    fn finish_props(&mut self) {
+        if !self.vi.name_props {
+            return;
+        }
+        let Some(node) = self.old.last_mut() else {
+            return;
+        };
+        if node.name_done {
+            return;
+        }
+        node.name_done = true;
+        let name = core::mem::take(&mut node.name);
+        // fill_fullpaths: basenamelen is the length before '@'. flatten_tree writes
+        // basenamelen + 1 as the length, and emit->string(name, basenamelen), which
+        // writes the whole name when basenamelen is 0 (a root, or a name that starts
+        // with '@'), so the length then undercounts; dtc's bytes are kept.
+        let base = name.find('@').unwrap_or(name.len());
+        let written = if base == 0 { &name[..] } else { &name[..base] };
+        let nameoff = match self.strings.offset_of("name") {
+            Ok(off) => off,
+            Err(_) => {
+                self.too_large = true;
+                0
+            }
+        };
+        be::push_u32(&mut self.structure, FDT_PROP);
+        be::push_u32(
+            &mut self.structure,
+            u32::try_from(base + 1).unwrap_or(u32::MAX),
+        );
+        be::push_u32(&mut self.structure, nameoff);
+        if base + 1 >= 8 {
+            self.align(8);
+        }
+        self.structure.extend_from_slice(written.as_bytes());
+        self.structure.push(0);
+        self.align(4);
+    }
+
+    /// Opens a node (`FDT_BEGIN_NODE` and its name; versions 1-3 write the full path).
+    /// The root is the first node, named `""`.
+    pub fn begin_node(&mut self, name: &str) {
+        self.finish_props();
+        be::push_u32(&mut self.structure, FDT_BEGIN_NODE);
+        if self.vi.full_path {
+            // dtc's join_path: a '/' unless the prefix already ends with one.
+            let path_len = self.path.len();
+            if !self.path.ends_with('/') {
+                self.path.push('/');
+            }
+            self.path.push_str(name);
+            self.structure.extend_from_slice(self.path.as_bytes());
+            self.old.push(EmitNode {
+                path_len,
+                name: name.to_owned(),
+                name_done: false,
+            });
+        } else {
+            self.structure.extend_from_slice(name.as_bytes());
+        }
+        self.structure.push(0);
+        self.align(4);
+        self.depth += 1;
+    }
+
+    /// Closes the innermost open node.
+    ///
+    /// # Errors
+    /// [`WriteError::Unbalanced`] when no node is open.
+    pub fn end_node(&mut self) -> Result<(), WriteError> {
+        if self.depth == 0 {
+            return Err(WriteError::Unbalanced);
+        }
+        self.finish_props();
+        if let Some(node) = self.old.pop() {
+            self.path.truncate(node.path_len);
+        }
+        be::push_u32(&mut self.structure, FDT_END_NODE);
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Writes a property of the innermost open node: name and value as they are.
+    ///
+    /// # Errors
+    /// [`WriteError::PropertyOutsideNode`] with no node open, [`WriteError::TooLarge`]
+    /// for a value of 4 GiB or more.
+    pub fn property(&mut self, name: &str, value: &[u8]) -> Result<(), WriteError> {
+        if self.depth == 0 {
+            return Err(WriteError::PropertyOutsideNode(name.to_owned()));
+        }
+        let len = u32::try_from(value.len()).map_err(|_| WriteError::TooLarge)?;
+        let nameoff = self.strings.offset_of(name)?;
+        if name == "name"
+            && let Some(node) = self.old.last_mut()
+        {
+            node.name_done = true;
+        }
+        be::push_u32(&mut self.structure, FDT_PROP);
+        be::push_u32(&mut self.structure, len);
+        be::push_u32(&mut self.structure, nameoff);
+        if self.vi.var_align && value.len() >= 8 {
+            self.align(8);
+        }
+        self.structure.extend_from_slice(value);
+        self.align(4);
+        Ok(())
+    }
+
+    /// The finished blob, with `padding` free space counted in `totalsize`
+    /// (`dt_to_blob`).
+    ///
+    /// # Errors
+    /// [`WriteError::Unbalanced`] with nodes still open, [`WriteError::TooLarge`],
+    /// [`WriteError::PadAndSpace`], [`WriteError::BadAlign`].
+    pub fn finish(self, padding: &Padding) -> Result<Vec<u8>, WriteError> {
+        if self.depth != 0 {
+            return Err(WriteError::Unbalanced);
+        }
+        if self.too_large {
+            return Err(WriteError::TooLarge);
+        }
+        let size = |n: usize| u32::try_from(n).map_err(|_| WriteError::TooLarge);
+        // make_fdt_header: the map starts at the header size rounded up to 8, and its
+        // size counts the terminating entry.
+        let off_rsvmap = self.vi.hdr_size.next_multiple_of(8);
+        let entries = self
+            .reserves
+            .len()
+            .checked_add(self.empty_reserves)
+            .and_then(|n| n.checked_add(1))
+            .ok_or(WriteError::TooLarge)?;
+        let rsv_size = entries.checked_mul(16).ok_or(WriteError::TooLarge)?;
+        let off_struct = off_rsvmap
+            .checked_add(rsv_size)
+            .ok_or(WriteError::TooLarge)?;
+        let struct_size = self.structure.len() + 4; // + FDT_END
+        let off_strings = off_struct
+            .checked_add(struct_size)
+            .ok_or(WriteError::TooLarge)?;
+        let strings_size = self.strings.bytes.len();
+        let used = size(off_strings.saturating_add(strings_size))?;
+        let extra = padding.extra(used)?;
+        let total = used.checked_add(extra).ok_or(WriteError::TooLarge)?;
+
+        // The one allocation of the blob, fallible: `--space 4000000000` under a memory
+        // limit is an error to report, not an abort.
+        let mut out = Vec::new();
+        out.try_reserve_exact(total as usize)
+            .map_err(|_| WriteError::OutOfMemory {
+                bytes: u64::from(total),
+            })?;
+        let words = [
+            FDT_MAGIC,
+            total,
+            size(off_struct)?,
+            size(off_strings)?,
+            size(off_rsvmap)?,
+            self.vi.version,
+            self.vi.last_comp_version,
+            self.boot_cpuid_phys,
+            size(strings_size)?,
+            size(struct_size)?,
+        ];
+        for &word in &words[..self.vi.hdr_size / 4] {
+            be::push_u32(&mut out, word);
+        }
+        out.resize(off_rsvmap, 0);
+        for &(address, size) in &self.reserves {
+            be::push_u64(&mut out, address);
+            be::push_u64(&mut out, size);
+        }
+        out.resize(off_struct, 0);
+        out.extend_from_slice(&self.structure);
+        be::push_u32(&mut out, FDT_END);
+        out.extend_from_slice(&self.strings.bytes);
+        out.resize(total as usize, 0);
+        Ok(out)
+    }
+}
+
 /// A checked DTB writer producing dtc's bytes. See the module docs for the layout,
 /// what it refuses and the call sequence.
 #[derive(Debug)]
 pub struct FdtBuilder {
-    reserves: Vec<(u64, u64)>,
-    boot_cpuid_phys: u32,
-    structure: Vec<u8>,
-    strings: StringTable,
+    emit: DtbEmitter,
     open: Vec<OpenNode>,
     root_written: bool,
     phandles: BTreeSet<u32>,
@@ -361,11 +744,12 @@ impl FdtBuilder {
         if sorted.windows(2).any(|w| w[0].0 + w[0].1 > w[1].0) {
             return Err(WriteError::OverlappingMemreserves);
         }
+        let mut emit = DtbEmitter::new();
+        for &(address, size) in reserves {
+            emit.add_memreserve(address, size);
+        }
         Ok(FdtBuilder {
-            reserves: reserves.to_vec(),
-            boot_cpuid_phys: 0,
-            structure: Vec::new(),
-            strings: StringTable::default(),
+            emit,
             open: Vec::new(),
             root_written: false,
             phandles: BTreeSet::new(),
@@ -375,7 +759,7 @@ impl FdtBuilder {
 
     /// Sets the header's `boot_cpuid_phys` (dtc `-b`).
     pub fn set_boot_cpuid_phys(&mut self, cpu: u32) {
-        self.boot_cpuid_phys = cpu;
+        self.emit.set_boot_cpuid_phys(cpu);
     }
 
     /// Chooses the names [`FdtBuilder::property_phandle`] writes (dtc `-H`).
@@ -424,10 +808,7 @@ impl FdtBuilder {
                 path
             }
         };
-        be::push_u32(&mut self.structure, FDT_BEGIN_NODE);
-        self.structure.extend_from_slice(name.as_bytes());
-        self.structure.push(0);
-        pad4(&mut self.structure);
+        self.emit.begin_node(name);
         if let Some(parent) = self.open.last_mut() {
             parent.children.insert(name.to_owned());
             parent.had_child = true;
@@ -454,7 +835,7 @@ impl FdtBuilder {
         if node.depth != self.open.len() {
             return Err(WriteError::Unbalanced);
         }
-        be::push_u32(&mut self.structure, FDT_END_NODE);
+        self.emit.end_node()?;
         self.open.pop();
         Ok(())
     }
@@ -491,14 +872,8 @@ impl FdtBuilder {
         if name.is_empty() || !name.bytes().all(property_char) {
             return Err(WriteError::InvalidPropertyName(name.to_owned()));
         }
-        let len = u32::try_from(value.len()).map_err(|_| WriteError::TooLarge)?;
-        let nameoff = self.strings.offset_of(name)?;
+        self.emit.property(name, value)?;
         node.props.insert(name.to_owned());
-        be::push_u32(&mut self.structure, FDT_PROP);
-        be::push_u32(&mut self.structure, len);
-        be::push_u32(&mut self.structure, nameoff);
-        self.structure.extend_from_slice(value);
-        pad4(&mut self.structure);
         Ok(())
     }
 
@@ -620,56 +995,7 @@ impl FdtBuilder {
         if !self.open.is_empty() || !self.root_written {
             return Err(WriteError::Unbalanced);
         }
-        let size = |n: usize| u32::try_from(n).map_err(|_| WriteError::TooLarge);
-        // dtc flattree.c (make_fdt_header): the map starts at the header size rounded
-        // up to 8 (40 already is), the terminator counts in its size.
-        let off_rsvmap = HEADER_SIZE;
-        let rsv_size = (self.reserves.len() + 1) * 16;
-        let off_struct = off_rsvmap + rsv_size;
-        let struct_size = self.structure.len() + 4; // + FDT_END
-        let off_strings = off_struct + struct_size;
-        let strings_size = self.strings.bytes.len();
-        let used = size(off_strings.saturating_add(strings_size))?;
-        let extra = padding.extra(used)?;
-        let total = used.checked_add(extra).ok_or(WriteError::TooLarge)?;
-
-        // The one allocation of the blob, fallible: `--space 4000000000` under a memory
-        // limit is an error to report, not an abort.
-        let mut out = Vec::new();
-        out.try_reserve_exact(total as usize)
-            .map_err(|_| WriteError::OutOfMemory {
-                bytes: u64::from(total),
-            })?;
-        for word in [
-            FDT_MAGIC,
-            total,
-            size(off_struct)?,
-            size(off_strings)?,
-            size(off_rsvmap)?,
-            VERSION,
-            LAST_COMP_VERSION,
-            self.boot_cpuid_phys,
-            size(strings_size)?,
-            size(struct_size)?,
-        ] {
-            be::push_u32(&mut out, word);
-        }
-        for &(address, size) in &self.reserves {
-            be::push_u64(&mut out, address);
-            be::push_u64(&mut out, size);
-        }
-        out.resize(off_struct, 0);
-        out.extend_from_slice(&self.structure);
-        be::push_u32(&mut out, FDT_END);
-        out.extend_from_slice(&self.strings.bytes);
-        out.resize(total as usize, 0);
-        Ok(out)
-    }
-}
-
-fn pad4(out: &mut Vec<u8>) {
-    while !out.len().is_multiple_of(4) {
-        out.push(0);
+        self.emit.finish(padding)
     }
 }
 
@@ -732,6 +1058,98 @@ mod tests {
         assert_eq!(ours, v.finish().unwrap());
         assert_eq!(be(&ours, 0), 0xd00d_feed);
         assert_eq!(be(&ours, 1) as usize, ours.len());
+    }
+
+    #[test]
+    fn emitter_writes_what_the_builder_refuses() {
+        // dtc 1.6.1 compiles each of these (tests/data/compile/edge-writer.dts and
+        // overlay-pathref.dts); FdtBuilder refuses them, DtbEmitter writes them.
+        let mut e = DtbEmitter::new();
+        e.add_memreserve(0x1000, 0);
+        e.add_memreserve(0x2000, 0x100);
+        e.add_memreserve(0x2080, 0x100);
+        e.begin_node("");
+        e.property("/not/here", b"/:p:0\0").unwrap();
+        e.property("phandle", &[0, 0, 0, 0]).unwrap();
+        e.property("phandle", &[0, 0, 0, 0]).unwrap();
+        e.begin_node("cpu@");
+        e.end_node().unwrap();
+        e.end_node().unwrap();
+        assert_eq!(e.end_node(), Err(WriteError::Unbalanced));
+        let blob = e.finish(&Padding::NONE).unwrap();
+        // The map as given: (0x1000, 0) is written although libfdt reads a zero size
+        // as the terminator.
+        assert_eq!(be(&blob, 4), 40);
+        assert_eq!(be(&blob, 2), 40 + 4 * 16);
+        assert_eq!((be(&blob, 11), be(&blob, 13)), (0x1000, 0));
+        assert_eq!((be(&blob, 19), be(&blob, 21)), (0x2080, 0x100));
+        let fdt = crate::fdt::Fdt::new(&blob).unwrap();
+        assert_eq!(fdt.root().properties().count(), 3);
+        assert!(FdtBuilder::with_memreserves(&[(0x1000, 0)]).is_err());
+
+        let mut e = DtbEmitter::new();
+        assert!(matches!(
+            e.property("x", &[]),
+            Err(WriteError::PropertyOutsideNode(_))
+        ));
+        e.begin_node("");
+        assert_eq!(e.finish(&Padding::NONE), Err(WriteError::Unbalanced));
+        assert_eq!(
+            DtbEmitter::with_version(4).unwrap_err(),
+            WriteError::UnsupportedVersion(4)
+        );
+    }
+
+    #[test]
+    fn emitter_writes_version_1_as_dtc() {
+        // `dtc -I dts -O dtb -V 1` (1.6.1) of
+        // `/dts-v1/; / { @12345 { }; abcdefg@1 { v = <1 2>; }; };`: a 28-byte header
+        // padded to 32, full paths as names, a `name` property per node (its length
+        // undercounts for a name starting with '@', as dtc writes it), and values of
+        // 8 bytes or more 8-aligned.
+        let want = concat!(
+            "d00dfeed000000bb00000030000000b40000002000000001000000010000000000000000",
+            "000000000000000000000000000000012f00000000000003000000010000000000000000",
+            "000000012f40313233343500000000030000000100000000403132333435000000000002",
+            "000000012f61626364656667403100000000000300000008000000050000000100000002",
+            "000000030000000800000000000000006162636465666700000000020000000200000009",
+            "6e616d65007600",
+        );
+        let mut e = DtbEmitter::with_version(1).unwrap();
+        e.begin_node("");
+        e.begin_node("@12345");
+        e.end_node().unwrap();
+        e.begin_node("abcdefg@1");
+        e.property("v", &[0, 0, 0, 1, 0, 0, 0, 2]).unwrap();
+        e.end_node().unwrap();
+        e.end_node().unwrap();
+        let blob = e.finish(&Padding::NONE).unwrap();
+        let hex: String = blob.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, want);
+    }
+
+    #[test]
+    fn emitter_headers_follow_the_version_table() {
+        // (version, last_comp_version, off_mem_rsvmap) as dtc 1.6.1 writes them.
+        for (v, last, rsv) in [
+            (1, 1, 32),
+            (2, 1, 32),
+            (3, 1, 40),
+            (16, 16, 40),
+            (17, 16, 40),
+        ] {
+            let mut e = DtbEmitter::with_version(v).unwrap();
+            e.add_empty_reserves(2);
+            e.set_boot_cpuid_phys(5);
+            e.begin_node("");
+            e.end_node().unwrap();
+            let blob = e.finish(&Padding::NONE).unwrap();
+            assert_eq!((be(&blob, 5), be(&blob, 6), be(&blob, 4)), (v, last, rsv));
+            // -R 2: two zero entries and the terminator.
+            assert_eq!(be(&blob, 2), rsv + 3 * 16);
+            assert_eq!(be(&blob, 7), if v >= 2 { 5 } else { 0 });
+            assert_eq!(be(&blob, 1) as usize, blob.len());
+        }
     }
 
     #[test]

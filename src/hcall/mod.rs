@@ -40,6 +40,7 @@ pub mod abi;
 pub mod features;
 pub mod host;
 pub mod registry;
+pub mod regs;
 pub mod token;
 pub mod vmm;
 
@@ -47,5 +48,6 @@ pub use abi::CallingConvention;
 pub use features::{KvmFeature, KvmFeatures, MagicFeatures};
 pub use host::{HcallEffect, HcallRegs, HcallResponse, HostProfile, MapMagicPage};
 pub use registry::{Arch, CodeFamily, Hypercall, KvmHc, ReturnCode, Status};
+pub use regs::{Reg, Registers};
 pub use token::{HcallToken, TokenError, TopazDecode, TopazTable, Vendor};
 pub use vmm::{GuestWidth, KVM_SC_MAGIC_R0, MSR_CM, MSR_PR, MSR_SF, ScOutcome, SyscallReason};

@@ -154,10 +154,13 @@ impl Vendor {
     /// assert_eq!(Vendor::parse("0x2a"), Some(Vendor::Kvm));
     /// assert_eq!(Vendor::parse("99"), Some(Vendor::Other(99)));
     /// assert_eq!(Vendor::parse("nobody"), None);
+    /// assert_eq!(Vendor::parse(" 42"), None);
     /// ```
     #[must_use]
     pub fn parse(text: &str) -> Option<Vendor> {
-        let t = text.trim().to_ascii_lowercase();
+        // Names in any case; numbers as everywhere ([`crate::num::parse_u64`]): no
+        // blanks around them.
+        let t = text.to_ascii_lowercase();
         let named = match t.as_str() {
             "local" => Vendor::Local,
             "epapr" => Vendor::Epapr,

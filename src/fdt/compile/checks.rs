@@ -515,6 +515,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
         }
         let pos = self.tree.nodes[self.tree.root].pos;
         let c = self.tree.new_node(name.into(), pos);
+        self.tree.nodes[c].generated = true;
         self.tree.add_child(parent, c);
         c
     }

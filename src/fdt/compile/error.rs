@@ -211,6 +211,20 @@ pub enum ErrorKind {
         /// The node that has it first.
         other: String,
     },
+    /// A node made by `-@` or for an overlay in a blob of format 1, 2 or 3: those
+    /// formats name nodes by full path, and dtc 1.6.1 has none for nodes it makes
+    /// after parsing (`flattree.c (flatten_tree)` reads `fullpath`, which
+    /// `dtc.c (fill_fullpaths)` set before `generate_label_tree` and
+    /// `generate_fixups_tree` ran; dtc crashes).
+    #[error(
+        "{node}: dtc 1.6.1 cannot write generated nodes in a version {version} blob (use version 16 or 17)"
+    )]
+    GeneratedNodeInOldVersion {
+        /// Path of the first such node.
+        node: String,
+        /// The format version asked for.
+        version: u32,
+    },
     /// The tree could not be written as a blob.
     #[error("writing the blob: {0}")]
     Write(WriteError),

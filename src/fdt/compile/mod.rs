@@ -11,7 +11,7 @@
 //! * checks — `checks.c`: the error checks and the fixups (phandle allocation in dtc's
 //!   order and values, path references, omitted nodes);
 //! * overlays — `__symbols__` (`-@`), `__fixups__` and `__local_fixups__` (`/plugin/`);
-//! * the blob is written through [`FdtBuilder`].
+//! * the blob is written through [`DtbEmitter`]: dtc's layout, no checks of its own.
 //!
 //! Errors are a [`CompileError`]: file (cpp line markers honoured), line, column and
 //! a typed [`ErrorKind`]. No input makes the compiler panic, and nesting is capped so
@@ -43,7 +43,7 @@ use alloc::vec::Vec;
 
 pub use error::{CompileError, ErrorKind, SourcePos};
 
-use crate::fdt::writer::{FdtBuilder, NodeToken, Padding, PhandleStyle};
+use crate::fdt::writer::{DtbEmitter, Padding, PhandleStyle};
 use lexer::Lexer;
 use parser::Parser;
 use tree::{NodeId, Tree};
@@ -80,9 +80,9 @@ impl FileAccess for StdFiles {
     }
 }
 
-/// What dtc's command line would say: search directories (`-i`), `-@`, `-b`, `-H` and
-/// the padding options `-p`/`-S`/`-a`.
-#[derive(Debug, Clone, Default)]
+/// What dtc's command line would say: search directories (`-i`), `-@`, `-b`, `-H`,
+/// the padding options `-p`/`-S`/`-a`, `-R` and the format version `-V`.
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct CompileOptions {
     /// Directories searched, in order, after the including file's own directory.
@@ -96,6 +96,24 @@ pub struct CompileOptions {
     pub boot_cpuid_phys: Option<u32>,
     /// `-H`: which phandle properties allocation adds (dtc's default is `phandle`).
     pub phandle_style: PhandleStyle,
+    /// `-R`: empty reservation entries added after the source's own.
+    pub empty_reserves: u32,
+    /// `-V`: the blob format version, 1, 2, 3, 16 or 17 (dtc's default).
+    pub version: u32,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            include_dirs: Vec::new(),
+            symbols: false,
+            padding: Padding::NONE,
+            boot_cpuid_phys: None,
+            phandle_style: PhandleStyle::default(),
+            empty_reserves: 0,
+            version: 17,
+        }
+    }
 }
 
 impl CompileOptions {
@@ -133,6 +151,21 @@ impl CompileOptions {
         self
     }
 
+    /// Adds `n` empty reservation entries (`-R`).
+    #[must_use]
+    pub fn empty_reserves(mut self, n: u32) -> Self {
+        self.empty_reserves = n;
+        self
+    }
+
+    /// Sets the blob format version (`-V`: 1, 2, 3, 16 or 17; others fail to
+    /// compile with [`WriteError::UnsupportedVersion`](crate::fdt::writer::WriteError)).
+    #[must_use]
+    pub fn version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
+    }
+
     /// Sets the phandle style (`-H`).
     #[must_use]
     pub fn phandle_style(mut self, style: PhandleStyle) -> Self {
@@ -145,21 +178,42 @@ impl CompileOptions {
 /// `/dts-v1/`: how a tool tells DTS source from a blob by content.
 #[must_use]
 pub fn looks_like_dts(bytes: &[u8]) -> bool {
-    let mut s = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    dts_start(bytes) == Some(true)
+}
+
+/// [`looks_like_dts`] for a prefix of a longer input: `Some(true)` when these bytes
+/// already start DTS source, `Some(false)` when no continuation can (a blob's magic,
+/// any other first token), `None` when the prefix is all whitespace, comments and
+/// line markers, or ends inside one, or inside `/dts-v1/` itself. A reader of a
+/// stream reads on only while the answer is `None`.
+#[must_use]
+pub fn dts_start(bytes: &[u8]) -> Option<bool> {
+    const TAG: &[u8] = b"/dts-v1/";
+    let mut s = match bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some(rest) => rest,
+        // A prefix of the byte-order mark decides nothing yet.
+        None if !bytes.is_empty() && b"\xef\xbb\xbf".starts_with(bytes) => return None,
+        None => bytes,
+    };
     loop {
         let t = s.trim_ascii_start();
+        if t.is_empty() {
+            return None;
+        }
         if let Some(rest) = t.strip_prefix(b"/*") {
-            match rest.windows(2).position(|w| w == b"*/") {
-                Some(i) => s = &rest[i + 2..],
-                None => return false,
-            }
+            // The comment ends at the first "*/"; unterminated, it may end later.
+            s = &rest[rest.windows(2).position(|w| w == b"*/")? + 2..];
         } else if t.starts_with(b"//") || t.starts_with(b"#") {
-            match t.iter().position(|&b| b == b'\n') {
-                Some(i) => s = &t[i + 1..],
-                None => return false,
-            }
+            s = &t[t.iter().position(|&b| b == b'\n')? + 1..];
+        } else if t.len() < TAG.len() {
+            // "/" could still become "/*", "//" or "/dts-v1/".
+            return if TAG.starts_with(t) {
+                None
+            } else {
+                Some(false)
+            };
         } else {
-            return t.starts_with(b"/dts-v1/");
+            return Some(t.starts_with(TAG));
         }
     }
 }
@@ -170,7 +224,7 @@ pub fn looks_like_dts(bytes: &[u8]) -> bool {
 /// # Errors
 /// A [`CompileError`] naming file, line and column: syntax and lexical errors, missing
 /// labels or paths, dtc's error checks (duplicates, bad names, bad phandles), files not
-/// found, and trees the blob writer refuses ([`ErrorKind::Write`]).
+/// found, and trees too large for the format ([`ErrorKind::Write`]).
 pub fn compile(
     source: &[u8],
     name: &str,
@@ -199,8 +253,11 @@ pub fn compile(
     emit(&parsed.tree, &parsed.reserves, boot, options, &lx)
 }
 
-/// Writes the live tree through [`FdtBuilder`]: properties first, then children, in
-/// tree order (dtc's `flatten_tree`).
+/// Writes the live tree through [`DtbEmitter`], dtc's layout without checks:
+/// properties first, then children, in tree order (dtc's `flatten_tree`). Whatever
+/// the checks let through is written as dtc writes it (empty or overlapping
+/// reservations, names outside the specification's characters, the unresolved path
+/// references an overlay lists under `__fixups__`).
 fn emit(
     tree: &Tree,
     reserves: &[(u64, u64)],
@@ -210,55 +267,49 @@ fn emit(
 ) -> Result<Vec<u8>, CompileError> {
     let werr = |pos, e| lx.error(pos, ErrorKind::Write(e));
     let root_pos = tree.nodes[tree.root].pos;
-    let mut b = FdtBuilder::with_memreserves(reserves).map_err(|e| werr(root_pos, e))?;
+    let mut b = DtbEmitter::with_version(options.version).map_err(|e| werr(root_pos, e))?;
+    if b.version() < 16 {
+        // Formats 1-3 name nodes by full path, which dtc has no value for in the
+        // nodes it makes after parsing.
+        if let Some(id) = tree
+            .preorder()
+            .into_iter()
+            .find(|&id| tree.nodes[id].generated)
+        {
+            return Err(lx.error(
+                tree.nodes[id].pos,
+                ErrorKind::GeneratedNodeInOldVersion {
+                    node: tree.path(id),
+                    version: options.version,
+                },
+            ));
+        }
+    }
+    for &(address, size) in reserves {
+        b.add_memreserve(address, size);
+    }
+    b.add_empty_reserves(usize::try_from(options.empty_reserves).unwrap_or(usize::MAX));
+
     b.set_boot_cpuid_phys(boot);
     enum Step {
         Open(NodeId),
-        Close(NodeToken),
+        Close,
     }
     let mut stack = alloc::vec![Step::Open(tree.root)];
     while let Some(step) = stack.pop() {
         match step {
-            Step::Close(tok) => b.end_node(tok).map_err(|e| werr(root_pos, e))?,
+            Step::Close => b.end_node().map_err(|e| werr(root_pos, e))?,
             Step::Open(id) => {
                 let node = &tree.nodes[id];
-                let tok = b.begin_node(&node.name).map_err(|e| werr(node.pos, e))?;
-                let props: Vec<&tree::Prop> = node.props.iter().filter(|p| !p.deleted).collect();
-                let mut i = 0;
-                while i < props.len() {
-                    let p = props[i];
-                    let r = match p.name.as_str() {
-                        "linux,phandle" | "phandle" => {
-                            let v = crate::endian::be::u32_at(&p.data.bytes, 0).unwrap_or(0);
-                            let both = p.name == "linux,phandle"
-                                && props.get(i + 1).is_some_and(|q| {
-                                    q.name == "phandle" && q.data.bytes == p.data.bytes
-                                });
-                            let style = if both {
-                                i += 1;
-                                PhandleStyle::Both
-                            } else if p.name == "phandle" {
-                                PhandleStyle::Epapr
-                            } else {
-                                PhandleStyle::Legacy
-                            };
-                            b.set_phandle_style(style);
-                            if p.data.bytes.len() == 4 {
-                                b.property_phandle(v)
-                            } else {
-                                // Only reachable for overlays' unresolved cells; write
-                                // the bytes as they are.
-                                b.property(&p.name, &p.data.bytes)
-                            }
-                        }
-                        _ => b.property(&p.name, &p.data.bytes),
-                    };
-                    r.map_err(|e| werr(p.pos, e))?;
-                    i += 1;
+                b.begin_node(&node.name);
+                for p in node.props.iter().filter(|p| !p.deleted) {
+                    b.property(&p.name, &p.data.bytes)
+                        .map_err(|e| werr(p.pos, e))?;
                 }
-                stack.push(Step::Close(tok));
-                let kids: Vec<NodeId> = tree.live_children(id).collect();
-                stack.extend(kids.into_iter().rev().map(Step::Open));
+                stack.push(Step::Close);
+                let at = stack.len();
+                stack.extend(tree.live_children(id).map(Step::Open));
+                stack[at..].reverse();
             }
         }
     }
@@ -287,6 +338,19 @@ mod tests {
         assert!(!looks_like_dts(b"\xd0\x0d\xfe\xed"));
         assert!(!looks_like_dts(b""));
         assert!(!looks_like_dts(b"/* unterminated"));
+        // Prefixes of a stream: undecided until the first token.
+        assert_eq!(dts_start(b""), None);
+        assert_eq!(dts_start(b"  \n/* a comment"), None);
+        assert_eq!(dts_start(b"// line"), None);
+        assert_eq!(dts_start(b"/"), None);
+        assert_eq!(dts_start(b"\n/dts-v"), None);
+        assert_eq!(dts_start(b"\xef\xbb"), None);
+        assert_eq!(dts_start(b"/dts-v1/"), Some(true));
+        assert_eq!(dts_start(b"\xd0\x0d\xfe\xed"), Some(false));
+        assert_eq!(dts_start(b"\0\0\0"), Some(false));
+        assert_eq!(dts_start(b"/ { };"), Some(false));
+        assert_eq!(dts_start(b"/x"), Some(false));
+        assert_eq!(dts_start(b"/dts-v2/;"), Some(false));
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub(crate) struct Node {
     pub referenced: bool,
     pub phandle: u32,
     pub pos: Pos,
+    /// Made after parsing (`__symbols__`, `__fixups__`, `__local_fixups__` and the
+    /// nodes under them): dtc gives such nodes no full path.
+    pub generated: bool,
 }
 
 /// The arena. Nodes merged into others stay in the vector, unreachable.

@@ -1,0 +1,81 @@
+//! `ppcpv overlay`: apply overlays to a base tree as `fdtoverlay` does. Argument
+//! parsing and file handling only; the work is `ppcpv::fdt::overlay`.
+
+use super::CliError;
+use crate::cli::fileio::{Input, write_atomic};
+use crate::cli::input::read_dtb;
+use clap::Args;
+use ppcpv::fdt::overlay::{self, OverlayError};
+use std::path::PathBuf;
+
+/// Arguments of `ppcpv overlay`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The result has the bytes `fdtoverlay -i BASE -o OUT OVERLAY...` (dtc 1.6.1) writes. When an \
+overlay does not fit the tree, the error names the overlay, fragment, target, label or fix-up \
+and why; nothing is written and the exit code is 1.
+
+Examples:
+  ppcpv overlay board.dtb hypervisor.dtbo -o guest.dtb
+  ppcpv hypervisor --format dtbo -o - | ppcpv overlay board.dtb - -o guest.dtb
+  ppcpv overlay base.dtb a.dtbo b.dtbo -o -")]
+pub struct OverlayArgs {
+    /// The base tree (`-` for standard input).
+    pub base: PathBuf,
+    /// The overlays, applied in order (one of them may be `-`).
+    #[arg(required = true, value_name = "OVERLAY")]
+    pub overlays: Vec<PathBuf>,
+    /// Where to write the result (`-` = standard output, refused on a terminal;
+    /// may be BASE itself, replaced atomically).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+/// Runs `ppcpv overlay`.
+///
+/// # Errors
+/// Exit 2 when standard input is named twice; exit 1 for unreadable files and
+/// overlays that do not apply (the output is then not touched).
+pub fn run(a: OverlayArgs) -> Result<(), CliError> {
+    let stdin = std::iter::once(&a.base)
+        .chain(&a.overlays)
+        .filter(|p| p.as_os_str() == crate::cli::fileio::STDIO)
+        .count();
+    if stdin > 1 {
+        return Err(CliError::usage(
+            "standard input (`-`) can be only one of BASE and the overlays",
+        ));
+    }
+    let base = read_dtb(&a.base)?;
+    let overlays = a
+        .overlays
+        .iter()
+        .map(|p| read_dtb(p))
+        .collect::<Result<Vec<Input>, crate::cli::input::TreeInputError>>()?;
+    let views: Vec<&[u8]> = overlays.iter().map(|o| &o[..]).collect();
+    let out = overlay::apply(&base, &views).map_err(|e| named(&e, &a))?;
+    write_atomic(&a.output, &out)?;
+    Ok(())
+}
+
+/// The error with "overlay N" replaced by the file the user named.
+fn named(e: &OverlayError, a: &OverlayArgs) -> CliError {
+    let text = e.to_string();
+    let name = |i: usize| {
+        a.overlays
+            .get(i)
+            .map_or_else(String::new, |p| p.display().to_string())
+    };
+    let text = match e {
+        OverlayError::Base(_) => format!("{}: {text}", a.base.display()),
+        _ => {
+            let mut t = text;
+            for i in (0..a.overlays.len()).rev() {
+                t = t.replace(&format!("overlay {i}: "), &format!("{}: ", name(i)));
+                t = t.replace(&format!("overlay {i} "), &format!("{} ", name(i)));
+            }
+            t.replace("base tree ", &format!("{} ", a.base.display()))
+        }
+    };
+    CliError::failed(text)
+}
