@@ -116,6 +116,28 @@ pub fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
+/// [`push_escaped`] for a whole text output laid out in lines and tabs (a DTS-like
+/// listing): line breaks and tabs pass, everything else a terminal acts on is escaped.
+///
+/// ```
+/// let mut out = Vec::new();
+/// ppcpv::text::push_escaped_layout(&mut out, b"/\t\x1b[2Jx {\n};\n");
+/// assert_eq!(out, b"/\t\\x1b[2Jx {\n};\n");
+/// ```
+pub fn push_escaped_layout(out: &mut Vec<u8>, bytes: &[u8]) {
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        for (j, piece) in line.split(|&b| b == b'\t').enumerate() {
+            if j > 0 {
+                out.push(b'\t');
+            }
+            push_escaped(out, piece);
+        }
+    }
+}
+
 /// [`push_escaped`] into a new string.
 #[must_use]
 pub fn escape_bytes(bytes: &[u8]) -> String {

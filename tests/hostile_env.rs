@@ -232,13 +232,18 @@ const RETITLE: &str = "\x1b]0;PWNED\x07\x1b[31mRED";
 /// terminal and turns it red, `compatible` clears the screen, a CPU node is called
 /// `ESC[2Jx`, a property `ESC[31m`, and `/hypervisor` has a compatible that retitles.
 fn hostile_dtb() -> Vec<u8> {
+    hostile_dtb_with(b"v\0")
+}
+
+/// [`hostile_dtb`] with `value` for the property called `ESC[31m`.
+fn hostile_dtb_with(value: &[u8]) -> Vec<u8> {
     let mut w = FdtBuilder::new().unwrap();
     let root = w.begin_node("").unwrap();
     w.property_u32("#address-cells", 1).unwrap();
     w.property_u32("#size-cells", 0).unwrap();
     w.property_string("model", RETITLE).unwrap();
     w.property("compatible", b"evil\x1b[2J\0").unwrap();
-    w.property("zzzzz", b"v\0").unwrap();
+    w.property("zzzzz", value).unwrap();
     let cpus = w.begin_node("cpus").unwrap();
     w.property_u32("#address-cells", 1).unwrap();
     w.property_u32("#size-cells", 0).unwrap();
@@ -395,8 +400,8 @@ fn paravirt_scan_escapes_section_names() {
     assert!(json.contains(r#"".t\u001b]0;X\u0007""#), "{json}");
 }
 
-/// `dump` and `get` into a pipe or file print names as their bytes (what dtc and
-/// fdtget print, so scripts and diffs see the truth); node and property names are
+/// `dump`, `get` and `diff` into a pipe or file print names as their bytes (what dtc
+/// and fdtget print, so scripts and diffs see the truth); node and property names are
 /// escaped only when the output is a terminal (see the pty test below).
 #[test]
 fn dump_and_get_keep_exact_bytes_off_a_terminal() {
@@ -412,11 +417,20 @@ fn dump_and_get_keep_exact_bytes_off_a_terminal() {
     assert!(out.contains("\x1b[31m\n"), "{out}");
     let out = common::run_ok(&["get", "-t", "s", s(&dtb), "/", "model"]);
     assert_eq!(out, format!("{RETITLE}\n"));
+    let other = dir.path().join("other.dtb");
+    std::fs::write(&other, hostile_dtb_with(b"w\0")).unwrap();
+    let out = common::run(&["diff", s(&dtb), s(&other)]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\x1b[31m"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// Runs `ppcpv ARGS` with its stdout and stderr on a pseudo-terminal (`script`) and
-/// returns what the terminal received.
-fn on_a_terminal(args: &[&str]) -> Vec<u8> {
+/// returns its exit code and what the terminal received.
+fn on_a_terminal(args: &[&str]) -> (Option<i32>, Vec<u8>) {
     let mut cmd = String::from(env!("CARGO_BIN_EXE_ppcpv"));
     for a in args {
         assert!(!a.contains('\''), "{a}");
@@ -427,11 +441,10 @@ fn on_a_terminal(args: &[&str]) -> Vec<u8> {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("script runs");
-    assert!(out.status.success(), "{args:?}: {}", stderr(&out));
-    out.stdout
+    (out.status.code(), out.stdout)
 }
 
-/// On a terminal, `dump`, `get` and the warnings about the tree's names escape every
+/// On a terminal, `dump`, `get`, `diff` and the warnings about the tree's names escape every
 /// name and string from the input: nothing the input holds reaches the terminal raw.
 #[test]
 #[ignore = "needs script (util-linux) for a pseudo-terminal"]
@@ -441,6 +454,9 @@ fn on_a_terminal_nothing_from_the_input_is_raw() {
     let dtb = dir.path().join("hostile.dtb");
     std::fs::write(&dtb, hostile_dtb()).unwrap();
     let d = s(&dtb);
+    let other = dir.path().join("other.dtb");
+    std::fs::write(&other, hostile_dtb_with(b"w\0")).unwrap();
+    let o = s(&other);
     for (args, shown) in [
         (&["dump", d][..], "\\x1b[2Jx {"),
         (&["dump", d][..], "\\x1b[31m = \"v\";"),
@@ -455,8 +471,16 @@ fn on_a_terminal_nothing_from_the_input_is_raw() {
             "evil\\x1b[2J\\x00",
         ),
         (&["inspect", d][..], "\\x1b]0;PWNED\\x07"),
+        (&["diff", d, o][..], "\\x1b[31m"),
     ] {
-        let got = on_a_terminal(args);
+        let (status, got) = on_a_terminal(args);
+        let want = if args[0] == "diff" { 1 } else { 0 };
+        assert_eq!(
+            status,
+            Some(want),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&got)
+        );
         assert!(
             !has_controls(&got),
             "{args:?}: raw control bytes on the terminal"
