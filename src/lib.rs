@@ -50,6 +50,7 @@ pub mod insn;
 pub mod magic;
 pub mod num;
 pub mod paravirt;
+pub mod text;
 
 #[cfg(feature = "serde")]
 mod json;

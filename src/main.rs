@@ -27,7 +27,15 @@ fn main() -> ExitCode {
         Err(cli::CliError::Silent) => ExitCode::from(1),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ppcpv: error: {e}");
+            // A message may quote the input (a node path, a DTS line): escaped on a
+            // terminal, exact into a file or pipe.
+            let text = e.to_string();
+            let text = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                ppcpv::text::escape_lines(&text)
+            } else {
+                text.as_str().into()
+            };
+            eprintln!("ppcpv: error: {text}");
             ExitCode::from(e.exit_code())
         }
     }

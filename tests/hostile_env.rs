@@ -224,3 +224,271 @@ fn free_space_beyond_the_memory_limit_is_an_error_not_an_abort() {
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     assert_eq!(std::fs::metadata(&out_path).unwrap().len(), 16 << 20);
 }
+
+/// The terminal control sequences of the hostile tree below, raw.
+const RETITLE: &str = "\x1b]0;PWNED\x07\x1b[31mRED";
+
+/// A tree whose text is terminal control sequences: the root `model` retitles the
+/// terminal and turns it red, `compatible` clears the screen, a CPU node is called
+/// `ESC[2Jx`, a property `ESC[31m`, and `/hypervisor` has a compatible that retitles.
+fn hostile_dtb() -> Vec<u8> {
+    hostile_dtb_with(b"v\0")
+}
+
+/// [`hostile_dtb`] with `value` for the property called `ESC[31m`.
+fn hostile_dtb_with(value: &[u8]) -> Vec<u8> {
+    let mut w = FdtBuilder::new().unwrap();
+    let root = w.begin_node("").unwrap();
+    w.property_u32("#address-cells", 1).unwrap();
+    w.property_u32("#size-cells", 0).unwrap();
+    w.property_string("model", RETITLE).unwrap();
+    w.property("compatible", b"evil\x1b[2J\0").unwrap();
+    w.property("zzzzz", value).unwrap();
+    let cpus = w.begin_node("cpus").unwrap();
+    w.property_u32("#address-cells", 1).unwrap();
+    w.property_u32("#size-cells", 0).unwrap();
+    let cpu = w.begin_node("cpu@0").unwrap();
+    w.property_string("device_type", "cpu").unwrap();
+    w.property_u32("reg", 0).unwrap();
+    w.end_node(cpu).unwrap();
+    w.end_node(cpus).unwrap();
+    let hv = w.begin_node("hypervisor").unwrap();
+    w.property("compatible", b"linux,kvm\0\x1b]0;HV\x07\0")
+        .unwrap();
+    w.end_node(hv).unwrap();
+    w.end_node(root).unwrap();
+    let mut blob = w.finish(&Padding::NONE).unwrap();
+    // Names the writer refuses, put in place by hand (same lengths).
+    for (from, to) in [
+        (&b"cpu@0\0"[..], &b"\x1b[2Jx\0"[..]),
+        (&b"zzzzz\0"[..], &b"\x1b[31m\0"[..]),
+    ] {
+        let at = blob
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("name in blob");
+        blob[at..at + to.len()].copy_from_slice(to);
+    }
+    ppcpv::fdt::Fdt::new(&blob).expect("the hostile tree reads");
+    blob
+}
+
+fn has_controls(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| b == 0x1b || b == 0x07)
+}
+
+/// `inspect` printed the model, compatible, CPU paths and hypervisor compatibles raw:
+/// the terminal was retitled and turned red. Now every string from the input is
+/// escaped in the text output (whether or not it goes to a terminal: it is text for a
+/// person), and `--json` keeps the exact strings.
+#[test]
+fn inspect_escapes_everything_from_the_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let dtb = dir.path().join("hostile.dtb");
+    std::fs::write(&dtb, hostile_dtb()).unwrap();
+    let out = common::run(&["inspect", s(&dtb)]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        !has_controls(&out.stdout),
+        "raw control bytes reached stdout"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    for shown in [
+        "model:        \\x1b]0;PWNED\\x07\\x1b[31mRED",
+        "compatible:   evil\\x1b[2J",
+        "/cpus/\\x1b[2Jx reg <0x0>",
+        "compatible: linux,kvm, \\x1b]0;HV\\x07",
+    ] {
+        assert!(text.contains(shown), "missing {shown:?} in\n{text}");
+    }
+    let json = common::run_ok(&["inspect", "--json", s(&dtb)]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["model"], RETITLE, "{json}");
+}
+
+/// A minimal 32-bit big-endian PowerPC ELF whose one executable section is called
+/// `name` (bytes, as a hostile file may have them) and holds `code`.
+fn elf_with_section(name: &[u8], code: &[u8]) -> Vec<u8> {
+    let mut shstr = vec![0u8];
+    shstr.extend_from_slice(name);
+    shstr.push(0);
+    let shstrtab_name = shstr.len() as u32;
+    shstr.extend_from_slice(b".shstrtab\0");
+    let mut out = vec![0u8; 52];
+    let text_off = out.len() as u32;
+    out.extend_from_slice(code);
+    let shstr_off = out.len() as u32;
+    out.extend_from_slice(&shstr);
+    while !out.len().is_multiple_of(4) {
+        out.push(0);
+    }
+    let shoff = out.len() as u32;
+    let section = |out: &mut Vec<u8>, words: [u32; 10]| {
+        for w in words {
+            out.extend(w.to_be_bytes());
+        }
+    };
+    section(&mut out, [0; 10]);
+    // name, SHT_PROGBITS, SHF_ALLOC|SHF_EXECINSTR, addr, offset, size, link, info,
+    // addralign, entsize
+    section(
+        &mut out,
+        [
+            1,
+            1,
+            6,
+            0xc000_0000,
+            text_off,
+            code.len() as u32,
+            0,
+            0,
+            4,
+            0,
+        ],
+    );
+    section(
+        &mut out,
+        [
+            shstrtab_name,
+            3,
+            0,
+            0,
+            shstr_off,
+            shstr.len() as u32,
+            0,
+            0,
+            1,
+            0,
+        ],
+    );
+    let mut hdr = vec![0x7f, b'E', b'L', b'F', 1, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    hdr.extend(2u16.to_be_bytes()); // ET_EXEC
+    hdr.extend(20u16.to_be_bytes()); // EM_PPC
+    hdr.extend(1u32.to_be_bytes());
+    hdr.extend(0xc000_0000u32.to_be_bytes()); // entry
+    hdr.extend(0u32.to_be_bytes()); // phoff
+    hdr.extend(shoff.to_be_bytes());
+    hdr.extend(0u32.to_be_bytes()); // flags
+    for v in [52u16, 32, 0, 40, 3, 2] {
+        hdr.extend(v.to_be_bytes());
+    }
+    out[..52].copy_from_slice(&hdr);
+    out
+}
+
+/// `paravirt scan` printed ELF section names raw. Now they are escaped in the text
+/// output and exact in `--json`.
+#[test]
+fn paravirt_scan_escapes_section_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = dir.path().join("vmlinux");
+    // mfmsr r3; a word Linux patches.
+    std::fs::write(
+        &elf,
+        elf_with_section(b".t\x1b]0;X\x07", &[0x7c, 0x60, 0x00, 0xa6]),
+    )
+    .unwrap();
+    let out = common::run(&["paravirt", "scan", s(&elf)]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        !has_controls(&out.stdout),
+        "raw control bytes reached stdout"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("region: .t\\x1b]0;X\\x07"), "{text}");
+    let json = common::run_ok(&["paravirt", "scan", "--json", s(&elf)]);
+    assert!(json.contains(r#"".t\u001b]0;X\u0007""#), "{json}");
+}
+
+/// `dump`, `get` and `diff` into a pipe or file print names as their bytes (what dtc
+/// and fdtget print, so scripts and diffs see the truth); node and property names are
+/// escaped only when the output is a terminal (see the pty test below).
+#[test]
+fn dump_and_get_keep_exact_bytes_off_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let dtb = dir.path().join("hostile.dtb");
+    std::fs::write(&dtb, hostile_dtb()).unwrap();
+    let out = common::run(&["dump", s(&dtb)]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\t\t\x1b[2Jx {\n"), "{text}");
+    assert!(text.contains("\t\x1b[31m = \"v\";\n"), "{text}");
+    let out = common::run_ok(&["get", "-p", s(&dtb), "/"]);
+    assert!(out.contains("\x1b[31m\n"), "{out}");
+    let out = common::run_ok(&["get", "-t", "s", s(&dtb), "/", "model"]);
+    assert_eq!(out, format!("{RETITLE}\n"));
+    let other = dir.path().join("other.dtb");
+    std::fs::write(&other, hostile_dtb_with(b"w\0")).unwrap();
+    let out = common::run(&["diff", s(&dtb), s(&other)]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("\x1b[31m"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Runs `ppcpv ARGS` with its stdout and stderr on a pseudo-terminal (`script`) and
+/// returns its exit code and what the terminal received.
+fn on_a_terminal(args: &[&str]) -> (Option<i32>, Vec<u8>) {
+    let mut cmd = String::from(env!("CARGO_BIN_EXE_ppcpv"));
+    for a in args {
+        assert!(!a.contains('\''), "{a}");
+        cmd.push_str(&format!(" '{a}'"));
+    }
+    let out = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script runs");
+    (out.status.code(), out.stdout)
+}
+
+/// On a terminal, `dump`, `get`, `diff` and the warnings about the tree's names escape every
+/// name and string from the input: nothing the input holds reaches the terminal raw.
+#[test]
+#[ignore = "needs script (util-linux) for a pseudo-terminal"]
+fn on_a_terminal_nothing_from_the_input_is_raw() {
+    common::interop("on_a_terminal_nothing_from_the_input_is_raw", "script");
+    let dir = tempfile::tempdir().unwrap();
+    let dtb = dir.path().join("hostile.dtb");
+    std::fs::write(&dtb, hostile_dtb()).unwrap();
+    let d = s(&dtb);
+    let other = dir.path().join("other.dtb");
+    std::fs::write(&other, hostile_dtb_with(b"w\0")).unwrap();
+    let o = s(&other);
+    for (args, shown) in [
+        (&["dump", d][..], "\\x1b[2Jx {"),
+        (&["dump", d][..], "\\x1b[31m = \"v\";"),
+        (&["get", "-p", d, "/"][..], "\\x1b[31m"),
+        (&["get", "-l", d, "/cpus"][..], "\\x1b[2Jx"),
+        (
+            &["get", "-t", "s", d, "/", "model"][..],
+            "\\x1b]0;PWNED\\x07\\x1b[31mRED",
+        ),
+        (
+            &["get", "-t", "r", d, "/", "compatible"][..],
+            "evil\\x1b[2J\\x00",
+        ),
+        (&["inspect", d][..], "\\x1b]0;PWNED\\x07"),
+        (&["diff", d, o][..], "\\x1b[31m"),
+    ] {
+        let (status, got) = on_a_terminal(args);
+        let want = if args[0] == "diff" { 1 } else { 0 };
+        assert_eq!(
+            status,
+            Some(want),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&got)
+        );
+        assert!(
+            !has_controls(&got),
+            "{args:?}: raw control bytes on the terminal"
+        );
+        let text = String::from_utf8_lossy(&got);
+        assert!(
+            text.contains(shown),
+            "{args:?}: missing {shown:?} in\n{text}"
+        );
+    }
+}

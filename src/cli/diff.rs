@@ -74,13 +74,22 @@ pub fn run(a: DiffArgs) -> Result<(), CliError> {
         });
         super::print_json(&doc).map_err(|e| CliError::Usage(e.to_string()))?;
     } else if !changes.is_empty() {
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        writeln!(out, "--- {}", a.a.display()).map_err(io)?;
-        writeln!(out, "+++ {}", a.b.display()).map_err(io)?;
-        write_text(&changes, &mut out).map_err(io)?;
+        let mut text = Vec::new();
+        writeln!(text, "--- {}", a.a.display()).map_err(io)?;
+        writeln!(text, "+++ {}", a.b.display()).map_err(io)?;
+        write_text(&changes, &mut text).map_err(io)?;
         if let Some(g) = &guest {
-            write!(out, "{g}").map_err(io)?;
+            write!(text, "{g}").map_err(io)?;
         }
+        let mut out = std::io::stdout().lock();
+        // Node and property names are the inputs' bytes: exact into a pipe, escaped on
+        // a terminal (as `dump` prints them).
+        if std::io::IsTerminal::is_terminal(&out) {
+            let mut shown = Vec::with_capacity(text.len());
+            ppcpv::text::push_escaped_layout(&mut shown, &text);
+            text = shown;
+        }
+        out.write_all(&text).map_err(io)?;
         out.flush().map_err(io)?;
     }
     if changes.is_empty() {

@@ -510,6 +510,17 @@ impl Output {
         Output::create(path)
     }
 
+    /// Whether the bytes go to a terminal (stdout, or a device such as `/dev/tty`), where
+    /// text from the input is shown escaped ([`ppcpv::text`]).
+    #[must_use]
+    pub fn is_terminal(&self) -> bool {
+        match self {
+            Output::Stdout(_) => io::stdout().is_terminal(),
+            Output::File(_) => false,
+            Output::Special(_, w) => w.get_ref().is_terminal(),
+        }
+    }
+
     /// Flushes stdout, or commits the file.
     ///
     /// # Errors

@@ -1,8 +1,9 @@
 //! Opening a tree: a DTB, or DTS source told apart by content and compiled in memory.
 //!
 //! Regular files are memory-mapped through [`crate::cli::fileio::read_input`] (only the
-//! pages touched are read); standard input (`-`) and other streams (FIFOs, character
-//! devices) are read as far as the header's `totalsize` says and no further, so a
+//! pages touched are read); standard input (`-`), other streams (FIFOs, character
+//! devices) and sparse files on tmpfs ([`crate::cli::fileio::mapping_may_fault`]) are
+//! read as far as the header's `totalsize` says and no further, so a
 //! stream of garbage cannot make ppcpv buffer more than [`STREAM_LIMIT`] bytes, and a
 //! real blob costs exactly its size.
 //!

@@ -662,7 +662,8 @@ fn write_text_header<W: Write>(out: &mut W, h: &ScanHeader<'_>) -> io::Result<()
             writeln!(
                 out,
                 "region: {:<16} offset {:<10} address {:<20} {} bytes",
-                r.name,
+                // ELF section names are the file's bytes: escaped, like all input text.
+                ppcpv::text::escape(&r.name),
                 r.offset.to_string(),
                 addr,
                 r.length
@@ -741,7 +742,7 @@ fn write_text_summary<W: Write>(
         writeln!(
             out,
             "note: {} ends with {} byte(s) that do not form a word (at offset {:#x})",
-            r.name,
+            ppcpv::text::escape(&r.name),
             r.trailing_bytes,
             r.offset.0.saturating_add(r.length - r.trailing_bytes)
         )?;

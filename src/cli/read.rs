@@ -184,10 +184,16 @@ fn size_text(bytes: u64) -> String {
     }
 }
 
+/// Every string `inspect` prints that comes from the input (or its name) goes through
+/// this: a `model` of `"\e]0;PWNED\a"` must not retitle the terminal.
+fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    ppcpv::text::escape(s)
+}
+
 fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), CliError> {
     let mut o = std::io::stdout().lock();
     let h = &s.header;
-    writeln!(o, "file:         {file}")?;
+    writeln!(o, "file:         {}", esc(file))?;
     writeln!(
         o,
         "header:       version {} (last compatible {}), {} bytes, {}-byte header",
@@ -226,14 +232,18 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         "tree:         {} nodes, {} properties, depth {}",
         s.nodes, s.properties, s.max_depth
     )?;
-    writeln!(o, "model:        {}", s.model.as_deref().unwrap_or("-"))?;
+    writeln!(
+        o,
+        "model:        {}",
+        esc(s.model.as_deref().unwrap_or("-"))
+    )?;
     writeln!(
         o,
         "compatible:   {}",
         if s.compatible.is_empty() {
             "-".to_string()
         } else {
-            s.compatible.join(", ")
+            esc(&s.compatible.join(", ")).into_owned()
         }
     )?;
     if s.memory.is_empty() {
@@ -250,8 +260,8 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         writeln!(
             o,
             "{label:<13} {} {} ({})",
-            m.path,
-            detail,
+            esc(&m.path),
+            esc(&detail),
             size_text(m.total)
         )?;
     }
@@ -265,7 +275,7 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         writeln!(
             o,
             "              {} reg <{}>{threads}",
-            c.path,
+            esc(&c.path),
             reg.join(" ")
         )?;
     }
@@ -279,9 +289,15 @@ fn print_inspect(file: &str, s: &Summary, r: &HypervisorReport) -> Result<(), Cl
         let at = f
             .path
             .as_deref()
-            .map(|p| format!(" ({p})"))
+            .map(|p| format!(" ({})", esc(p)))
             .unwrap_or_default();
-        writeln!(o, "{label:<13} {}[{}]{at}: {}", f.severity, f.id, f.message)?;
+        writeln!(
+            o,
+            "{label:<13} {}[{}]{at}: {}",
+            f.severity,
+            f.id,
+            esc(&f.message.to_string())
+        )?;
     }
     Ok(())
 }
@@ -296,8 +312,8 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
         return Ok(());
     };
     let flavour = v.flavour.map_or("unknown", Flavours::name);
-    writeln!(o, "hypervisor:   {path} ({flavour})")?;
-    writeln!(o, "  compatible: {}", v.compatible.join(", "))?;
+    writeln!(o, "hypervisor:   {} ({flavour})", esc(path))?;
+    writeln!(o, "  compatible: {}", esc(&v.compatible.join(", ")))?;
     match &v.hcall_instructions {
         None => writeln!(o, "  hcall-instructions: none")?,
         Some(h) => {
@@ -316,25 +332,25 @@ fn print_hypervisor(o: &mut impl Write, v: &HypervisorReport) -> Result<(), CliE
         o,
         "  Linux detects KVM:       {} ({})",
         yes_no(l.detects_kvm()),
-        l.kvm
+        esc(&l.kvm.to_string())
     )?;
     writeln!(
         o,
         "  ePAPR hypercalls:        {} ({})",
         yes_no(l.epapr_hypercalls()),
-        l.hypercalls
+        esc(&l.hypercalls.to_string())
     )?;
     writeln!(
         o,
         "  magic page:              {} ({})",
         yes_no(l.magic_page()),
-        l.magic
+        esc(&l.magic.to_string())
     )?;
     writeln!(
         o,
         "  EV_IDLE power save:      {} ({})",
         yes_no(l.ev_idle),
-        l.idle
+        esc(&l.idle.to_string())
     )?;
     Ok(())
 }
@@ -362,7 +378,12 @@ fn print_hosts(o: &mut impl Write, r: &HypervisorReport) -> Result<(), CliError>
         };
         match v.problems.first() {
             None => writeln!(o, "  {:<11} right{chosen}", v.host.name())?,
-            Some(p) => writeln!(o, "  {:<11} wrong{chosen}: {p}", v.host.name())?,
+            Some(p) => writeln!(
+                o,
+                "  {:<11} wrong{chosen}: {}",
+                v.host.name(),
+                esc(&p.to_string())
+            )?,
         }
     }
     Ok(())
@@ -383,6 +404,8 @@ pub fn run_dump(a: DumpArgs) -> Result<(), CliError> {
         a.keep_name_properties,
     );
     let mut out = Output::create(&a.output)?;
+    // dtc's exact bytes into files and pipes; names escaped on a terminal.
+    let opts = opts.with_escaped_names(out.is_terminal());
     match write_dts(&fdt, &mut out, &opts) {
         // `ppcpv dump big.dtb | head`: the reader left; that is not a failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
@@ -411,7 +434,15 @@ fn warn_dtc_errors(file: &std::path::Path, fdt: &Fdt<'_>) {
         return;
     }
     let file = file.display();
+    // Node paths and names from the input: escaped on a terminal, dtc's text elsewhere.
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     for v in ppcpv::fdt::lint::as_dtc_reports(&all) {
+        let v = v.to_string();
+        let v = if tty {
+            ppcpv::text::escape_lines(&v)
+        } else {
+            v.as_str().into()
+        };
         eprintln!("ppcpv: warning: {file}: {v}");
     }
     eprintln!(
@@ -425,6 +456,16 @@ pub fn run_get(a: GetArgs) -> Result<(), CliError> {
     let fdt =
         Fdt::new(&input).map_err(|e| CliError::failed(format!("{}: {e}", a.file.display())))?;
     let mut o = std::io::stdout().lock();
+    // fdtget's exact bytes into files and pipes; on a terminal, names and values with
+    // the characters a terminal acts on escaped.
+    let tty = std::io::IsTerminal::is_terminal(&o);
+    fn shown(tty: bool, s: &str) -> std::borrow::Cow<'_, str> {
+        if tty {
+            ppcpv::text::escape(s)
+        } else {
+            s.into()
+        }
+    }
     let Some(node) = fdt.find(&a.path) else {
         if let Some(d) = &a.default {
             writeln!(o, "{d}")?;
@@ -448,23 +489,29 @@ pub fn run_get(a: GetArgs) -> Result<(), CliError> {
         };
         let text = format_value(prop.value, a.ty)
             .map_err(|e| CliError::failed(format!("{}:{name}: {e}", fdt.path_of(&node))))?;
-        o.write_all(&text)?;
+        if tty {
+            let mut shown = Vec::with_capacity(text.len());
+            ppcpv::text::push_escaped(&mut shown, &text);
+            o.write_all(&shown)?;
+        } else {
+            o.write_all(&text)?;
+        }
         writeln!(o)?;
         return Ok(());
     }
     let both = !a.properties && !a.list;
     if a.properties || both {
         for p in node.properties() {
-            writeln!(o, "{}", p.name)?;
+            writeln!(o, "{}", shown(tty, p.name))?;
         }
     }
     if a.list || both {
         for c in node.children() {
             let name = if c.name().is_empty() { "/" } else { c.name() };
             if both {
-                writeln!(o, "{name}/")?;
+                writeln!(o, "{}/", shown(tty, name))?;
             } else {
-                writeln!(o, "{name}")?;
+                writeln!(o, "{}", shown(tty, name))?;
             }
         }
     }

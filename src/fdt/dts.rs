@@ -50,6 +50,10 @@ pub struct DtsOptions {
     pub string_lists: StringListStyle,
     /// Print redundant `name` properties that dtc drops.
     pub keep_name_properties: bool,
+    /// Escape the characters a terminal may act on in node and property names
+    /// ([`crate::text`]); off, names are printed as their bytes, as dtc prints them.
+    /// Values are always printed in dtc's escaped form.
+    pub escape_names: bool,
 }
 
 impl DtsOptions {
@@ -60,6 +64,16 @@ impl DtsOptions {
         DtsOptions {
             string_lists,
             keep_name_properties,
+            escape_names: false,
+        }
+    }
+
+    /// The same options, with names escaped for a terminal when `escape`.
+    #[must_use]
+    pub const fn with_escaped_names(self, escape: bool) -> Self {
+        DtsOptions {
+            escape_names: escape,
+            ..self
         }
     }
 }
@@ -261,11 +275,13 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
         }
         indent(&mut buf, depth);
         let name = node.name();
-        buf.extend_from_slice(if name.is_empty() {
-            b"/"
+        if name.is_empty() {
+            buf.push(b'/');
+        } else if opts.escape_names {
+            crate::text::push_escaped(&mut buf, name.as_bytes());
         } else {
-            name.as_bytes()
-        });
+            buf.extend_from_slice(name.as_bytes());
+        }
         buf.extend_from_slice(b" {\n");
         let skip = if drop_names {
             redundant_name(&node)
@@ -277,7 +293,11 @@ pub fn write_dts<W: Write>(fdt: &Fdt<'_>, mut out: W, opts: &DtsOptions) -> io::
                 continue;
             }
             indent(&mut buf, depth + 1);
-            buf.extend_from_slice(p.name.as_bytes());
+            if opts.escape_names {
+                crate::text::push_escaped(&mut buf, p.name.as_bytes());
+            } else {
+                buf.extend_from_slice(p.name.as_bytes());
+            }
             emit_value(&mut buf, p.value, opts.string_lists, &mut spill)?;
             buf.push(b'\n');
             spill(&mut buf)?;

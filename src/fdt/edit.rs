@@ -516,10 +516,18 @@ fn strings_to_keep(fdt: &Fdt<'_>, splices: &[Splice], strings: &StringsEditor<'_
             .get(..end - 1)
             .and_then(|b| b.iter().rposition(|&c| c == 0))
             .map_or(0, |i| i + 1);
-        if !strings.freed.iter().any(|o| (start..end).contains(o)) {
-            break;
+        // Back to the first freed name in that stretch: bytes before it that end in no
+        // NUL (unterminated bytes some tool left before the names an edit appended)
+        // stay.
+        match strings
+            .freed
+            .iter()
+            .filter(|o| (start..end).contains(*o))
+            .min()
+        {
+            Some(&first) => end = first,
+            None => break,
         }
-        end = start;
     }
     end.max(keep)
 }
@@ -795,11 +803,13 @@ fn rebuild(
 /// would have written it: every byte up to the end of the last block (header,
 /// reservation map, structure and strings blocks, and any gaps between them) is kept,
 /// whatever followed is replaced by `padding.extra(used)` zero bytes, and `totalsize`
-/// is set to the new length. [`Padding::NONE`] drops the free space.
+/// is set to the new length. [`Padding::NONE`](crate::fdt::writer::Padding::NONE)
+/// drops the free space.
 ///
 /// # Errors
-/// As [`Padding::extra`]: both `pad` and `space`, a bad alignment, or a size above
-/// 4 GiB.
+/// As [`Padding::extra`](crate::fdt::writer::Padding::extra): both `pad` and `space`, a
+/// bad alignment, or a size above 4 GiB; `WriteError::OutOfMemory` when the new blob's
+/// memory cannot be allocated.
 pub fn relayout(
     fdt: &Fdt<'_>,
     padding: &crate::fdt::writer::Padding,
@@ -999,7 +1009,21 @@ mod tests {
         assert_eq!(ed.delete_property(&fdt2.root(), "model").unwrap(), 1);
         assert_eq!(ed.finish().unwrap(), before);
 
+        // Unterminated bytes at the end of the block stay too.
+        let before = with_unused_names(&tree(&Padding::NONE), b"xyz");
+        let fdt = Fdt::new(&before).unwrap();
+        let mut ed = Editor::new(&fdt);
+        let hv = [PropertyValue::new("has-idle", [])];
+        ed.add_node(&fdt.root(), "hypervisor", &hv).unwrap();
+        let added = ed.finish().unwrap();
+        let fdt2 = Fdt::new(&added).unwrap();
+        let mut ed = Editor::new(&fdt2);
+        ed.delete_node(&fdt2.find("/hypervisor").unwrap());
+        assert_eq!(ed.finish().unwrap(), before);
+
         // Deleting a property whose name is not last keeps every trailing unused name.
+        let before = with_unused_names(&tree(&Padding::NONE), b"has-idle\0model\0");
+        let fdt = Fdt::new(&before).unwrap();
         let mut ed = Editor::new(&fdt);
         assert_eq!(
             ed.delete_property(&fdt.root(), "#address-cells").unwrap(),

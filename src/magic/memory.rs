@@ -1,5 +1,5 @@
 //! Guest RAM images: a raw file holding guest physical memory, from which one magic page
-//! is mapped at a time.
+//! is read (or mapped, to write it) at a time.
 //!
 //! A VMM or an emulator can dump guest RAM to a file (QEMU's `dump-guest-memory` without
 //! a format, `pmemsave`, a memory-backend file). [`GuestImage`] treats such a file as
@@ -317,7 +317,7 @@ impl GuestImage {
         })
     }
 
-    /// Maps the page a guest's `KVM_HC_PPC_MAP_MAGIC_PAGE` call named (its PA, low 12
+    /// Reads the page a guest's `KVM_HC_PPC_MAP_MAGIC_PAGE` call named (its PA, low 12
     /// bits already cleared by [`MapMagicPage::from_regs`], as KVM clears them).
     ///
     /// # Errors

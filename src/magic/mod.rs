@@ -12,7 +12,8 @@
 //!   builds it from rust-vmm's `VolatileSlice` or `GuestMemory`).
 //! * [`map`]: where the page lives after the guest's MAP call (PA, EA, flags, the
 //!   64 KiB window rule).
-//! * `memory` (feature `std`): raw guest RAM images mapped one page at a time.
+//! * `memory` (feature `std`): raw guest RAM images, one page at a time (read with
+//!   `pread`, or allocated and mapped to be written).
 //!
 //! Everything except `memory` works without the standard library.
 //!
