@@ -734,10 +734,10 @@ fn rebuild(
 /// would have written it: every byte up to the end of the last block (header,
 /// reservation map, structure and strings blocks, and any gaps between them) is kept,
 /// whatever followed is replaced by `padding.extra(used)` zero bytes, and `totalsize`
-/// is set to the new length. [`Padding::NONE`] drops the free space.
+/// is set to the new length. [`Padding::NONE`](crate::fdt::writer::Padding::NONE) drops the free space.
 ///
 /// # Errors
-/// As [`Padding::extra`]: both `pad` and `space`, a bad alignment, or a size above
+/// As [`Padding::extra`](crate::fdt::writer::Padding::extra): both `pad` and `space`, a bad alignment, or a size above
 /// 4 GiB.
 pub fn relayout(
     fdt: &Fdt<'_>,
