@@ -447,8 +447,10 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     }
     let blob = if a.layout.any() {
         let fdt = ppcpv::fdt::Fdt::new(&patched.blob)?;
-        ppcpv::fdt::edit::relayout(&fdt, &a.layout.padding())
-            .map_err(|e| CliError::usage(e.to_string()))?
+        ppcpv::fdt::edit::relayout(&fdt, &a.layout.padding()).map_err(|e| match e {
+            ppcpv::fdt::edit::RelayoutError::Padding(_) => CliError::usage(e.to_string()),
+            other => CliError::failed(other.to_string()),
+        })?
     } else {
         patched.blob
     };
