@@ -26,7 +26,8 @@ pub struct HypervisorArgs {
     pub pvinfo: Option<PathBuf>,
 
     /// With --pvinfo: the byte order of the KVM host whose ioctl wrote the file (it
-    /// decides how the flags field is read), not the guest's. Refused without --pvinfo.
+    /// decides how the flags field is read), not the guest's; default big. Refused
+    /// without --pvinfo.
     #[arg(long, value_enum, requires = "pvinfo")]
     pub endian: Option<EndianArg>,
 
