@@ -524,3 +524,83 @@ fn call_with_msr_models_the_magic_r0_test() {
         "r11=3",
     ]);
 }
+
+#[test]
+fn show_gives_one_hypercall_whole_by_name_or_token() {
+    // Any case; the registers from Linux's wrapper; what KVM answers.
+    let t = run_ok(&["hcall", "show", "ev_int_get_config"]);
+    assert!(t.starts_with("name:     EV_INT_GET_CONFIG\n"), "{t}");
+    assert!(t.contains("token:    0x00010005"), "{t}");
+    assert!(t.contains("args:     r3  interrupt number"), "{t}");
+    assert!(t.contains("returns:  r3  status"), "{t}");
+    assert!(t.contains("r6  destination CPU"), "{t}");
+    assert!(
+        t.contains("kvm:      not implemented: r3 = 12 (EV_UNIMPLEMENTED)"),
+        "{t}"
+    );
+    assert!(t.contains("(ev_int_get_config)"), "{t}");
+    let idle = run_ok(&["hcall", "show", "EV_IDLE"]);
+    assert!(idle.contains("kvm:      implemented"), "{idle}");
+    // MAP_MAGIC_PAGE: the PA in r3, as kvmppc_kvm_pv reads it.
+    let j = json(&["hcall", "show", "0x002a0004", "--json"]);
+    assert_eq!(j["name"], "KVM_HC_PPC_MAP_MAGIC_PAGE");
+    assert_eq!(j["registers"]["inputs"][0]["reg"], "r3");
+    assert!(
+        j["registers"]["inputs"][0]["meaning"]
+            .as_str()
+            .unwrap()
+            .contains("physical address")
+    );
+    assert_eq!(j["registers"]["outputs"][1]["reg"], "r4");
+    // x86 calls name their registers; calls no source describes say so.
+    let x86 = run_ok(&["hcall", "show", "kvm_hc_kick_cpu"]);
+    assert!(
+        x86.contains("a1 (rcx)  APIC ID of the vCPU to wake"),
+        "{x86}"
+    );
+    assert!(!x86.contains("kvm:"), "{x86}");
+    let none = run_ok(&["hcall", "show", "EV_MSGSND"]);
+    assert!(none.contains("args:     not described"), "{none}");
+    assert!(usage_error(&["hcall", "show", "EV_NOPE"]).contains("not a known hypercall"));
+}
+
+#[test]
+fn names_work_wherever_a_hypercall_number_does() {
+    let by_name = run_ok(&[
+        "hcall",
+        "call",
+        "--host",
+        "book3s-pr",
+        "--reg",
+        "r11=kvm_hc_features",
+    ]);
+    let by_number = run_ok(&[
+        "hcall",
+        "call",
+        "--host",
+        "book3s-pr",
+        "--reg",
+        "r11=0x2a0003",
+    ]);
+    assert_eq!(by_name, by_number);
+    assert_eq!(
+        run_ok(&["hcall", "token", "--decode", "Ev_Idle"]),
+        run_ok(&["hcall", "token", "--decode", "0x00010010"])
+    );
+    // Only r11 holds a token; other registers take numbers.
+    assert!(
+        usage_error(&[
+            "hcall",
+            "call",
+            "--host",
+            "book3s-pr",
+            "--reg",
+            "r11=0x2a0003",
+            "--reg",
+            "r3=EV_IDLE"
+        ])
+        .contains("not a number")
+    );
+    // A number too wide for a token is still refused as one.
+    assert!(usage_error(&["hcall", "token", "--decode", "0x100000000"]).contains("32 bits"));
+}

@@ -190,3 +190,29 @@ fn binary_output_refuses_a_terminal() {
     assert_eq!(code, Some(0));
     assert!(f.file("hv.dtb").exists());
 }
+
+/// `magic set` and `magic swab` change an image in place: the same one line, naming the
+/// image and what was written; nothing on stdout.
+#[test]
+fn in_place_edits_say_so_in_one_line() {
+    let f = Fixture::new();
+    std::fs::write(f.file("g.ram"), vec![0u8; 0x2000]).unwrap();
+    let out = f.run(&[
+        "magic", "set", "--mem", "g.ram", "--gpa", "0x1000", "msr=0x1", "pir=7",
+    ]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "ppcpv: wrote g.ram: msr = 0x1, pir = 0x7 (GPA 0x1000)\n"
+    );
+    let out = f.run(&["magic", "swab", "--mem", "g.ram", "--gpa", "0x1000"]);
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("ppcpv: wrote g.ram: GPA 0x1000: big -> little"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1);
+}

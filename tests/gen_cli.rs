@@ -504,3 +504,60 @@ fn patch_host_makes_the_node_right_or_refuses() {
         0x4400_0022
     );
 }
+
+/// gen takes the node and free-space options patch and hypervisor take
+/// (src/cli/treeopts.rs).
+#[test]
+fn shared_node_and_free_space_options() {
+    let out = common::ppcpv()
+        .args([
+            "gen",
+            "--machine",
+            "minimal",
+            "--host",
+            "booke-hv",
+            "--no-rng-seed",
+            "--compatible",
+            "linux,kvm",
+            "--compatible",
+            "vendor,hv",
+            "--guest-id",
+            "1_000",
+            "--no-has-idle",
+            "-a",
+            "4096",
+            "-o",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blob = out.stdout;
+    assert_eq!(blob.len() % 4096, 0);
+    let fdt = ppcpv::fdt::Fdt::new(&blob).unwrap();
+    let hv = fdt.find("/hypervisor").unwrap();
+    assert_eq!(
+        hv.property("compatible").unwrap().value,
+        b"linux,kvm\0vendor,hv\0"
+    );
+    assert_eq!(
+        hv.property("guest-id").unwrap().value,
+        1000u32.to_be_bytes()
+    );
+    assert!(hv.property("has-idle").is_none());
+    // --space sets the size; --no-hypervisor refuses every node option.
+    let sized = common::run(&["gen", "--no-rng-seed", "-S", "0x4000", "-o", "-"]);
+    assert_eq!(sized.stdout.len(), 0x4000);
+    for opt in [
+        &["--guest-name", "x"][..],
+        &["--compatible", "x"],
+        &["--no-has-idle"],
+    ] {
+        let out = common::run(&[&["gen", "--no-hypervisor", "-o", "-"][..], opt].concat());
+        assert_eq!(out.status.code(), Some(2), "{opt:?}");
+    }
+}

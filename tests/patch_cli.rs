@@ -232,3 +232,81 @@ fn add_then_remove_keeps_names_fdtput_left() {
         );
     }
 }
+
+/// The options gen and hypervisor share (src/cli/treeopts.rs): node properties and the
+/// blob's free space, set on an existing tree.
+#[test]
+fn shared_node_and_free_space_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::data("qemu-pseries.dtb");
+    let src = src.to_str().unwrap();
+    let out = common::ppcpv()
+        .args([
+            "patch",
+            src,
+            "--flavour",
+            "epapr",
+            "--compatible",
+            "vendor,hv",
+            "--guest-id",
+            "0x2",
+            "--guest-name",
+            "p2",
+            "-S",
+            "0x20000",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let blob = out.stdout;
+    assert_eq!(blob.len(), 0x20000, "-S sets the size");
+    let props = hv_props(&blob);
+    let get = |n: &str| props.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    assert_eq!(get("compatible").unwrap(), b"vendor,hv\0");
+    assert_eq!(get("guest-id").unwrap(), 2u32.to_be_bytes());
+    assert_eq!(get("guest-name").unwrap(), b"p2\0");
+    // Free space alone: --pad on the patched blob; -a rounds; both keep every byte
+    // before the free space.
+    let file = dir.path().join("t.dtb");
+    std::fs::write(&file, &blob).unwrap();
+    let f = file.to_str().unwrap();
+    common::run_ok(&["patch", f, "-o", f, "--pad", "0", "-a", "4096"]);
+    let packed = std::fs::read(&file).unwrap();
+    assert_eq!(packed.len() % 4096, 0);
+    assert!(packed.len() < blob.len());
+    let used = Fdt::new(&packed).unwrap().strings_range().end;
+    assert_eq!(packed[8..used], blob[8..used]);
+    // --pad with --space, or a bad alignment, is a usage error; the file stays.
+    for bad in [&["--pad", "1", "-S", "2"][..], &["-a", "3"]] {
+        let out = common::run(&[&["patch", f, "-o", f][..], bad].concat());
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), packed);
+}
+
+/// Padding that does not fit the memory the process may use is an error (exit 1), not
+/// an abort, and leaves no file behind.
+#[cfg(unix)]
+#[test]
+fn padding_past_the_memory_limit_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = common::data("qemu-pseries.dtb");
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v 400000; exec {} patch {} --pad 0xfff00000 -o big.dtb",
+            env!("CARGO_BIN_EXE_ppcpv"),
+            src.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot allocate"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

@@ -104,9 +104,6 @@ pub struct GenArgs {
     #[arg(long, conflicts_with = "rng_seed")]
     pub no_rng_seed: bool,
 
-    #[command(flatten)]
-    pub node: NodeOpts,
-
     /// Write no /hypervisor node at all, whatever the host.
     #[arg(long, conflicts_with_all = NODE_ARG_IDS)]
     pub no_hypervisor: bool,
@@ -114,9 +111,6 @@ pub struct GenArgs {
     /// Reserve ADDR,SIZE in the header's memory reservation map; repeatable.
     #[arg(long, value_name = "ADDR,SIZE", value_parser = parse_memreserve)]
     pub memreserve: Vec<MemReserve>,
-
-    #[command(flatten)]
-    pub layout: LayoutOpts,
 
     /// ppce500: add QEMU's GPIO power-off node inside the soc node, where Linux binds
     /// it (the guest can power off). Off by default because dtc 1.6.1 warns about it
@@ -132,6 +126,12 @@ pub struct GenArgs {
     /// guest.dtb (guest.dts with --format dts), the one command with a default file.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub node: NodeOpts,
+
+    #[command(flatten)]
+    pub layout: LayoutOpts,
 }
 
 /// `--machine`.
@@ -347,12 +347,6 @@ pub struct PatchArgs {
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
 
-    #[command(flatten)]
-    pub node: NodeOpts,
-
-    #[command(flatten)]
-    pub layout: LayoutOpts,
-
     /// Rebuild the node from the options alone (the preset plus what they set),
     /// whatever node is there now.
     #[arg(long, conflicts_with = "remove")]
@@ -373,6 +367,12 @@ pub struct PatchArgs {
     /// With --host: write the result even when it is wrong for that host.
     #[arg(long, requires = "host")]
     pub force: bool,
+
+    #[command(flatten)]
+    pub node: NodeOpts,
+
+    #[command(flatten)]
+    pub layout: LayoutOpts,
 }
 
 impl PatchArgs {
@@ -455,8 +455,10 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     }
     let blob = if a.layout.any() {
         let fdt = ppcpv::fdt::Fdt::new(&patched.blob)?;
-        ppcpv::fdt::edit::relayout(&fdt, &a.layout.padding())
-            .map_err(|e| CliError::usage(e.to_string()))?
+        ppcpv::fdt::edit::relayout(&fdt, &a.layout.padding()).map_err(|e| match e {
+            ppcpv::fdt::edit::RelayoutError::Padding(_) => CliError::usage(e.to_string()),
+            other => CliError::failed(other.to_string()),
+        })?
     } else {
         patched.blob
     };

@@ -20,16 +20,14 @@ Examples:
   ppcpv hypervisor --pvinfo pvinfo.bin --endian little -o hv.dtb
   ppcpv hypervisor --flavour epapr --guest-name linux1 --format dts")]
 pub struct HypervisorArgs {
-    #[command(flatten)]
-    pub node: NodeOpts,
-
     /// Build the node from a 128-byte struct kvm_ppc_pvinfo (what the KVM_PPC_GET_PVINFO
     /// ioctl returns): its words become hcall-instructions, its EV_IDLE flag has-idle.
     #[arg(long, value_name = "FILE")]
     pub pvinfo: Option<PathBuf>,
 
     /// With --pvinfo: the byte order of the KVM host whose ioctl wrote the file (it
-    /// decides how the flags field is read), not the guest's. Refused without --pvinfo.
+    /// decides how the flags field is read), not the guest's; default big. Refused
+    /// without --pvinfo.
     #[arg(long, value_enum, requires = "pvinfo")]
     pub endian: Option<EndianArg>,
 
@@ -42,12 +40,15 @@ pub struct HypervisorArgs {
     #[arg(long, value_enum, default_value_t = HvFormatArg::Dtb)]
     pub format: HvFormatArg,
 
-    #[command(flatten)]
-    pub layout: LayoutOpts,
-
     /// Output file. Default: standard output (a DTB is refused on a terminal).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub node: NodeOpts,
+
+    #[command(flatten)]
+    pub layout: LayoutOpts,
 }
 
 /// `--flavour`.

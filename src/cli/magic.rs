@@ -395,7 +395,6 @@ fn run_set(a: &SetArgs) -> Result<(), CliError> {
             view.check(sel, value).map_err(usage)?;
         }
     }
-    let mut out = std::io::stdout().lock();
     for &(sel, value) in &plan {
         if bits32 {
             let word = u32::try_from(value).unwrap_or(u32::MAX); // checked above
@@ -405,9 +404,19 @@ fn run_set(a: &SetArgs) -> Result<(), CliError> {
         }
     }
     page.flush()?;
-    for &(sel, value) in &plan {
-        writeln!(out, "{sel} = {value:#x}")?;
-    }
+    // The one success line every command writes for a file it changed.
+    let set: Vec<String> = plan
+        .iter()
+        .map(|&(sel, value)| format!("{sel} = {value:#x}"))
+        .collect();
+    crate::cli::fileio::rule::announce(
+        &a.page.mem,
+        Some(&format!(
+            "{} (GPA {:#x})",
+            set.join(", "),
+            page_gpa(&a.page, a.bits)
+        )),
+    );
     Ok(())
 }
 
@@ -429,7 +438,9 @@ fn run_swab(a: &SwabArgs) -> Result<(), CliError> {
     } else {
         "the fields kvmppc_swab_shared swaps"
     };
-    // Through io::Error, so a closed stdout is a broken pipe for main, not a panic.
-    writeln!(std::io::stdout(), "GPA {gpa:#x}: {from} -> {to} ({what})")?;
+    crate::cli::fileio::rule::announce(
+        &a.page.mem,
+        Some(&format!("GPA {gpa:#x}: {from} -> {to} ({what})")),
+    );
     Ok(())
 }

@@ -14,6 +14,7 @@ use ppcpv::fdt::writer::Padding;
 
 /// What goes into the `/hypervisor` node.
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "The /hypervisor node (gen, patch, hypervisor)")]
 pub struct NodeOpts {
     /// The node's flavour: `kvm` (QEMU/KVM: "linux,kvm") or `epapr` (Topaz: the ePAPR
     /// compatibles, guest-id, guest-name, fsl,hv-version). A new node starts from its
@@ -105,6 +106,7 @@ impl NodeOpts {
 
 /// The blob's free space, as dtc's `-p`, `-S` and `-a`.
 #[derive(Debug, Clone, Copy, Default, Args)]
+#[command(next_help_heading = "Free space in the blob (gen, patch, hypervisor)")]
 pub struct LayoutOpts {
     /// Add N zero bytes of free space after the blob (dtc -p), so a bootloader can
     /// edit it in place.

@@ -799,21 +799,34 @@ fn rebuild(
     Ok(out)
 }
 
+/// Why [`relayout`] could not give a blob its free space.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RelayoutError {
+    /// The padding options are inconsistent or give a blob above 4 GiB.
+    #[error(transparent)]
+    Padding(#[from] crate::fdt::writer::WriteError),
+    /// The new blob does not fit in the memory this process may allocate.
+    #[error("cannot allocate {0} bytes for the padded blob")]
+    NoMemory(u64),
+}
+
 /// Gives a valid blob the free space `padding` asks for, as dtc's `-p`, `-S` and `-a`
 /// would have written it: every byte up to the end of the last block (header,
 /// reservation map, structure and strings blocks, and any gaps between them) is kept,
 /// whatever followed is replaced by `padding.extra(used)` zero bytes, and `totalsize`
-/// is set to the new length. [`Padding::NONE`](crate::fdt::writer::Padding::NONE)
-/// drops the free space.
+/// is set to the new length. [`Padding::NONE`](crate::fdt::writer::Padding::NONE) drops
+/// the free space.
 ///
 /// # Errors
-/// As [`Padding::extra`](crate::fdt::writer::Padding::extra): both `pad` and `space`, a
-/// bad alignment, or a size above 4 GiB; `WriteError::OutOfMemory` when the new blob's
-/// memory cannot be allocated.
+/// [`RelayoutError::Padding`] as
+/// [`Padding::extra`](crate::fdt::writer::Padding::extra): both `pad` and `space`, a bad
+/// alignment, or a size above 4 GiB; [`RelayoutError::NoMemory`] when the allocation is
+/// refused (never an abort).
 pub fn relayout(
     fdt: &Fdt<'_>,
     padding: &crate::fdt::writer::Padding,
-) -> Result<Vec<u8>, crate::fdt::writer::WriteError> {
+) -> Result<Vec<u8>, RelayoutError> {
     use crate::fdt::writer::WriteError;
     let used = fdt
         .rsvmap_range()
@@ -823,15 +836,15 @@ pub fn relayout(
         .max(crate::fdt::header::header_size(fdt.header().version).unwrap_or(40) as usize);
     let used32 = u32::try_from(used).map_err(|_| WriteError::TooLarge)?;
     let extra = padding.extra(used32)?;
+    let total = used32 + extra; // extra() keeps the sum within u32
     let blob = fdt.blob();
     let mut out = Vec::new();
-    out.try_reserve_exact(used + extra as usize)
-        .map_err(|_| WriteError::TooLarge)?;
+    out.try_reserve_exact(total as usize)
+        .map_err(|_| RelayoutError::NoMemory(u64::from(total)))?;
     out.extend_from_slice(blob.get(..used).unwrap_or(blob));
-    out.resize(used + extra as usize, 0);
+    out.resize(total as usize, 0);
     // totalsize is the second header word in every version.
-    let total = (used32 + extra).to_be_bytes();
-    out[4..8].copy_from_slice(&total);
+    out[4..8].copy_from_slice(&total.to_be_bytes());
     Ok(out)
 }
 
