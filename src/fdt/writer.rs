@@ -660,7 +660,7 @@ impl DtbEmitter {
         let extra = padding.extra(used)?;
         let total = used.checked_add(extra).ok_or(WriteError::TooLarge)?;
 
-        let mut out = Vec::with_capacity(total as usize);
+        let mut head = Vec::with_capacity(off_struct);
         let words = [
             FDT_MAGIC,
             total,
@@ -674,15 +674,19 @@ impl DtbEmitter {
             size(struct_size)?,
         ];
         for &word in &words[..self.vi.hdr_size / 4] {
-            be::push_u32(&mut out, word);
+            be::push_u32(&mut head, word);
         }
-        out.resize(off_rsvmap, 0);
+        head.resize(off_rsvmap, 0);
         for &(address, size) in &self.reserves {
-            be::push_u64(&mut out, address);
-            be::push_u64(&mut out, size);
+            be::push_u64(&mut head, address);
+            be::push_u64(&mut head, size);
         }
-        out.resize(off_struct, 0);
-        out.extend_from_slice(&self.structure);
+        head.resize(off_struct, 0);
+        // The structure block becomes the blob in place: one buffer of the blob's
+        // size at the end instead of the block and a copy of it.
+        let mut out = self.structure;
+        out.reserve_exact((total as usize).saturating_sub(out.len()));
+        out.splice(0..0, head);
         be::push_u32(&mut out, FDT_END);
         out.extend_from_slice(&self.strings.bytes);
         out.resize(total as usize, 0);
