@@ -253,8 +253,9 @@ impl<'a> Parser<'a> {
             .tree
             .new_node(format!("fragment@{}", self.next_fragment), at);
         self.next_fragment = self.next_fragment.wrapping_add(1);
+        let name = self.tree.intern(name);
         self.tree.nodes[frag].props.push(Prop {
-            name: name.into(),
+            name,
             data: d,
             labels: Vec::new(),
             deleted: false,
@@ -347,8 +348,9 @@ impl<'a> Parser<'a> {
                     self.bump()?;
                     self.expect_punct(b';', "';'")?;
                     self.tree.any_labels |= !labels.is_empty();
+                    let name = self.tree.intern(&n);
                     self.tree.nodes[id].props.push(Prop {
-                        name: n,
+                        name,
                         data: Data::default(),
                         labels: to_labels(labels),
                         deleted: true,
@@ -407,8 +409,9 @@ impl<'a> Parser<'a> {
                             {
                                 self.tree.any_labels = true;
                             }
+                            let name = self.tree.intern(&n);
                             self.tree.nodes[id].props.push(Prop {
-                                name: n,
+                                name,
                                 data,
                                 labels: to_labels(labels),
                                 deleted: false,
