@@ -501,6 +501,12 @@ impl DtbEmitter {
         self.boot_cpuid_phys = cpu;
     }
 
+    /// Makes room for `additional` more bytes of structure block, so a writer that
+    /// knows roughly how large the tree is saves the growth copies.
+    pub fn reserve(&mut self, additional: usize) {
+        self.structure.reserve(additional);
+    }
+
     /// Number of nodes open.
     #[must_use]
     pub fn depth(&self) -> usize {

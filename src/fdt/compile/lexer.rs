@@ -827,6 +827,14 @@ fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
     let first = *s.first()?;
     match first {
         b';' | b'{' | b'}' | b'(' | b')' | b',' => Some(Rule::Token(1, Tok::Punct(first))),
+        // Only the string rule (and the one-character rule, shorter) starts with '"'.
+        b'"' => {
+            let n = string_len(s)?;
+            // An escape error goes through the full path, which reports it.
+            let mut v = unescape(&s[1..n - 1]).ok()?;
+            v.push(0);
+            Some(Rule::Token(n, Tok::Str(v)))
+        }
         b'=' | b'<' | b'>' => {
             let two = OPERATORS.iter().find(|(op, _)| s.starts_with(op));
             Some(match two {

@@ -39,12 +39,17 @@ pub(crate) struct Parser<'a> {
 type R<T> = Result<T, CompileError>;
 
 impl<'a> Parser<'a> {
-    pub(crate) fn new(lx: Lexer<'a>) -> Self {
+    /// A parser for a source of `len` bytes (a hint for the node arena: real trees
+    /// take about 90 bytes of DTS per node, so the arena rarely grows;
+    /// capped so a huge source reserves no more than a few MB up front).
+    pub(crate) fn new(lx: Lexer<'a>, len: usize) -> Self {
+        let mut tree = Tree::default();
+        tree.nodes.reserve((len / 80).min(1 << 17));
         Parser {
             lx,
             tok: Tok::Eof,
             pos: Pos::default(),
-            tree: Tree::default(),
+            tree,
             plugin: false,
             next_fragment: 0,
         }
