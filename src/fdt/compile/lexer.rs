@@ -836,9 +836,17 @@ fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
             Some(Rule::Token(n, Tok::Str(v)))
         }
         b'=' | b'<' | b'>' => {
-            let two = OPERATORS.iter().find(|(op, _)| s.starts_with(op));
+            // The two-character operators starting with these (OPERATORS).
+            let two = match (first, s.get(1)) {
+                (b'<', Some(b'<')) => Some(Tok::LShift),
+                (b'>', Some(b'>')) => Some(Tok::RShift),
+                (b'<', Some(b'=')) => Some(Tok::Le),
+                (b'>', Some(b'=')) => Some(Tok::Ge),
+                (b'=', Some(b'=')) => Some(Tok::EqEq),
+                _ => None,
+            };
             Some(match two {
-                Some((_, t)) => Rule::Token(2, t.clone()),
+                Some(t) => Rule::Token(2, t),
                 None => Rule::Token(1, Tok::Punct(first)),
             })
         }
