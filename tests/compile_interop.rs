@@ -38,6 +38,13 @@ const CASES: &[(&str, &[&str], &[&str])] = &[
     // before `linux,phandle`.
     ("edge-writer.dts", &[], &[]),
     ("edge-writer.dts", &["-V", "1"], &["--out-version", "1"]),
+    // dtc's short spellings work too.
+    (
+        "values.dts",
+        &["-p", "9", "-a", "32", "-b", "2"],
+        &["-p", "9", "-a", "32", "-b", "2"],
+    ),
+    ("values.dts", &["-S", "2000"], &["-S", "2000"]),
     // -R: empty reservation entries before the terminator.
     ("values.dts", &["-R", "3"], &["-R", "3"]),
     (

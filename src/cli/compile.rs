@@ -46,13 +46,13 @@ pub struct CompileArgs {
     #[arg(short = '@', long)]
     pub symbols: bool,
     /// Add N zero bytes of free space after the blob (dtc -p).
-    #[arg(long, value_name = "N", value_parser = super::parse_u32, conflicts_with = "space")]
+    #[arg(short = 'p', long, value_name = "N", value_parser = super::parse_u32, conflicts_with = "space")]
     pub pad: Option<u32>,
     /// Make the blob at least N bytes (dtc -S).
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
+    #[arg(short = 'S', long, value_name = "N", value_parser = super::parse_u32)]
     pub space: Option<u32>,
     /// Round the blob size up to a multiple of N, a power of two (dtc -a).
-    #[arg(long, value_name = "N", value_parser = super::parse_u32)]
+    #[arg(short = 'a', long, value_name = "N", value_parser = super::parse_u32)]
     pub align: Option<u32>,
     /// The header's boot CPU (dtc -b); default: `reg` of the first /cpus child.
     #[arg(short = 'b', long, value_name = "ID", value_parser = super::parse_u32)]

@@ -8,7 +8,9 @@
 //! * [`Header`] ([`header`]): the header words of every format version (1-3, 16, 17).
 //! * [`edit::Editor`]: adds, replaces and deletes nodes and properties of a
 //!   validated blob without re-serialising it.
-//! * [`writer::FdtBuilder`]: builds a blob byte-identical to what dtc 1.6.1 writes.
+//! * [`writer::FdtBuilder`]: builds a blob byte-identical to what dtc 1.6.1 writes,
+//!   refusing trees dtc or Linux would reject; [`writer::DtbEmitter`] underneath it
+//!   writes dtc's layout (every version dtc writes) without any checks.
 //! * `dts` (feature `std`): DTS text, byte-identical to dtc 1.6.1, streamed to any
 //!   `io::Write`.
 //! * [`summary`]: header, reservations, counts, model, memory and CPUs at a glance.

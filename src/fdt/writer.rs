@@ -511,6 +511,12 @@ impl DtbEmitter {
         self.boot_cpuid_phys = cpu;
     }
 
+    /// Makes room for `additional` more bytes of structure block, so a writer that
+    /// knows roughly how large the tree is saves the growth copies.
+    pub fn reserve(&mut self, additional: usize) {
+        self.structure.reserve(additional);
+    }
+
     /// Number of nodes open.
     #[must_use]
     pub fn depth(&self) -> usize {
@@ -639,7 +645,8 @@ impl DtbEmitter {
     ///
     /// # Errors
     /// [`WriteError::Unbalanced`] with nodes still open, [`WriteError::TooLarge`],
-    /// [`WriteError::PadAndSpace`], [`WriteError::BadAlign`].
+    /// [`WriteError::PadAndSpace`], [`WriteError::BadAlign`],
+    /// [`WriteError::OutOfMemory`] when the blob's memory cannot be allocated.
     pub fn finish(self, padding: &Padding) -> Result<Vec<u8>, WriteError> {
         if self.depth != 0 {
             return Err(WriteError::Unbalanced);
@@ -670,13 +677,7 @@ impl DtbEmitter {
         let extra = padding.extra(used)?;
         let total = used.checked_add(extra).ok_or(WriteError::TooLarge)?;
 
-        // The one allocation of the blob, fallible: `--space 4000000000` under a memory
-        // limit is an error to report, not an abort.
-        let mut out = Vec::new();
-        out.try_reserve_exact(total as usize)
-            .map_err(|_| WriteError::OutOfMemory {
-                bytes: u64::from(total),
-            })?;
+        let mut head = Vec::with_capacity(off_struct);
         let words = [
             FDT_MAGIC,
             total,
@@ -690,15 +691,24 @@ impl DtbEmitter {
             size(struct_size)?,
         ];
         for &word in &words[..self.vi.hdr_size / 4] {
-            be::push_u32(&mut out, word);
+            be::push_u32(&mut head, word);
         }
-        out.resize(off_rsvmap, 0);
+        head.resize(off_rsvmap, 0);
         for &(address, size) in &self.reserves {
-            be::push_u64(&mut out, address);
-            be::push_u64(&mut out, size);
+            be::push_u64(&mut head, address);
+            be::push_u64(&mut head, size);
         }
-        out.resize(off_struct, 0);
-        out.extend_from_slice(&self.structure);
+        head.resize(off_struct, 0);
+        // The structure block becomes the blob in place: one buffer of the blob's
+        // size at the end instead of the block and a copy of it.
+        let mut out = self.structure;
+        // The one allocation of the blob, fallible: `--space 4000000000` under a memory
+        // limit is an error to report, not an abort.
+        out.try_reserve_exact((total as usize).saturating_sub(out.len()))
+            .map_err(|_| WriteError::OutOfMemory {
+                bytes: u64::from(total),
+            })?;
+        out.splice(0..0, head);
         be::push_u32(&mut out, FDT_END);
         out.extend_from_slice(&self.strings.bytes);
         out.resize(total as usize, 0);

@@ -161,7 +161,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 })
             } else {
                 let live: Vec<usize> = (0..props.len()).filter(|&i| !props[i].deleted).collect();
-                let names: Vec<&str> = live.iter().map(|&i| props[i].name.as_str()).collect();
+                let names: Vec<&str> = live.iter().map(|&i| &*props[i].name).collect();
                 later_duplicate(&names, &alloc::vec![true; names.len()])
                     .map(|(i, j)| (live[i], live[j]))
             };
@@ -171,7 +171,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                     p.pos,
                     ErrorKind::DuplicatePropertyName {
                         node: self.tree.path(id),
-                        name: p.name.clone(),
+                        name: String::from(&*p.name),
                     },
                 );
             }
@@ -195,7 +195,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                         p.pos,
                         ErrorKind::PropertyNameChar {
                             node: self.tree.path(id),
-                            name: p.name.clone(),
+                            name: String::from(&*p.name),
                             ch: char::from(b),
                         },
                     );
@@ -217,7 +217,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
             }
             let node = &self.tree.nodes[id];
             // dtc looks at the first `name` in the list, deleted or not.
-            let Some(i) = node.props.iter().position(|p| p.name == "name") else {
+            let Some(i) = node.props.iter().position(|p| &*p.name == "name") else {
                 continue;
             };
             let base = node.name.split('@').next().unwrap_or("");
@@ -552,7 +552,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 data.bytes.push(0);
                 let pos = self.tree.nodes[sym].pos;
                 self.tree.nodes[sym].props.push(Prop {
-                    name: l,
+                    name: l.into(),
                     data,
                     labels: Vec::new(),
                     deleted: false,
@@ -631,13 +631,14 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
         let idx = self.tree.nodes[node]
             .props
             .iter()
-            .position(|p| !p.deleted && p.name == name);
+            .position(|p| !p.deleted && &*p.name == name);
         let idx = match idx {
             Some(i) => i,
             None => {
                 let pos = self.tree.nodes[node].pos;
+                let name = self.tree.intern(name);
                 self.tree.nodes[node].props.push(Prop {
-                    name: name.into(),
+                    name,
                     data: Data::default(),
                     labels: Vec::new(),
                     deleted: false,

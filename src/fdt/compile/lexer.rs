@@ -827,10 +827,26 @@ fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
     let first = *s.first()?;
     match first {
         b';' | b'{' | b'}' | b'(' | b')' | b',' => Some(Rule::Token(1, Tok::Punct(first))),
+        // Only the string rule (and the one-character rule, shorter) starts with '"'.
+        b'"' => {
+            let n = string_len(s)?;
+            // An escape error goes through the full path, which reports it.
+            let mut v = unescape(&s[1..n - 1]).ok()?;
+            v.push(0);
+            Some(Rule::Token(n, Tok::Str(v)))
+        }
         b'=' | b'<' | b'>' => {
-            let two = OPERATORS.iter().find(|(op, _)| s.starts_with(op));
+            // The two-character operators starting with these (OPERATORS).
+            let two = match (first, s.get(1)) {
+                (b'<', Some(b'<')) => Some(Tok::LShift),
+                (b'>', Some(b'>')) => Some(Tok::RShift),
+                (b'<', Some(b'=')) => Some(Tok::Le),
+                (b'>', Some(b'=')) => Some(Tok::Ge),
+                (b'=', Some(b'=')) => Some(Tok::EqEq),
+                _ => None,
+            };
             Some(match two {
-                Some((_, t)) => Rule::Token(2, t.clone()),
+                Some(t) => Rule::Token(2, t),
                 None => Rule::Token(1, Tok::Punct(first)),
             })
         }

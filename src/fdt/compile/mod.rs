@@ -232,7 +232,7 @@ pub fn compile(
     files: &mut dyn FileAccess,
 ) -> Result<Vec<u8>, CompileError> {
     let lx = Lexer::new(source, name, files, &options.include_dirs);
-    let (mut parsed, lx) = Parser::new(lx).parse()?;
+    let (mut parsed, lx) = Parser::new(lx, source.len()).parse()?;
     {
         let mut ck = checks::Checker::new(
             &mut parsed.tree,
@@ -250,7 +250,14 @@ pub fn compile(
         }
     }
     let boot = options.boot_cpuid_phys.unwrap_or(parsed.boot_cpuid);
-    emit(&parsed.tree, &parsed.reserves, boot, options, &lx)
+    emit(
+        &parsed.tree,
+        source.len(),
+        &parsed.reserves,
+        boot,
+        options,
+        &lx,
+    )
 }
 
 /// Writes the live tree through [`DtbEmitter`], dtc's layout without checks:
@@ -260,6 +267,7 @@ pub fn compile(
 /// references an overlay lists under `__fixups__`).
 fn emit(
     tree: &Tree,
+    source_len: usize,
     reserves: &[(u64, u64)],
     boot: u32,
     options: &CompileOptions,
@@ -291,6 +299,10 @@ fn emit(
     b.add_empty_reserves(usize::try_from(options.empty_reserves).unwrap_or(usize::MAX));
 
     b.set_boot_cpuid_phys(boot);
+    // DTS text is larger than the structure block it describes (names and values
+    // are longer as text), so the source length is room enough without regrowth;
+    // pages not written stay unmapped.
+    b.reserve(source_len.min(1 << 30));
     enum Step {
         Open(NodeId),
         Close,

@@ -39,12 +39,17 @@ pub(crate) struct Parser<'a> {
 type R<T> = Result<T, CompileError>;
 
 impl<'a> Parser<'a> {
-    pub(crate) fn new(lx: Lexer<'a>) -> Self {
+    /// A parser for a source of `len` bytes (a hint for the node arena: real trees
+    /// take about 90 bytes of DTS per node, so the arena rarely grows;
+    /// capped so a huge source reserves no more than a few MB up front).
+    pub(crate) fn new(lx: Lexer<'a>, len: usize) -> Self {
+        let mut tree = Tree::default();
+        tree.nodes.reserve((len / 80).min(1 << 17));
         Parser {
             lx,
             tok: Tok::Eof,
             pos: Pos::default(),
-            tree: Tree::default(),
+            tree,
             plugin: false,
             next_fragment: 0,
         }
@@ -253,8 +258,9 @@ impl<'a> Parser<'a> {
             .tree
             .new_node(format!("fragment@{}", self.next_fragment), at);
         self.next_fragment = self.next_fragment.wrapping_add(1);
+        let name = self.tree.intern(name);
         self.tree.nodes[frag].props.push(Prop {
-            name: name.into(),
+            name,
             data: d,
             labels: Vec::new(),
             deleted: false,
@@ -347,8 +353,9 @@ impl<'a> Parser<'a> {
                     self.bump()?;
                     self.expect_punct(b';', "';'")?;
                     self.tree.any_labels |= !labels.is_empty();
+                    let name = self.tree.intern(&n);
                     self.tree.nodes[id].props.push(Prop {
-                        name: n,
+                        name,
                         data: Data::default(),
                         labels: to_labels(labels),
                         deleted: true,
@@ -407,8 +414,9 @@ impl<'a> Parser<'a> {
                             {
                                 self.tree.any_labels = true;
                             }
+                            let name = self.tree.intern(&n);
                             self.tree.nodes[id].props.push(Prop {
-                                name: n,
+                                name,
                                 data,
                                 labels: to_labels(labels),
                                 deleted: false,

@@ -5,7 +5,8 @@
 //! (`merge_nodes` searches "with deleted"). Label lists are kept in dtc's order (a new
 //! label goes to the front), because `__symbols__` lists them in that order.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -62,7 +63,9 @@ impl Data {
 /// A property.
 #[derive(Debug, Clone)]
 pub(crate) struct Prop {
-    pub name: String,
+    /// Shared with every other property of that name ([`Tree::intern`]): a large tree
+    /// has a few dozen names over hundreds of thousands of properties.
+    pub name: Rc<str>,
     pub data: Data,
     pub labels: Vec<Label>,
     pub deleted: bool,
@@ -98,6 +101,8 @@ pub(crate) struct Tree {
     pub any_labels: bool,
     /// Some node is marked `/omit-if-no-ref/`.
     pub any_omit: bool,
+    /// Property names, each stored once.
+    names: BTreeSet<Rc<str>>,
 }
 
 /// dtc's `add_label`: revive an existing entry, else put the new one first.
@@ -117,6 +122,16 @@ pub(crate) fn add_label(labels: &mut Vec<Label>, name: &str) -> bool {
 }
 
 impl Tree {
+    /// The shared copy of a property name.
+    pub(crate) fn intern(&mut self, name: &str) -> Rc<str> {
+        if let Some(n) = self.names.get(name) {
+            return Rc::clone(n);
+        }
+        let n: Rc<str> = Rc::from(name);
+        self.names.insert(Rc::clone(&n));
+        n
+    }
+
     /// A new detached node.
     pub(crate) fn new_node(&mut self, name: String, pos: Pos) -> NodeId {
         self.nodes.push(Node {
@@ -338,7 +353,7 @@ impl Tree {
         self.nodes[id]
             .props
             .iter()
-            .find(|p| !p.deleted && p.name == name)
+            .find(|p| !p.deleted && &*p.name == name)
     }
 
     /// A live child called `name` (dtc's `get_subnode`).
