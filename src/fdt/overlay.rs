@@ -341,7 +341,9 @@ impl Buf {
     fn prop_name(&self, prop: usize) -> Res<&[u8]> {
         let nameoff = self.u32_at(prop + 8)? as usize;
         let s = self.strings();
-        let rest = s.get(nameoff..).ok_or(OverlayError::Internal(prop))?;
+        let rest = s
+            .get(nameoff..)
+            .ok_or(OverlayError::Internal(prop))?;
         let n = rest
             .iter()
             .position(|&c| c == 0)
@@ -482,60 +484,78 @@ impl Buf {
     }
 
     /// Every node in document order with its phandle as [`Buf::get_phandle`] reads it,
-    /// in one pass over the structure block; `visit` returns `true` to stop.
+    /// in one pass over the structure block; `visit` returns `true` to stop. The one
+    /// walk over the whole tree an overlay needs (`fdt_find_max_phandle`), so it reads
+    /// the block directly.
     fn scan_phandles(&self, mut visit: impl FnMut(usize, u32) -> bool) -> Res<()> {
         let s = self.strings();
-        let is = |nameoff: usize, name: &[u8]| {
-            s.get(nameoff..nameoff + name.len()) == Some(name)
-                && s.get(nameoff + name.len()) == Some(&0)
+        let base = self.struct_start();
+        let st = self.b.get(base..self.struct_end()).unwrap_or_default();
+        let word = |at: usize| -> Option<u32> {
+            st.get(at..at + 4)
+                .map(|w| u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
         };
-        let mut off = self.root();
+        let is = |nameoff: usize, name: &[u8]| {
+            s.get(nameoff..nameoff + name.len() + 1)
+                .is_some_and(|n| n[..name.len()] == *name && n[name.len()] == 0)
+        };
         // The node whose leading properties are being read, and its two phandles
         // (first of each name; `Some(None)`: present but not one cell).
         let mut cur: Option<usize> = None;
         let mut ph: Option<Option<u32>> = None;
         let mut lph: Option<Option<u32>> = None;
-        let value = |ph: Option<Option<u32>>, lph: Option<Option<u32>>| match (ph, lph) {
-            (Some(Some(v)), _) | (_, Some(Some(v))) => v,
-            _ => 0,
-        };
+        let mut off = 0usize;
+        let bad = |off: usize| OverlayError::Internal(base + off);
         loop {
-            let (tag, next) = self.next_tag(off)?;
+            let tag = word(off).ok_or_else(|| bad(off))?;
+            let mut next = off + 4;
             match tag {
                 FDT_BEGIN_NODE | FDT_END_NODE | FDT_END => {
-                    if let Some(n) = cur.take()
-                        && visit(n, value(ph, lph))
-                    {
-                        return Ok(());
+                    if let Some(n) = cur.take() {
+                        let v = match (ph, lph) {
+                            (Some(Some(v)), _) | (_, Some(Some(v))) => v,
+                            _ => 0,
+                        };
+                        if visit(base + n, v) {
+                            return Ok(());
+                        }
                     }
                     ph = None;
                     lph = None;
-                    if tag == FDT_BEGIN_NODE {
-                        cur = Some(off);
-                    }
-                    if tag == FDT_END {
-                        return Ok(());
-                    }
-                }
-                FDT_PROP if cur.is_some() => {
-                    let nameoff = self.u32_at(off + 8)? as usize;
-                    let len = self.u32_at(off + 4)?;
-                    let read = || -> Res<Option<u32>> {
-                        Ok(if len == 4 {
-                            Some(self.u32_at(off + 12)?)
-                        } else {
-                            None
-                        })
-                    };
-                    if ph.is_none() && is(nameoff, b"phandle") {
-                        ph = Some(read()?);
-                    } else if lph.is_none() && is(nameoff, b"linux,phandle") {
-                        lph = Some(read()?);
+                    match tag {
+                        FDT_BEGIN_NODE => {
+                            cur = Some(off);
+                            let name = st.get(next..).unwrap_or_default();
+                            next += name.iter().position(|&c| c == 0).ok_or_else(|| bad(off))? + 1;
+                        }
+                        FDT_END => return Ok(()),
+                        _ => {}
                     }
                 }
-                _ => {}
+                FDT_PROP => {
+                    let len = word(next).ok_or_else(|| bad(off))? as usize;
+                    let nameoff = word(next + 4).ok_or_else(|| bad(off))? as usize;
+                    if cur.is_some() && (ph.is_none() || lph.is_none()) {
+                        let value = if len == 4 { word(next + 8) } else { None };
+                        if ph.is_none() && is(nameoff, b"phandle") {
+                            ph = Some(value);
+                        } else if lph.is_none() && is(nameoff, b"linux,phandle") {
+                            lph = Some(value);
+                        }
+                    }
+                    next += 8 + len;
+                    if next > st.len() {
+                        return Err(bad(off));
+                    }
+                }
+                FDT_NOP => {}
+                _ => return Err(bad(off)),
             }
-            off = next;
+            // Properties after a child are not the node's for libfdt.
+            if tag == FDT_END_NODE {
+                cur = None;
+            }
+            off = align4(next);
         }
     }
 
@@ -704,6 +724,14 @@ impl Buf {
         }
     }
 
+    /// `memmove` of a block; nothing to do when it stays where it is.
+    fn move_block(&mut self, from: usize, len: usize, to: usize) {
+        if from != to {
+            self.ensure(from.max(to) + len);
+            self.b.copy_within(from..from + len, to);
+        }
+    }
+
     /// `fdt_pack`: the blocks moved together after the header, in libfdt's order of
     /// `memmove`s, `totalsize` the end of the strings block.
     fn pack(&mut self) -> Res<()> {
@@ -715,14 +743,14 @@ impl Buf {
         let str_off = st_off + st_size;
         self.ensure(str_off + str_size);
         let old = self.hdr(H_OFF_RSVMAP);
-        self.b.copy_within(old..old + rsv, rsv_off);
+        self.move_block(old, rsv, rsv_off);
         self.set_hdr(H_OFF_RSVMAP, rsv_off)?;
         let old = self.hdr(H_OFF_STRUCT);
-        self.b.copy_within(old..old + st_size, st_off);
+        self.move_block(old, st_size, st_off);
         self.set_hdr(H_OFF_STRUCT, st_off)?;
         self.set_hdr(H_SIZE_STRUCT, st_size)?;
         let old = self.hdr(H_OFF_STRINGS);
-        self.b.copy_within(old..old + str_size, str_off);
+        self.move_block(old, str_size, str_off);
         self.set_hdr(H_OFF_STRINGS, str_off)?;
         self.set_hdr(H_SIZE_STRINGS, str_size)?;
         self.set_hdr(H_TOTALSIZE, str_off + str_size)?;
@@ -788,7 +816,11 @@ fn open_into(fdt: &Fdt<'_>, what: &str) -> Res<Buf> {
         buf.set_hdr(H_BOOT_CPU, h.boot_cpuid_phys.unwrap_or(0) as usize)?;
         buf
     } else {
-        Buf { b: blob.to_vec() }
+        // Room for what overlays usually add, so the first edit does not reallocate
+        // (and copy) the whole blob; fdtoverlay grows its buffer 64 KiB at a time too.
+        let mut b = Vec::with_capacity(blob.len() + (64 << 10));
+        b.extend_from_slice(blob);
+        Buf { b }
     };
     buf.set_hdr(H_VERSION, 17)?;
     buf.set_hdr(H_SIZE_STRUCT, st_size)?;
