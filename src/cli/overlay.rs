@@ -58,24 +58,22 @@ pub fn run(a: OverlayArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The error with "overlay N" replaced by the file the user named.
+/// The error with its leading "overlay N" or "base tree" replaced by the file the user
+/// named.
 fn named(e: &OverlayError, a: &OverlayArgs) -> CliError {
     let text = e.to_string();
-    let name = |i: usize| {
-        a.overlays
-            .get(i)
-            .map_or_else(String::new, |p| p.display().to_string())
-    };
-    let text = match e {
-        OverlayError::Base(_) => format!("{}: {text}", a.base.display()),
-        _ => {
-            let mut t = text;
-            for i in (0..a.overlays.len()).rev() {
-                t = t.replace(&format!("overlay {i}: "), &format!("{}: ", name(i)));
-                t = t.replace(&format!("overlay {i} "), &format!("{} ", name(i)));
+    if let OverlayError::Base(_) = e {
+        return CliError::failed(format!("{}: {text}", a.base.display()));
+    }
+    if let Some(rest) = text.strip_prefix("base tree ") {
+        return CliError::failed(format!("{} {rest}", a.base.display()));
+    }
+    for (i, p) in a.overlays.iter().enumerate() {
+        for sep in [": ", " "] {
+            if let Some(rest) = text.strip_prefix(&format!("overlay {i}{sep}")) {
+                return CliError::failed(format!("{}{sep}{rest}", p.display()));
             }
-            t.replace("base tree ", &format!("{} ", a.base.display()))
         }
-    };
+    }
     CliError::failed(text)
 }

@@ -341,9 +341,7 @@ impl Buf {
     fn prop_name(&self, prop: usize) -> Res<&[u8]> {
         let nameoff = self.u32_at(prop + 8)? as usize;
         let s = self.strings();
-        let rest = s
-            .get(nameoff..)
-            .ok_or(OverlayError::Internal(prop))?;
+        let rest = s.get(nameoff..).ok_or(OverlayError::Internal(prop))?;
         let n = rest
             .iter()
             .position(|&c| c == 0)
