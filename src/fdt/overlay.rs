@@ -1193,7 +1193,7 @@ fn get_target(
                         Some(n) => {
                             cur = n;
                             at.push('/');
-                            at.push_str(&lossy(comp));
+                            at.push_str(&lossy(fdt.name(n)));
                         }
                         None => {
                             missing = lossy(comp);
