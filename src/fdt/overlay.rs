@@ -881,12 +881,47 @@ type Resolved = Vec<(Vec<u8>, Vec<u8>, usize, String)>;
 
 /// `fdt_overlay_apply`.
 fn apply_one(fdt: &mut Buf, fdto: &mut Buf, ov: usize) -> Res<()> {
-    let delta = fdt.max_phandle()?;
+    // The base's largest phandle takes a walk over the whole base; it is only used to
+    // renumber the overlay's own phandles and the references to them, so an overlay
+    // with neither (the /hypervisor overlay, most `target-path` overlays) skips it.
+    let delta = if needs_renumbering(fdto)? {
+        fdt.max_phandle()?
+    } else {
+        0
+    };
     adjust_local_phandles(fdto, delta, ov)?;
     update_local_references(fdto, delta, ov)?;
     let resolved = fixup_phandles(fdt, fdto, ov)?;
     merge(fdt, fdto, ov, &resolved)?;
     symbol_update(fdt, fdto, ov, &resolved)
+}
+
+/// Whether the overlay has a `phandle` or `linux,phandle` property anywhere or a
+/// `/__local_fixups__` node: what [`adjust_local_phandles`] and
+/// [`update_local_references`] act on.
+fn needs_renumbering(fdto: &Buf) -> Res<bool> {
+    if fdto.path_offset(b"/__local_fixups__", 0)?.is_some() {
+        return Ok(true);
+    }
+    let mut found = false;
+    let s = fdto.strings();
+    let named = |nameoff: usize, name: &[u8]| {
+        s.get(nameoff..nameoff + name.len() + 1)
+            .is_some_and(|n| n[..name.len()] == *name && n[name.len()] == 0)
+    };
+    let mut off = fdto.root();
+    loop {
+        let (tag, next) = fdto.next_tag(off)?;
+        match tag {
+            FDT_PROP => {
+                let nameoff = fdto.u32_at(off + 8)? as usize;
+                found |= named(nameoff, b"phandle") || named(nameoff, b"linux,phandle");
+            }
+            FDT_END => return Ok(found),
+            _ => {}
+        }
+        off = next;
+    }
 }
 
 /// `overlay_adjust_local_phandles`: every `phandle` and `linux,phandle` of the
