@@ -2,10 +2,11 @@
 //! parsing and file handling only; the work is `ppcpv::fdt::overlay`.
 
 use super::CliError;
-use crate::cli::fileio::{FileError, Input, write_atomic};
+use crate::cli::fileio::{FileError, Input, Output};
 use crate::cli::input::read_dtb;
 use clap::Args;
 use ppcpv::fdt::overlay::{self, OverlayError};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `ppcpv overlay`.
@@ -53,8 +54,19 @@ pub fn run(a: OverlayArgs) -> Result<(), CliError> {
         .map(|p| read_dtb(p))
         .collect::<Result<Vec<Input>, FileError>>()?;
     let views: Vec<&[u8]> = overlays.iter().map(|o| &o[..]).collect();
-    let out = overlay::apply(&base, &views).map_err(|e| named(&e, &a))?;
-    write_atomic(&a.output, &out)?;
+    let out = overlay::apply_all(&base, &views).map_err(|e| named(&e, &a))?;
+    // Written run by run: the bulk of a large base goes from its mapping straight to
+    // the output, never copied into a buffer of its own.
+    let shown = a.output.display().to_string();
+    let io = |source| FileError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let mut w = Output::create_binary(&a.output)?;
+    for chunk in out.chunks() {
+        w.write_all(chunk).map_err(io)?;
+    }
+    w.finish()?;
     Ok(())
 }
 
