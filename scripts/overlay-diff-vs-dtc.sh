@@ -55,8 +55,9 @@ else
   echo "overlay outputs: DIFFERENT"; exit 1
 fi
 
-# Prints "wall-s cpu-s peak-KiB" of one run (exit status 1 allowed: diff's "different").
-run() { /usr/bin/time -f '%e %U %S %M' -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err" || [ $? -eq 1 ] || { cat "$WORK/err" >&2; exit 1; }; read -r e u s m < "$WORK/t"; python3 -c "print($e, round($u + $s, 3), $m)"; }
+# Prints "wall-s cpu-s peak-KiB" of one run (exit status 1 allowed: diff's "different";
+# GNU time then writes a "Command exited with non-zero status" line first).
+run() { /usr/bin/time -f '%e %U %S %M' -o "$WORK/t" "$@" >/dev/null 2>"$WORK/err" || [ $? -eq 1 ] || { cat "$WORK/err" >&2; exit 1; }; read -r e u s m < <(tail -n 1 "$WORK/t"); python3 -c "print($e, round($u + $s, 3), $m)"; }
 
 echo
 echo "== overlay (hyperfine, 5 warm-ups, 30 runs)"

@@ -33,7 +33,7 @@
 
 use crate::fdt::dts::{StringListStyle, push_value};
 use crate::fdt::{Fdt, Node, Reservation};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 /// One cell of a value whose phandles were resolved.
@@ -224,6 +224,46 @@ fn is_gpio(name: &str) -> bool {
             || name == "gpio")
 }
 
+/// A node's properties as borrowed (name, value) pairs: the first of each name (as
+/// libfdt's `fdt_getprop` finds), ignored names left out.
+fn first_props<'a>(node: &Node<'a>, opts: &DiffOptions) -> Vec<(&'a str, &'a [u8])> {
+    let mut v: Vec<(&'a str, &'a [u8])> = Vec::new();
+    for p in node.properties() {
+        if !opts.ignore.contains(p.name) && !v.iter().any(|(n, _)| *n == p.name) {
+            v.push((p.name, p.value));
+        }
+    }
+    v
+}
+
+/// Whether a property's cells may hold phandles (see the module docs).
+fn is_reference(name: &str) -> bool {
+    match name {
+        "phandle"
+        | "linux,phandle"
+        | "interrupt-parent"
+        | "remote-endpoint"
+        | "interrupt-map"
+        | "clocks"
+        | "cooling-device"
+        | "dmas"
+        | "hwlocks"
+        | "interrupts-extended"
+        | "io-channels"
+        | "iommus"
+        | "mboxes"
+        | "msi-parent"
+        | "mux-controls"
+        | "phys"
+        | "power-domains"
+        | "pwms"
+        | "resets"
+        | "sound-dai"
+        | "thermal-sensors" => true,
+        _ => is_gpio(name),
+    }
+}
+
 /// One tree, indexed: nodes in document order with their paths, by path, and by
 /// phandle.
 struct Indexed<'a> {
@@ -244,7 +284,19 @@ impl<'a> Indexed<'a> {
         for (i, (_, n)) in nodes.iter().enumerate() {
             // libfdt's fdt_get_phandle: `phandle`, else `linux,phandle`; the first
             // node with a value wins, as in fdt_node_offset_by_phandle.
-            if let Some(ph) = one_cell(n, "phandle").or_else(|| one_cell(n, "linux,phandle"))
+            let (mut ph, mut lph) = (None, None);
+            for p in n.properties() {
+                match p.name {
+                    "phandle" if ph.is_none() => ph = Some(p.value),
+                    "linux,phandle" if lph.is_none() => lph = Some(p.value),
+                    _ => {}
+                }
+            }
+            let cell = |v: Option<&[u8]>| {
+                v.and_then(|v| <[u8; 4]>::try_from(v).ok())
+                    .map(u32::from_be_bytes)
+            };
+            if let Some(ph) = cell(ph).or_else(|| cell(lph))
                 && ph != 0
                 && ph != u32::MAX
             {
@@ -408,33 +460,48 @@ pub fn diff(a: &Fdt<'_>, b: &Fdt<'_>, opts: &DiffOptions) -> Vec<Change> {
             });
             continue;
         };
-        let props_a = ia.props(i, opts);
-        let mut props_b = ib.props(j, opts);
+        let props_a = first_props(&ia.nodes[i].1, opts);
+        let mut props_b = first_props(&ib.nodes[j].1, opts);
         for (name, va) in props_a {
             match props_b.iter().position(|(n, _)| *n == name) {
                 Some(k) => {
-                    let (_, vb) = props_b.remove(k);
-                    if va != vb {
+                    let (_, vb) = props_b.swap_remove(k);
+                    // Plain values compare as bytes; phandle references by target.
+                    let differ = if is_reference(name) {
+                        ia.value(i, name, va) != ib.value(j, name, vb)
+                    } else {
+                        va != vb
+                    };
+                    if differ {
                         out.push(Change::PropertyChanged {
                             path: path.clone(),
-                            name,
-                            a: va,
-                            b: vb,
+                            name: name.to_string(),
+                            a: ia.value(i, name, va),
+                            b: ib.value(j, name, vb),
                         });
                     }
                 }
                 None => out.push(Change::PropertyRemoved {
                     path: path.clone(),
-                    name,
-                    value: va,
+                    name: name.to_string(),
+                    value: ia.value(i, name, va),
                 }),
             }
         }
-        for (name, value) in props_b {
+        // What is left of B's, in B's order.
+        let mut rest = props_b;
+        rest.sort_by_key(|(n, _)| {
+            ib.nodes[j]
+                .1
+                .properties()
+                .position(|p| p.name == *n)
+                .unwrap_or(usize::MAX)
+        });
+        for (name, value) in rest {
             out.push(Change::PropertyAdded {
                 path: path.clone(),
-                name,
-                value,
+                name: name.to_string(),
+                value: ib.value(j, name, value),
             });
         }
     }
@@ -452,10 +519,10 @@ pub fn diff(a: &Fdt<'_>, b: &Fdt<'_>, opts: &DiffOptions) -> Vec<Change> {
 impl Indexed<'_> {
     /// Node index by path; a duplicated path (two siblings of the same name, which
     /// dtc refuses) stands for its first node.
-    fn index_paths(&self) -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
+    fn index_paths(&self) -> HashMap<&str, usize> {
+        let mut m = HashMap::with_capacity(self.nodes.len());
         for (i, (p, _)) in self.nodes.iter().enumerate() {
-            m.entry(p.clone()).or_insert(i);
+            m.entry(p.as_str()).or_insert(i);
         }
         m
     }
