@@ -752,6 +752,31 @@ mod tests {
     }
 
     #[test]
+    fn equal_bytes_pointing_elsewhere_differ() {
+        // The consumer's bytes are the same, but phandle 1 is /pic in A and /gpio in B.
+        let a = c("/dts-v1/; / { pic { phandle = <1>; }; gpio { phandle = <2>; }; \
+                   d { x { interrupt-parent = <1>; }; }; };");
+        let b = c("/dts-v1/; / { pic { phandle = <2>; }; gpio { phandle = <1>; }; \
+                   d { x { interrupt-parent = <1>; }; }; };");
+        let (fa, fb) = (Fdt::new(&a).unwrap(), Fdt::new(&b).unwrap());
+        let d = diff(&fa, &fb, &DiffOptions::default());
+        assert!(
+            matches!(&d[..], [Change::PropertyChanged { path, name, .. }]
+                if path == "/d/x" && name == "interrupt-parent"),
+            "{d:?}"
+        );
+        // Equal subtrees elsewhere are skipped; a change deep down is still found.
+        let a = c("/dts-v1/; / { s { t { u { v = <1>; }; }; w { z; }; }; };");
+        let b = c("/dts-v1/; / { s { t { u { v = <2>; }; }; w { z; }; }; };");
+        let (fa, fb) = (Fdt::new(&a).unwrap(), Fdt::new(&b).unwrap());
+        let d = diff(&fa, &fb, &DiffOptions::default());
+        assert!(
+            matches!(&d[..], [Change::PropertyChanged { path, .. }] if path == "/s/t/u"),
+            "{d:?}"
+        );
+    }
+
+    #[test]
     fn gpio_names_follow_dtc() {
         assert!(is_gpio("gpios") && is_gpio("reset-gpios") && is_gpio("cd-gpio"));
         assert!(!is_gpio("snps,nr-gpios") && !is_gpio("ngpios"));
