@@ -754,10 +754,14 @@ mod tests {
     #[test]
     fn equal_bytes_pointing_elsewhere_differ() {
         // The consumer's bytes are the same, but phandle 1 is /pic in A and /gpio in B.
-        let a = c("/dts-v1/; / { pic { phandle = <1>; }; gpio { phandle = <2>; }; \
-                   d { x { interrupt-parent = <1>; }; }; };");
-        let b = c("/dts-v1/; / { pic { phandle = <2>; }; gpio { phandle = <1>; }; \
-                   d { x { interrupt-parent = <1>; }; }; };");
+        let a = c(
+            "/dts-v1/; / { pic { phandle = <1>; }; gpio { phandle = <2>; }; \
+                   d { x { interrupt-parent = <1>; }; }; };",
+        );
+        let b = c(
+            "/dts-v1/; / { pic { phandle = <2>; }; gpio { phandle = <1>; }; \
+                   d { x { interrupt-parent = <1>; }; }; };",
+        );
         let (fa, fb) = (Fdt::new(&a).unwrap(), Fdt::new(&b).unwrap());
         let d = diff(&fa, &fb, &DiffOptions::default());
         assert!(

@@ -1712,6 +1712,45 @@ mod tests {
     }
 
     #[test]
+    fn mutated_overlays_never_panic() {
+        let base = dtb(BASE, true);
+        let ov = dtb(
+            "/dts-v1/; /plugin/; &uart0 { status = \"disabled\"; extra = <&pic>; \
+             child: sub { ref = <&child>; }; }; / { fragment@9 { target-path = \"/\"; \
+             __overlay__ { n { v = [01 02 03]; }; }; }; };",
+            true,
+        );
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut ok, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let mut m = ov.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = 40 + (next() as usize) % (m.len() - 40);
+                m[at] = next() as u8;
+            }
+            let mut b = base.clone();
+            if next() % 4 == 0 {
+                let at = 40 + (next() as usize) % (b.len() - 40);
+                b[at] = next() as u8;
+            }
+            match apply(&b, &[&m, &ov]) {
+                Ok(out) => {
+                    Fdt::new(&out).expect("a result that does not validate");
+                    ok += 1;
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(ok > 100 && refused > 100, "{ok} applied, {refused} refused");
+    }
+
+    #[test]
     fn fixup_entries_parse_like_libfdt() {
         assert_eq!(
             parse_fixup(b"/fragment@0:target:0").unwrap(),
