@@ -8,8 +8,8 @@
 //!
 //! | module | what it models | depends on |
 //! |---|---|---|
-//! | [`fdt`] | the flattened device-tree format alone: validating reader, editor, a writer that writes dtc's bytes, DTS printer, dtc's error checks | — |
-//! | [`dt`] | PowerPC/ePAPR meaning of nodes: `/hypervisor`, guest machines, patching | `fdt`, `insn` |
+//! | [`fdt`] | the flattened device-tree format alone: validating reader, editor, a writer that writes dtc's bytes, DTS printer, dtc's error checks, overlays applied as fdtoverlay does, structural diff | — |
+//! | [`dt`] | PowerPC/ePAPR meaning of nodes: `/hypervisor` (also as an overlay), guest machines, patching, the guest verdict before and after a diff | `fdt`, `insn` |
 //! | [`insn`] | PowerPC instruction encoding and decoding, named hypercall sequences | — |
 //! | [`hcall`] | the hypercall ABI: tokens, registry, features, the host responder | — |
 //! | [`magic`] | the shared page (`struct kvm_vcpu_arch_shared`): layout, typed views, memory images | `hcall` |

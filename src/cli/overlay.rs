@@ -2,10 +2,11 @@
 //! parsing and file handling only; the work is `ppcpv::fdt::overlay`.
 
 use super::CliError;
-use crate::cli::fileio::{Input, write_atomic};
+use crate::cli::fileio::{FileError, Input, Output, rule};
 use crate::cli::input::read_dtb;
 use clap::Args;
 use ppcpv::fdt::overlay::{self, OverlayError};
+use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `ppcpv overlay`.
@@ -25,10 +26,10 @@ pub struct OverlayArgs {
     /// The overlays, applied in order (one of them may be `-`).
     #[arg(required = true, value_name = "OVERLAY")]
     pub overlays: Vec<PathBuf>,
-    /// Where to write the result (`-` = standard output, refused on a terminal;
-    /// may be BASE itself, replaced atomically).
+    /// Where to write the result (may be BASE itself, replaced atomically). Default:
+    /// standard output, refused on a terminal.
     #[arg(short, long, value_name = "OUT")]
-    pub output: PathBuf,
+    pub output: Option<PathBuf>,
 }
 
 /// Runs `ppcpv overlay`.
@@ -37,6 +38,8 @@ pub struct OverlayArgs {
 /// Exit 2 when standard input is named twice; exit 1 for unreadable files and
 /// overlays that do not apply (the output is then not touched).
 pub fn run(a: OverlayArgs) -> Result<(), CliError> {
+    let output = rule::dest(a.output.as_deref());
+    rule::check_binary(&output)?;
     let stdin = std::iter::once(&a.base)
         .chain(&a.overlays)
         .filter(|p| p.as_os_str() == crate::cli::fileio::STDIO)
@@ -53,29 +56,39 @@ pub fn run(a: OverlayArgs) -> Result<(), CliError> {
         .map(|p| read_dtb(p))
         .collect::<Result<Vec<Input>, crate::cli::input::TreeInputError>>()?;
     let views: Vec<&[u8]> = overlays.iter().map(|o| &o[..]).collect();
-    let out = overlay::apply(&base, &views).map_err(|e| named(&e, &a))?;
-    write_atomic(&a.output, &out)?;
+    let out = overlay::apply_all(&base, &views).map_err(|e| named(&e, &a))?;
+    // Written run by run: the bulk of a large base goes from its mapping straight to
+    // the output, never copied into a buffer of its own.
+    let shown = output.display().to_string();
+    let io = |source| FileError::Io {
+        path: shown.clone(),
+        source,
+    };
+    let mut w = Output::create_binary(&output)?;
+    for chunk in out.chunks() {
+        w.write_all(chunk).map_err(io)?;
+    }
+    w.finish()?;
+    rule::announce(&output, None);
     Ok(())
 }
 
-/// The error with "overlay N" replaced by the file the user named.
+/// The error with its leading "overlay N" or "base tree" replaced by the file the user
+/// named.
 fn named(e: &OverlayError, a: &OverlayArgs) -> CliError {
     let text = e.to_string();
-    let name = |i: usize| {
-        a.overlays
-            .get(i)
-            .map_or_else(String::new, |p| p.display().to_string())
-    };
-    let text = match e {
-        OverlayError::Base(_) => format!("{}: {text}", a.base.display()),
-        _ => {
-            let mut t = text;
-            for i in (0..a.overlays.len()).rev() {
-                t = t.replace(&format!("overlay {i}: "), &format!("{}: ", name(i)));
-                t = t.replace(&format!("overlay {i} "), &format!("{} ", name(i)));
+    if let OverlayError::Base(_) = e {
+        return CliError::failed(format!("{}: {text}", a.base.display()));
+    }
+    if let Some(rest) = text.strip_prefix("base tree ") {
+        return CliError::failed(format!("{} {rest}", a.base.display()));
+    }
+    for (i, p) in a.overlays.iter().enumerate() {
+        for sep in [": ", " "] {
+            if let Some(rest) = text.strip_prefix(&format!("overlay {i}{sep}")) {
+                return CliError::failed(format!("{}{sep}{rest}", p.display()));
             }
-            t.replace("base tree ", &format!("{} ", a.base.display()))
         }
-    };
+    }
     CliError::failed(text)
 }

@@ -33,7 +33,7 @@
 
 use crate::fdt::dts::{StringListStyle, push_value};
 use crate::fdt::{Fdt, Node, Reservation};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 /// One cell of a value whose phandles were resolved.
@@ -224,11 +224,49 @@ fn is_gpio(name: &str) -> bool {
             || name == "gpio")
 }
 
-/// One tree, indexed: nodes in document order with their paths, by path, and by
-/// phandle.
-struct Indexed<'a> {
-    nodes: Vec<(String, Node<'a>)>,
-    by_phandle: BTreeMap<u32, usize>,
+/// A node's properties as borrowed (name, value) pairs: the first of each name (as
+/// libfdt's `fdt_getprop` finds), ignored names left out.
+fn first_props<'a>(node: &Node<'a>, opts: &DiffOptions) -> Vec<(&'a str, &'a [u8])> {
+    let mut v: Vec<(&'a str, &'a [u8])> = Vec::new();
+    for p in node.properties() {
+        if !opts.ignore.contains(p.name) && !v.iter().any(|(n, _)| *n == p.name) {
+            v.push((p.name, p.value));
+        }
+    }
+    v
+}
+
+/// Whether a property's cells may hold phandles (see the module docs).
+fn is_reference(name: &str) -> bool {
+    match name {
+        "phandle"
+        | "linux,phandle"
+        | "interrupt-parent"
+        | "remote-endpoint"
+        | "interrupt-map"
+        | "clocks"
+        | "cooling-device"
+        | "dmas"
+        | "hwlocks"
+        | "interrupts-extended"
+        | "io-channels"
+        | "iommus"
+        | "mboxes"
+        | "msi-parent"
+        | "mux-controls"
+        | "phys"
+        | "power-domains"
+        | "pwms"
+        | "resets"
+        | "sound-dai"
+        | "thermal-sensors" => true,
+        _ => is_gpio(name),
+    }
+}
+
+/// One tree with its phandles: value to the path and node that carry it.
+struct Tree<'a> {
+    by_phandle: HashMap<u32, (String, Node<'a>)>,
 }
 
 fn one_cell(node: &Node<'_>, name: &str) -> Option<u32> {
@@ -237,37 +275,67 @@ fn one_cell(node: &Node<'_>, name: &str) -> Option<u32> {
     Some(u32::from_be_bytes(b))
 }
 
-impl<'a> Indexed<'a> {
+impl<'a> Tree<'a> {
+    /// One pass over the nodes; a path is built only for the nodes with a phandle.
     fn new(fdt: &Fdt<'a>) -> Self {
-        let nodes: Vec<(String, Node<'a>)> = fdt.nodes_with_paths().collect();
-        let mut by_phandle = BTreeMap::new();
-        for (i, (_, n)) in nodes.iter().enumerate() {
+        let mut by_phandle = HashMap::new();
+        let mut path = String::new();
+        let mut lens: Vec<usize> = Vec::new();
+        for (depth, n) in fdt.nodes() {
+            lens.truncate(depth);
+            path.truncate(lens.last().copied().unwrap_or(0));
+            if depth > 0 {
+                path.push('/');
+                path.push_str(n.name());
+            }
+            lens.push(path.len());
             // libfdt's fdt_get_phandle: `phandle`, else `linux,phandle`; the first
             // node with a value wins, as in fdt_node_offset_by_phandle.
-            if let Some(ph) = one_cell(n, "phandle").or_else(|| one_cell(n, "linux,phandle"))
+            let (mut ph, mut lph) = (None, None);
+            for p in n.properties() {
+                match p.name {
+                    "phandle" if ph.is_none() => ph = Some(p.value),
+                    "linux,phandle" if lph.is_none() => lph = Some(p.value),
+                    _ => {}
+                }
+            }
+            let cell = |v: Option<&[u8]>| {
+                v.and_then(|v| <[u8; 4]>::try_from(v).ok())
+                    .map(u32::from_be_bytes)
+            };
+            if let Some(ph) = cell(ph).or_else(|| cell(lph))
                 && ph != 0
                 && ph != u32::MAX
             {
-                by_phandle.entry(ph).or_insert(i);
+                by_phandle.entry(ph).or_insert_with(|| {
+                    (
+                        if path.is_empty() {
+                            "/".to_string()
+                        } else {
+                            path.clone()
+                        },
+                        n,
+                    )
+                });
             }
         }
-        Indexed { nodes, by_phandle }
+        Tree { by_phandle }
     }
 
     fn target(&self, ph: u32) -> Option<&(String, Node<'a>)> {
-        self.by_phandle.get(&ph).map(|&i| &self.nodes[i])
+        self.by_phandle.get(&ph)
     }
 
-    /// The value of property `name` of node `i`, phandles resolved where the binding
-    /// says.
-    fn value(&self, i: usize, name: &str, raw: &[u8]) -> Value {
+    /// The value of property `name` of `node` (at `path`), phandles resolved where
+    /// the binding says.
+    fn value(&self, node: &Node<'_>, path: &str, name: &str, raw: &[u8]) -> Value {
         Value {
             raw: raw.to_vec(),
-            refs: self.resolve(i, name, raw),
+            refs: self.resolve(node, path, name, raw),
         }
     }
 
-    fn resolve(&self, i: usize, name: &str, raw: &[u8]) -> Option<Vec<Cell>> {
+    fn resolve(&self, node: &Node<'_>, path: &str, name: &str, raw: &[u8]) -> Option<Vec<Cell>> {
         if raw.is_empty() || !raw.len().is_multiple_of(4) {
             return None;
         }
@@ -278,12 +346,12 @@ impl<'a> Indexed<'a> {
         let reference = |ph: u32| self.target(ph).map(|(p, _)| Cell::Ref(p.clone()));
         match name {
             "phandle" | "linux,phandle" if cells.len() == 1 => {
-                Some(vec![Cell::Ref(self.nodes[i].0.clone())])
+                Some(vec![Cell::Ref(path.to_string())])
             }
             "interrupt-parent" | "remote-endpoint" if cells.len() == 1 => {
                 Some(vec![reference(cells[0])?])
             }
-            "interrupt-map" => self.interrupt_map(i, &cells),
+            "interrupt-map" => self.interrupt_map(node, &cells),
             _ => {
                 let (cells_name, optional) = PHANDLE_ARGS
                     .iter()
@@ -315,8 +383,7 @@ impl<'a> Indexed<'a> {
         }
     }
 
-    fn interrupt_map(&self, i: usize, cells: &[u32]) -> Option<Vec<Cell>> {
-        let node = &self.nodes[i].1;
+    fn interrupt_map(&self, node: &Node<'_>, cells: &[u32]) -> Option<Vec<Cell>> {
         let child = one_cell(node, "#address-cells").unwrap_or(2) as usize
             + one_cell(node, "#interrupt-cells")? as usize;
         let mut out = Vec::with_capacity(cells.len());
@@ -335,20 +402,50 @@ impl<'a> Indexed<'a> {
         Some(out)
     }
 
-    fn props(&self, i: usize, opts: &DiffOptions) -> Vec<(String, Value)> {
-        let mut seen = BTreeSet::new();
-        self.nodes[i]
-            .1
-            .properties()
-            .filter(|p| !opts.ignore.contains(p.name) && seen.insert(p.name))
-            .map(|p| (p.name.to_string(), self.value(i, p.name, p.value)))
+    fn props(&self, node: &Node<'_>, path: &str, opts: &DiffOptions) -> Vec<(String, Value)> {
+        first_props(node, opts)
+            .into_iter()
+            .map(|(n, v)| (n.to_string(), self.value(node, path, n, v)))
             .collect()
     }
 }
 
-/// The differences between trees `a` and `b`: header fields, reservations, then nodes
-/// and properties in A's order, then the nodes only B has in B's order. Empty when the
-/// trees are equal.
+/// What is left to compare.
+enum Work<'a> {
+    /// A node both trees have, at this path.
+    Pair(Node<'a>, Node<'a>, String),
+    /// A node only A has, with its subtree.
+    Removed(Node<'a>, String),
+    /// A node only B has, with its subtree.
+    Added(Node<'a>, String),
+}
+
+fn child_path(parent: &str, name: &str) -> String {
+    if parent == "/" {
+        format!("/{name}")
+    } else {
+        format!("{parent}/{name}")
+    }
+}
+
+/// The byte ranges of `children` (each child's subtree; the last one walked).
+fn subtree_ranges(children: &[Node<'_>]) -> Vec<core::ops::Range<usize>> {
+    children
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let end = children
+                .get(k + 1)
+                .map_or_else(|| c.end_offset(), Node::offset);
+            c.offset()..end
+        })
+        .collect()
+}
+
+/// The differences between trees `a` and `b`: header fields, reservations, then the
+/// nodes depth first from the root: each node's property changes, then its children,
+/// those of A in A's order (changed or removed, removed ones with their subtrees),
+/// then those only B has, in B's order. Empty when the trees are equal.
 ///
 /// ```
 /// use ppcpv::fdt::compile::{compile, CompileOptions, NoFiles};
@@ -393,71 +490,145 @@ pub fn diff(a: &Fdt<'_>, b: &Fdt<'_>, opts: &DiffOptions) -> Vec<Change> {
         out.extend(left.into_iter().map(Change::ReservationAdded));
     }
 
-    let ia = Indexed::new(a);
-    let ib = Indexed::new(b);
-    let pa = ia.index_paths();
-    let pb = ib.index_paths();
-    for (i, (path, _)) in ia.nodes.iter().enumerate() {
-        if pa.get(path.as_str()) != Some(&i) {
-            continue; // a duplicate path: the first one stands for it
-        }
-        let Some(&j) = pb.get(path.as_str()) else {
-            out.push(Change::NodeRemoved {
-                path: path.clone(),
-                props: ia.props(i, opts),
-            });
-            continue;
-        };
-        let props_a = ia.props(i, opts);
-        let mut props_b = ib.props(j, opts);
-        for (name, va) in props_a {
-            match props_b.iter().position(|(n, _)| *n == name) {
-                Some(k) => {
-                    let (_, vb) = props_b.remove(k);
-                    if va != vb {
-                        out.push(Change::PropertyChanged {
-                            path: path.clone(),
-                            name,
-                            a: va,
-                            b: vb,
-                        });
+    let ta = Tree::new(a);
+    let tb = Tree::new(b);
+    // Subtrees whose bytes are equal are equal trees, and need no visit, when the
+    // names their properties use read the same (one strings block starts with the
+    // other) and every phandle points to the same path in both trees.
+    let (sa, sb) = (&a.blob()[a.strings_range()], &b.blob()[b.strings_range()]);
+    let n = sa.len().min(sb.len());
+    let same_refs = ta.by_phandle.len() == tb.by_phandle.len()
+        && ta
+            .by_phandle
+            .iter()
+            .all(|(k, (p, _))| tb.by_phandle.get(k).is_some_and(|(q, _)| p == q));
+    let fast = sa[..n] == sb[..n] && same_refs;
+    let (ba, bb) = (a.blob(), b.blob());
+
+    let mut stack = vec![Work::Pair(a.root(), b.root(), "/".to_string())];
+    while let Some(w) = stack.pop() {
+        match w {
+            Work::Removed(x, path) => {
+                let kids: Vec<Node<'_>> = x.children().collect();
+                out.push(Change::NodeRemoved {
+                    props: ta.props(&x, &path, opts),
+                    path: path.clone(),
+                });
+                for c in kids.into_iter().rev() {
+                    stack.push(Work::Removed(c, child_path(&path, c.name())));
+                }
+            }
+            Work::Added(y, path) => {
+                let kids: Vec<Node<'_>> = y.children().collect();
+                out.push(Change::NodeAdded {
+                    props: tb.props(&y, &path, opts),
+                    path: path.clone(),
+                });
+                for c in kids.into_iter().rev() {
+                    stack.push(Work::Added(c, child_path(&path, c.name())));
+                }
+            }
+            Work::Pair(x, y, path) => {
+                compare_props(&ta, &tb, &x, &y, &path, opts, &mut out);
+                let ca: Vec<Node<'_>> = x.children().collect();
+                let cb: Vec<Node<'_>> = y.children().collect();
+                // Children pair up by name; the same names in the same order need no
+                // lookup.
+                let mut partner: Vec<Option<usize>> = vec![None; ca.len()];
+                let mut used = vec![false; cb.len()];
+                if ca.len() == cb.len() && ca.iter().zip(&cb).all(|(p, q)| p.name() == q.name()) {
+                    for (k, p) in partner.iter_mut().enumerate() {
+                        *p = Some(k);
+                        used[k] = true;
+                    }
+                } else {
+                    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(cb.len());
+                    for (k, c) in cb.iter().enumerate() {
+                        by_name.entry(c.name()).or_insert(k);
+                    }
+                    for (k, c) in ca.iter().enumerate() {
+                        if let Some(&j) = by_name.get(c.name())
+                            && !used[j]
+                        {
+                            used[j] = true;
+                            partner[k] = Some(j);
+                        }
                     }
                 }
-                None => out.push(Change::PropertyRemoved {
-                    path: path.clone(),
-                    name,
-                    value: va,
-                }),
+                let (ra, rb) = if fast {
+                    (subtree_ranges(&ca), subtree_ranges(&cb))
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                let mut items = Vec::new();
+                for (k, c) in ca.iter().enumerate() {
+                    let cp = child_path(&path, c.name());
+                    match partner[k] {
+                        Some(j) => {
+                            if fast && ba.get(ra[k].clone()) == bb.get(rb[j].clone()) {
+                                continue;
+                            }
+                            items.push(Work::Pair(*c, cb[j], cp));
+                        }
+                        None => items.push(Work::Removed(*c, cp)),
+                    }
+                }
+                for (j, c) in cb.iter().enumerate() {
+                    if !used[j] {
+                        items.push(Work::Added(*c, child_path(&path, c.name())));
+                    }
+                }
+                stack.extend(items.into_iter().rev());
             }
-        }
-        for (name, value) in props_b {
-            out.push(Change::PropertyAdded {
-                path: path.clone(),
-                name,
-                value,
-            });
-        }
-    }
-    for (j, (path, _)) in ib.nodes.iter().enumerate() {
-        if pb.get(path.as_str()) == Some(&j) && !pa.contains_key(path.as_str()) {
-            out.push(Change::NodeAdded {
-                path: path.clone(),
-                props: ib.props(j, opts),
-            });
         }
     }
     out
 }
 
-impl Indexed<'_> {
-    /// Node index by path; a duplicated path (two siblings of the same name, which
-    /// dtc refuses) stands for its first node.
-    fn index_paths(&self) -> BTreeMap<String, usize> {
-        let mut m = BTreeMap::new();
-        for (i, (p, _)) in self.nodes.iter().enumerate() {
-            m.entry(p.clone()).or_insert(i);
+/// The property changes between `x` (in A) and `y` (in B), both at `path`.
+fn compare_props(
+    ta: &Tree<'_>,
+    tb: &Tree<'_>,
+    x: &Node<'_>,
+    y: &Node<'_>,
+    path: &str,
+    opts: &DiffOptions,
+    out: &mut Vec<Change>,
+) {
+    let props_a = first_props(x, opts);
+    let mut props_b = first_props(y, opts);
+    for (name, va) in props_a {
+        match props_b.iter().position(|(n, _)| *n == name) {
+            Some(k) => {
+                let (_, vb) = props_b.remove(k);
+                // Plain values compare as bytes; phandle references by target.
+                let differ = if is_reference(name) {
+                    ta.value(x, path, name, va) != tb.value(y, path, name, vb)
+                } else {
+                    va != vb
+                };
+                if differ {
+                    out.push(Change::PropertyChanged {
+                        path: path.to_string(),
+                        name: name.to_string(),
+                        a: ta.value(x, path, name, va),
+                        b: tb.value(y, path, name, vb),
+                    });
+                }
+            }
+            None => out.push(Change::PropertyRemoved {
+                path: path.to_string(),
+                name: name.to_string(),
+                value: ta.value(x, path, name, va),
+            }),
         }
-        m
+    }
+    for (name, value) in props_b {
+        out.push(Change::PropertyAdded {
+            path: path.to_string(),
+            name: name.to_string(),
+            value: tb.value(y, path, name, value),
+        });
     }
 }
 
@@ -578,6 +749,35 @@ mod tests {
         let (a, b) = (c(&src(1, 2)), c(&src(2, 1)));
         let (fa, fb) = (Fdt::new(&a).unwrap(), Fdt::new(&b).unwrap());
         assert!(diff(&fa, &fb, &DiffOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn equal_bytes_pointing_elsewhere_differ() {
+        // The consumer's bytes are the same, but phandle 1 is /pic in A and /gpio in B.
+        let a = c(
+            "/dts-v1/; / { pic { phandle = <1>; }; gpio { phandle = <2>; }; \
+                   d { x { interrupt-parent = <1>; }; }; };",
+        );
+        let b = c(
+            "/dts-v1/; / { pic { phandle = <2>; }; gpio { phandle = <1>; }; \
+                   d { x { interrupt-parent = <1>; }; }; };",
+        );
+        let (fa, fb) = (Fdt::new(&a).unwrap(), Fdt::new(&b).unwrap());
+        let d = diff(&fa, &fb, &DiffOptions::default());
+        assert!(
+            matches!(&d[..], [Change::PropertyChanged { path, name, .. }]
+                if path == "/d/x" && name == "interrupt-parent"),
+            "{d:?}"
+        );
+        // Equal subtrees elsewhere are skipped; a change deep down is still found.
+        let a = c("/dts-v1/; / { s { t { u { v = <1>; }; }; w { z; }; }; };");
+        let b = c("/dts-v1/; / { s { t { u { v = <2>; }; }; w { z; }; }; };");
+        let (fa, fb) = (Fdt::new(&a).unwrap(), Fdt::new(&b).unwrap());
+        let d = diff(&fa, &fb, &DiffOptions::default());
+        assert!(
+            matches!(&d[..], [Change::PropertyChanged { path, .. }] if path == "/s/t/u"),
+            "{d:?}"
+        );
     }
 
     #[test]

@@ -34,9 +34,9 @@
 //! which target, label or fix-up, and why ([`OverlayError`]). Nothing here knows what the
 //! nodes mean.
 
-use crate::endian::be;
 use crate::fdt::reader::{FDT_BEGIN_NODE, FDT_END, FDT_END_NODE, FDT_NOP, FDT_PROP};
 use crate::fdt::{Fdt, FdtError};
+use alloc::borrow::Cow;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -214,35 +214,242 @@ pub enum OverlayError {
 type Res<T> = Result<T, OverlayError>;
 
 /// A property as `(offset, name, data offset, length)`.
-type PropRef<'a> = (usize, &'a [u8], usize, usize);
+type PropRef<'a> = (usize, Cow<'a, [u8]>, usize, usize);
 
 fn align4(n: usize) -> usize {
     n.saturating_add(3) & !3
 }
 
-/// A blob in a buffer, edited in place the way libfdt edits: absolute byte offsets,
-/// header fields read from the buffer. Bytes past the end of the vector count as zero.
-#[derive(Debug)]
-struct Buf {
-    b: Vec<u8>,
+/// Where a piece of the buffer's bytes lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Src {
+    /// The input blob, borrowed.
+    Input,
+    /// Bytes written here, in [`Buf::own`].
+    Own,
 }
 
-impl Buf {
+/// A run of the buffer's bytes.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    src: Src,
+    off: usize,
+    len: usize,
+}
+
+/// A blob in a buffer, edited the way libfdt edits in place: absolute byte offsets,
+/// header fields read from the buffer, every `fdt_splice_` and write with libfdt's
+/// effect on every byte (including the bytes past the data, which later splices can
+/// expose). The buffer is a list of pieces of the input and of written bytes, so a
+/// splice costs a few pieces rather than a move of the rest of the blob, and the
+/// untouched bulk of a large tree is never copied until the result is written.
+#[derive(Debug)]
+struct Buf<'a> {
+    input: &'a [u8],
+    own: Vec<u8>,
+    pieces: Vec<Piece>,
+    /// Logical start of each piece.
+    starts: Vec<usize>,
+    /// Logical length: the data and whatever lies past it.
+    total: usize,
+    /// The piece the last lookup found (reads are mostly sequential).
+    last: core::cell::Cell<usize>,
+}
+
+impl<'a> Buf<'a> {
+    /// A buffer holding `input`.
+    fn borrowed(input: &'a [u8]) -> Self {
+        let mut b = Buf {
+            input,
+            own: Vec::new(),
+            pieces: Vec::new(),
+            starts: Vec::new(),
+            total: 0,
+            last: core::cell::Cell::new(0),
+        };
+        b.set_pieces(vec![Piece {
+            src: Src::Input,
+            off: 0,
+            len: input.len(),
+        }]);
+        b
+    }
+
+    /// A buffer holding `bytes`, owned.
+    fn owned(bytes: Vec<u8>) -> Buf<'static> {
+        let len = bytes.len();
+        let mut b = Buf {
+            input: &[],
+            own: bytes,
+            pieces: Vec::new(),
+            starts: Vec::new(),
+            total: 0,
+            last: core::cell::Cell::new(0),
+        };
+        b.set_pieces(vec![Piece {
+            src: Src::Own,
+            off: 0,
+            len,
+        }]);
+        b
+    }
+
+    fn set_pieces(&mut self, pieces: Vec<Piece>) {
+        self.starts.clear();
+        let mut at = 0;
+        self.pieces.clear();
+        for p in pieces.into_iter().filter(|p| p.len > 0) {
+            // Merge runs that continue each other.
+            if let Some(l) = self.pieces.last_mut()
+                && l.src == p.src
+                && l.off + l.len == p.off
+            {
+                l.len += p.len;
+                at += p.len;
+                continue;
+            }
+            self.starts.push(at);
+            self.pieces.push(p);
+            at += p.len;
+        }
+        self.total = at;
+        self.last.set(0);
+    }
+
+    fn bytes_of(&self, p: &Piece) -> &[u8] {
+        let src = match p.src {
+            Src::Input => self.input,
+            Src::Own => &self.own,
+        };
+        &src[p.off..p.off + p.len]
+    }
+
+    /// The index of the piece holding logical byte `a`.
+    fn locate(&self, a: usize) -> Option<usize> {
+        if a >= self.total {
+            return None;
+        }
+        let i = self.last.get();
+        if let (Some(&s), Some(p)) = (self.starts.get(i), self.pieces.get(i))
+            && s <= a
+            && a < s + p.len
+        {
+            return Some(i);
+        }
+        let i = self.starts.partition_point(|&s| s <= a) - 1;
+        self.last.set(i);
+        Some(i)
+    }
+
+    /// The bytes from `a` to the end of the piece holding it.
+    fn rest(&self, a: usize) -> &[u8] {
+        match self.locate(a) {
+            Some(i) => &self.bytes_of(&self.pieces[i])[a - self.starts[i]..],
+            None => &[],
+        }
+    }
+
+    /// `len` bytes at `a`, borrowed when one piece holds them; `None` past the end.
+    fn get(&self, a: usize, len: usize) -> Option<Cow<'_, [u8]>> {
+        let end = a.checked_add(len)?;
+        if end > self.total {
+            return None;
+        }
+        let r = self.rest(a);
+        if r.len() >= len {
+            return Some(Cow::Borrowed(&r[..len]));
+        }
+        let mut out = Vec::with_capacity(len);
+        let mut at = a;
+        while at < end {
+            let r = self.rest(at);
+            let n = r.len().min(end - at);
+            out.extend_from_slice(&r[..n]);
+            at += n;
+        }
+        Some(Cow::Owned(out))
+    }
+
+    /// The bytes from `a` up to (not including) the first NUL before `limit`.
+    fn cstr_at(&self, a: usize, limit: usize) -> Option<Cow<'_, [u8]>> {
+        let n = self.find_nul(a, limit)?;
+        self.get(a, n - a)
+    }
+
+    /// The offset of the first NUL at or after `a` and before `limit`.
+    fn find_nul(&self, a: usize, limit: usize) -> Option<usize> {
+        let mut at = a;
+        while at < limit {
+            let r = self.rest(at);
+            if r.is_empty() {
+                return None;
+            }
+            let r = &r[..r.len().min(limit - at)];
+            if let Some(i) = r.iter().position(|&c| c == 0) {
+                return Some(at + i);
+            }
+            at += r.len();
+        }
+        None
+    }
+
+    /// The pieces covering logical `[a, b)`.
+    fn sub(&self, a: usize, b: usize, out: &mut Vec<Piece>) {
+        let mut at = a;
+        while at < b {
+            let Some(i) = self.locate(at) else { return };
+            let p = self.pieces[i];
+            let skip = at - self.starts[i];
+            let n = (p.len - skip).min(b - at);
+            out.push(Piece {
+                src: p.src,
+                off: p.off + skip,
+                len: n,
+            });
+            at += n;
+        }
+    }
+
+    /// Overwrites `bytes.len()` bytes at `a` (inside the buffer).
+    fn write(&mut self, a: usize, bytes: &[u8]) -> Res<()> {
+        let end = a + bytes.len();
+        if end > self.total {
+            return Err(OverlayError::Internal(a));
+        }
+        let own = Piece {
+            src: Src::Own,
+            off: self.own.len(),
+            len: bytes.len(),
+        };
+        self.own.extend_from_slice(bytes);
+        let mut np = Vec::with_capacity(self.pieces.len() + 2);
+        self.sub(0, a, &mut np);
+        np.push(own);
+        self.sub(end, self.total, &mut np);
+        self.set_pieces(np);
+        Ok(())
+    }
+
+    fn write_u32(&mut self, a: usize, v: u32) -> Res<()> {
+        self.write(a, &v.to_be_bytes())
+    }
+
     fn hdr(&self, field: usize) -> usize {
-        be::u32_at(&self.b, field).unwrap_or(0) as usize
+        self.word(field).unwrap_or(0) as usize
     }
 
     fn set_hdr(&mut self, field: usize, v: usize) -> Res<()> {
         let v = u32::try_from(v).map_err(|_| OverlayError::TooLarge)?;
-        self.ensure(field + 4);
-        be::set_u32(&mut self.b, field, v);
-        Ok(())
+        self.write_u32(field, v)
     }
 
-    fn ensure(&mut self, len: usize) {
-        if self.b.len() < len {
-            self.b.resize(len, 0);
+    fn word(&self, a: usize) -> Option<u32> {
+        let r = self.rest(a);
+        if r.len() >= 4 {
+            return Some(u32::from_be_bytes([r[0], r[1], r[2], r[3]]));
         }
+        let w = self.get(a, 4)?;
+        Some(u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
     }
 
     fn struct_start(&self) -> usize {
@@ -253,10 +460,8 @@ impl Buf {
         self.hdr(H_OFF_STRUCT) + self.hdr(H_SIZE_STRUCT)
     }
 
-    fn strings(&self) -> &[u8] {
-        let s = self.hdr(H_OFF_STRINGS);
-        self.b
-            .get(s..s + self.hdr(H_SIZE_STRINGS))
+    fn strings(&self) -> Cow<'_, [u8]> {
+        self.get(self.hdr(H_OFF_STRINGS), self.hdr(H_SIZE_STRINGS))
             .unwrap_or_default()
     }
 
@@ -265,7 +470,7 @@ impl Buf {
     }
 
     fn u32_at(&self, off: usize) -> Res<u32> {
-        be::u32_at(&self.b, off).ok_or(OverlayError::Internal(off))
+        self.word(off).ok_or(OverlayError::Internal(off))
     }
 
     /// `fdt_next_tag`: the tag at `off` and the offset of the next one.
@@ -278,12 +483,7 @@ impl Buf {
         let mut p = off + 4;
         match tag {
             FDT_BEGIN_NODE => {
-                let name = self.b.get(p..end).unwrap_or_default();
-                let nul = name
-                    .iter()
-                    .position(|&c| c == 0)
-                    .ok_or(OverlayError::Internal(off))?;
-                p += nul + 1;
+                p = self.find_nul(p, end).ok_or(OverlayError::Internal(off))? + 1;
             }
             FDT_PROP => {
                 let len = self.u32_at(p)? as usize;
@@ -303,10 +503,9 @@ impl Buf {
     }
 
     /// The name of the node at `node` (its `FDT_BEGIN_NODE` tag).
-    fn name(&self, node: usize) -> &[u8] {
-        let rest = self.b.get(node + 4..self.struct_end()).unwrap_or_default();
-        let n = rest.iter().position(|&c| c == 0).unwrap_or(rest.len());
-        &rest[..n]
+    fn name(&self, node: usize) -> Cow<'_, [u8]> {
+        self.cstr_at(node + 4, self.struct_end())
+            .unwrap_or_default()
     }
 
     /// `fdt_check_node_offset_`: where the node's properties start.
@@ -338,15 +537,12 @@ impl Buf {
     }
 
     /// `fdt_get_string` of a property's name.
-    fn prop_name(&self, prop: usize) -> Res<&[u8]> {
+    fn prop_name(&self, prop: usize) -> Res<Cow<'_, [u8]>> {
         let nameoff = self.u32_at(prop + 8)? as usize;
-        let s = self.strings();
-        let rest = s.get(nameoff..).ok_or(OverlayError::Internal(prop))?;
-        let n = rest
-            .iter()
-            .position(|&c| c == 0)
-            .ok_or(OverlayError::Internal(prop))?;
-        Ok(&rest[..n])
+        let s = self.hdr(H_OFF_STRINGS);
+        let end = s + self.hdr(H_SIZE_STRINGS);
+        self.cstr_at(s + nameoff, end)
+            .ok_or(OverlayError::Internal(prop))
     }
 
     /// `fdt_getprop`: the first property called `name`, as `(offset, data offset, len)`.
@@ -356,7 +552,7 @@ impl Buf {
             let (tag, next) = self.next_tag(off)?;
             match tag {
                 FDT_PROP => {
-                    if self.prop_name(off)? == name {
+                    if *self.prop_name(off)? == *name {
                         let len = self.u32_at(off + 4)? as usize;
                         return Ok(Some((off, off + 12, len)));
                     }
@@ -368,8 +564,8 @@ impl Buf {
         }
     }
 
-    fn value(&self, data: usize, len: usize) -> &[u8] {
-        self.b.get(data..data + len).unwrap_or_default()
+    fn value(&self, data: usize, len: usize) -> Cow<'_, [u8]> {
+        self.get(data, len).unwrap_or_default()
     }
 
     /// The children of `node` in order (`fdt_for_each_subnode`).
@@ -408,7 +604,7 @@ impl Buf {
             let (tag, next) = self.next_tag(off)?;
             match tag {
                 FDT_BEGIN_NODE => {
-                    if depth == 0 && nodename_eq(self.name(off), name) {
+                    if depth == 0 && nodename_eq(&self.name(off), name) {
                         return Ok(Some(off));
                     }
                     depth += 1;
@@ -442,8 +638,7 @@ impl Buf {
             let Some((_, data, len)) = self.get_prop(aliases, &path[..q])? else {
                 return Ok(None);
             };
-            let value = cstr(self.value(data, len));
-            let value = value.to_vec();
+            let value = cstr(&self.value(data, len)).to_vec();
             match self.path_offset(&value, depth + 1)? {
                 Some(o) => offset = o,
                 None => return Ok(None),
@@ -482,60 +677,90 @@ impl Buf {
     }
 
     /// Every node in document order with its phandle as [`Buf::get_phandle`] reads it,
-    /// in one pass over the structure block; `visit` returns `true` to stop.
+    /// in one pass over the structure block; `visit` returns `true` to stop. The one
+    /// walk over the whole tree an overlay needs (`fdt_find_max_phandle`), so it reads
+    /// the block directly.
     fn scan_phandles(&self, mut visit: impl FnMut(usize, u32) -> bool) -> Res<()> {
-        let s = self.strings();
+        let strings = self.strings();
+        let s: &[u8] = &strings;
+        let base = self.struct_start();
+        let end = self.struct_end();
         let is = |nameoff: usize, name: &[u8]| {
-            s.get(nameoff..nameoff + name.len()) == Some(name)
-                && s.get(nameoff + name.len()) == Some(&0)
+            s.get(nameoff..nameoff + name.len() + 1)
+                .is_some_and(|n| n[..name.len()] == *name && n[name.len()] == 0)
         };
-        let mut off = self.root();
         // The node whose leading properties are being read, and its two phandles
         // (first of each name; `Some(None)`: present but not one cell).
         let mut cur: Option<usize> = None;
         let mut ph: Option<Option<u32>> = None;
         let mut lph: Option<Option<u32>> = None;
-        let value = |ph: Option<Option<u32>>, lph: Option<Option<u32>>| match (ph, lph) {
-            (Some(Some(v)), _) | (_, Some(Some(v))) => v,
-            _ => 0,
-        };
+        let mut off = base;
+        let bad = OverlayError::Internal;
         loop {
-            let (tag, next) = self.next_tag(off)?;
+            if off + 4 > end {
+                return Err(bad(off));
+            }
+            // Most of the block sits in one piece: read it as a slice while it lasts.
+            let r = self.rest(off);
+            let word = |at: usize| -> Option<u32> {
+                match r.get(at - off..at - off + 4) {
+                    Some(w) => Some(u32::from_be_bytes([w[0], w[1], w[2], w[3]])),
+                    None if at + 4 <= end => self.word(at),
+                    None => None,
+                }
+            };
+            let tag = word(off).ok_or(bad(off))?;
+            let mut next = off + 4;
             match tag {
                 FDT_BEGIN_NODE | FDT_END_NODE | FDT_END => {
-                    if let Some(n) = cur.take()
-                        && visit(n, value(ph, lph))
-                    {
-                        return Ok(());
+                    if let Some(n) = cur.take() {
+                        let v = match (ph, lph) {
+                            (Some(Some(v)), _) | (_, Some(Some(v))) => v,
+                            _ => 0,
+                        };
+                        if visit(n, v) {
+                            return Ok(());
+                        }
                     }
                     ph = None;
                     lph = None;
-                    if tag == FDT_BEGIN_NODE {
-                        cur = Some(off);
-                    }
-                    if tag == FDT_END {
-                        return Ok(());
-                    }
-                }
-                FDT_PROP if cur.is_some() => {
-                    let nameoff = self.u32_at(off + 8)? as usize;
-                    let len = self.u32_at(off + 4)?;
-                    let read = || -> Res<Option<u32>> {
-                        Ok(if len == 4 {
-                            Some(self.u32_at(off + 12)?)
-                        } else {
-                            None
-                        })
-                    };
-                    if ph.is_none() && is(nameoff, b"phandle") {
-                        ph = Some(read()?);
-                    } else if lph.is_none() && is(nameoff, b"linux,phandle") {
-                        lph = Some(read()?);
+                    match tag {
+                        FDT_BEGIN_NODE => {
+                            cur = Some(off);
+                            let name = r.get(4..).unwrap_or_default();
+                            next = match name.iter().position(|&c| c == 0) {
+                                Some(i) => next + i + 1,
+                                None => self.find_nul(next, end).ok_or(bad(off))? + 1,
+                            };
+                        }
+                        FDT_END => return Ok(()),
+                        _ => {}
                     }
                 }
-                _ => {}
+                FDT_PROP => {
+                    let len = word(next).ok_or(bad(off))? as usize;
+                    let nameoff = word(next + 4).ok_or(bad(off))? as usize;
+                    if cur.is_some() && (ph.is_none() || lph.is_none()) {
+                        let value = if len == 4 { word(next + 8) } else { None };
+                        if ph.is_none() && is(nameoff, b"phandle") {
+                            ph = Some(value);
+                        } else if lph.is_none() && is(nameoff, b"linux,phandle") {
+                            lph = Some(value);
+                        }
+                    }
+                    next += 8 + len;
+                    if next > end {
+                        return Err(bad(off));
+                    }
+                }
+                FDT_NOP => {}
+                _ => return Err(bad(off)),
             }
-            off = next;
+            // Properties after a child are not the node's for libfdt.
+            if tag == FDT_END_NODE {
+                cur = None;
+            }
+            off = align4(next);
         }
     }
 
@@ -591,7 +816,7 @@ impl Buf {
         let mut path = String::new();
         for &n in &stack[1..] {
             path.push('/');
-            path.push_str(&String::from_utf8_lossy(self.name(n)));
+            path.push_str(&String::from_utf8_lossy(&self.name(n)));
         }
         Ok(path)
     }
@@ -609,8 +834,27 @@ impl Buf {
         if new_dsize > u32::MAX as usize {
             return Err(OverlayError::TooLarge);
         }
-        self.ensure(new_dsize.max(dsize));
-        self.b.copy_within(p + oldlen..dsize, p + newlen);
+        // memmove(p + newlen, p + oldlen, dsize - p - oldlen): the bytes before
+        // p + newlen stay (those past the old end of the buffer read as zero, as a
+        // fresh allocation), the rest of the data follows, and whatever lay past the
+        // new end of the data stays where it was.
+        let total = self.total;
+        let mut np = Vec::with_capacity(self.pieces.len() + 4);
+        self.sub(0, (p + newlen).min(total), &mut np);
+        if p + newlen > total {
+            let zeros = p + newlen - total;
+            np.push(Piece {
+                src: Src::Own,
+                off: self.own.len(),
+                len: zeros,
+            });
+            self.own.resize(self.own.len() + zeros, 0);
+        }
+        self.sub(p + oldlen, dsize, &mut np);
+        if new_dsize < total {
+            self.sub(new_dsize, total, &mut np);
+        }
+        self.set_pieces(np);
         Ok(())
     }
 
@@ -626,15 +870,16 @@ impl Buf {
     /// `fdt_find_add_string_`: the offset of `name` in the strings block (any
     /// occurrence, also a tail), appending it if absent.
     fn find_add_string(&mut self, name: &[u8]) -> Res<usize> {
-        if let Some(p) = crate::fdt::writer::find_cstr(self.strings(), name) {
+        if let Some(p) = crate::fdt::writer::find_cstr(&self.strings(), name) {
             return Ok(p);
         }
         let size = self.hdr(H_SIZE_STRINGS);
         let at = self.hdr(H_OFF_STRINGS) + size;
         self.splice(at, 0, name.len() + 1)?;
         self.set_hdr(H_SIZE_STRINGS, size + name.len() + 1)?;
-        self.b[at..at + name.len()].copy_from_slice(name);
-        self.b[at + name.len()] = 0;
+        let mut z = name.to_vec();
+        z.push(0);
+        self.write(at, &z)?;
         Ok(size)
     }
 
@@ -645,7 +890,7 @@ impl Buf {
         if let Some((prop, data, oldlen)) = self.get_prop(node, name)? {
             self.splice_struct(data, align4(oldlen), align4(len))?;
             let l = u32::try_from(len).map_err(|_| OverlayError::TooLarge)?;
-            be::set_u32(&mut self.b, prop + 4, l);
+            self.write_u32(prop + 4, l)?;
             return Ok(data);
         }
         let at = self.body(node)?;
@@ -653,17 +898,18 @@ impl Buf {
         self.splice_struct(at, 0, 12 + align4(len))?;
         let l = u32::try_from(len).map_err(|_| OverlayError::TooLarge)?;
         let n = u32::try_from(nameoff).map_err(|_| OverlayError::TooLarge)?;
-        be::set_u32(&mut self.b, at, FDT_PROP);
-        be::set_u32(&mut self.b, at + 4, l);
-        be::set_u32(&mut self.b, at + 8, n);
+        let mut head = [0u8; 12];
+        head[..4].copy_from_slice(&FDT_PROP.to_be_bytes());
+        head[4..8].copy_from_slice(&l.to_be_bytes());
+        head[8..].copy_from_slice(&n.to_be_bytes());
+        self.write(at, &head)?;
         Ok(at + 12)
     }
 
     /// `fdt_setprop`.
     fn setprop(&mut self, node: usize, name: &[u8], value: &[u8]) -> Res<()> {
         let data = self.setprop_placeholder(node, name, value.len())?;
-        self.b[data..data + value.len()].copy_from_slice(value);
-        Ok(())
+        self.write(data, value)
     }
 
     /// `fdt_add_subnode`, or the existing child `fdt_subnode_offset` finds.
@@ -683,10 +929,11 @@ impl Buf {
         let namelen = align4(name.len() + 1);
         let nodelen = 4 + namelen + 4;
         self.splice_struct(at, 0, nodelen)?;
-        be::set_u32(&mut self.b, at, FDT_BEGIN_NODE);
-        self.b[at + 4..at + 4 + namelen].fill(0);
-        self.b[at + 4..at + 4 + name.len()].copy_from_slice(name);
-        be::set_u32(&mut self.b, at + 4 + namelen, FDT_END_NODE);
+        let mut bytes = vec![0u8; nodelen];
+        bytes[..4].copy_from_slice(&FDT_BEGIN_NODE.to_be_bytes());
+        bytes[4..4 + name.len()].copy_from_slice(name);
+        bytes[4 + namelen..].copy_from_slice(&FDT_END_NODE.to_be_bytes());
+        self.write(at, &bytes)?;
         Ok(at)
     }
 
@@ -696,38 +943,59 @@ impl Buf {
         let mut n = 0usize;
         loop {
             let at = start + n * 16;
-            match be::u64_at(&self.b, at + 8) {
-                Some(0) => return Ok((n + 1) * 16),
-                Some(_) => n += 1,
-                None => return Err(OverlayError::Internal(at)),
+            match (self.word(at + 8), self.word(at + 12)) {
+                (Some(0), Some(0)) => return Ok((n + 1) * 16),
+                (Some(_), Some(_)) => n += 1,
+                _ => return Err(OverlayError::Internal(at)),
             }
         }
     }
 
-    /// `fdt_pack`: the blocks moved together after the header, in libfdt's order of
-    /// `memmove`s, `totalsize` the end of the strings block.
-    fn pack(&mut self) -> Res<()> {
+    /// `fdt_pack`, as the pieces of the result: the header, then the reservation
+    /// map, structure and strings blocks moved together after it (libfdt's three
+    /// `memmove`s, which in a blob whose blocks are in order amount to this),
+    /// `totalsize` the end of the strings block.
+    fn pack(&self) -> Res<([u8; HEADER_SIZE], Vec<Piece>)> {
         let rsv = self.rsvmap_size()?;
+        let (rsv_at, st_at, str_at) = (
+            self.hdr(H_OFF_RSVMAP),
+            self.hdr(H_OFF_STRUCT),
+            self.hdr(H_OFF_STRINGS),
+        );
         let st_size = self.hdr(H_SIZE_STRUCT);
         let str_size = self.hdr(H_SIZE_STRINGS);
-        let rsv_off = HEADER_SIZE;
-        let st_off = rsv_off + rsv;
+        if rsv_at < HEADER_SIZE || st_at < rsv_at + rsv || str_at < st_at + st_size {
+            return Err(OverlayError::Internal(rsv_at));
+        }
+        let st_off = HEADER_SIZE + rsv;
         let str_off = st_off + st_size;
-        self.ensure(str_off + str_size);
-        let old = self.hdr(H_OFF_RSVMAP);
-        self.b.copy_within(old..old + rsv, rsv_off);
-        self.set_hdr(H_OFF_RSVMAP, rsv_off)?;
-        let old = self.hdr(H_OFF_STRUCT);
-        self.b.copy_within(old..old + st_size, st_off);
-        self.set_hdr(H_OFF_STRUCT, st_off)?;
-        self.set_hdr(H_SIZE_STRUCT, st_size)?;
-        let old = self.hdr(H_OFF_STRINGS);
-        self.b.copy_within(old..old + str_size, str_off);
-        self.set_hdr(H_OFF_STRINGS, str_off)?;
-        self.set_hdr(H_SIZE_STRINGS, str_size)?;
-        self.set_hdr(H_TOTALSIZE, str_off + str_size)?;
-        self.b.truncate(str_off + str_size);
-        Ok(())
+        let total = str_off + str_size;
+        let mut header = [0u8; HEADER_SIZE];
+        let fields = [
+            (H_MAGIC, self.hdr(H_MAGIC)),
+            (H_TOTALSIZE, total),
+            (H_OFF_STRUCT, st_off),
+            (H_OFF_STRINGS, str_off),
+            (H_OFF_RSVMAP, HEADER_SIZE),
+            (H_VERSION, self.hdr(H_VERSION)),
+            (H_LAST_COMP, self.hdr(H_LAST_COMP)),
+            (H_BOOT_CPU, self.hdr(H_BOOT_CPU)),
+            (H_SIZE_STRINGS, str_size),
+            (H_SIZE_STRUCT, st_size),
+        ];
+        for (at, v) in fields {
+            let v = u32::try_from(v).map_err(|_| OverlayError::TooLarge)?;
+            header[at..at + 4].copy_from_slice(&v.to_be_bytes());
+        }
+        let mut pieces = Vec::new();
+        self.sub(rsv_at, rsv_at + rsv, &mut pieces);
+        self.sub(st_at, st_at + st_size, &mut pieces);
+        self.sub(str_at, str_at + str_size, &mut pieces);
+        let body = pieces.iter().map(|p| p.len).sum::<usize>();
+        if body + HEADER_SIZE != total {
+            return Err(OverlayError::Internal(total));
+        }
+        Ok((header, pieces))
     }
 }
 
@@ -750,7 +1018,7 @@ fn lossy(v: &[u8]) -> String {
 /// `fdt_open_into` of a validated blob: the same bytes when its blocks are in libfdt's
 /// order, else the blocks packed after the header (`fdt_packblocks_`); version 17 and
 /// `size_dt_struct` set either way.
-fn open_into(fdt: &Fdt<'_>, what: &str) -> Res<Buf> {
+fn open_into<'a>(fdt: &Fdt<'a>, what: &str) -> Res<Buf<'a>> {
     let blob = fdt.blob();
     let h = fdt.header();
     if h.version < 16 {
@@ -778,7 +1046,7 @@ fn open_into(fdt: &Fdt<'_>, what: &str) -> Res<Buf> {
             b[at..at + r.len()].copy_from_slice(&blob[r.clone()]);
             at += r.len();
         }
-        let mut buf = Buf { b };
+        let mut buf = Buf::owned(b);
         buf.set_hdr(H_OFF_RSVMAP, HEADER_SIZE)?;
         buf.set_hdr(H_OFF_STRUCT, HEADER_SIZE + rsv_size)?;
         buf.set_hdr(H_OFF_STRINGS, HEADER_SIZE + rsv_size + st_size)?;
@@ -788,13 +1056,86 @@ fn open_into(fdt: &Fdt<'_>, what: &str) -> Res<Buf> {
         buf.set_hdr(H_BOOT_CPU, h.boot_cpuid_phys.unwrap_or(0) as usize)?;
         buf
     } else {
-        Buf { b: blob.to_vec() }
+        Buf::borrowed(blob)
     };
     buf.set_hdr(H_VERSION, 17)?;
     buf.set_hdr(H_SIZE_STRUCT, st_size)?;
-    let len = buf.b.len();
+    let len = buf.total;
     buf.set_hdr(H_TOTALSIZE, len)?;
     Ok(buf)
+}
+
+/// The result of [`apply_all`]: the packed blob as the pieces it is made of (most of
+/// them borrowed from the base), to be written out or collected.
+#[derive(Debug)]
+pub struct Applied<'a> {
+    buf: Buf<'a>,
+    header: [u8; HEADER_SIZE],
+    pieces: Vec<Piece>,
+}
+
+impl Applied<'_> {
+    /// The blob's size (its `totalsize`).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        HEADER_SIZE + self.pieces.iter().map(|p| p.len).sum::<usize>()
+    }
+
+    /// Never true: a blob has at least its header.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The blob's bytes in order, as runs.
+    pub fn chunks(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        core::iter::once(&self.header[..]).chain(self.pieces.iter().map(|p| self.buf.bytes_of(p)))
+    }
+
+    /// The blob's bytes.
+    #[must_use]
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        for c in self.chunks() {
+            out.extend_from_slice(c);
+        }
+        out
+    }
+}
+
+/// [`apply`] without collecting the result: the packed blob as pieces, most of them
+/// borrowed from `base`, so a large tree is copied once, when it is written.
+///
+/// # Errors
+/// As [`apply`].
+pub fn apply_all<'a>(base: &'a [u8], overlays: &[&[u8]]) -> Result<Applied<'a>, OverlayError> {
+    let fdt = Fdt::new(base).map_err(OverlayError::Base)?;
+    let mut ovs = Vec::with_capacity(overlays.len());
+    for (i, o) in overlays.iter().enumerate() {
+        let f = Fdt::new(o).map_err(|source| OverlayError::Blob { overlay: i, source })?;
+        if f.header().version < 16 {
+            return Err(OverlayError::Version {
+                what: format!("overlay {i}"),
+                version: f.header().version,
+            });
+        }
+        ovs.push(f);
+    }
+    let mut buf = open_into(&fdt, "base tree")?;
+    for (i, o) in ovs.iter().enumerate() {
+        // fdtoverlay applies a copy of the overlay (apply_one's tmpo), which
+        // fdt_overlay_apply edits in place: written bytes go to the copy's own pieces.
+        let mut fdto = Buf::borrowed(o.blob());
+        // `fdt_open_into` of the previous result changes nothing: it is in order and
+        // version 17 already, and the buffer keeps the bytes past its data.
+        apply_one(&mut buf, &mut fdto, i)?;
+    }
+    let (header, pieces) = buf.pack()?;
+    Ok(Applied {
+        buf,
+        header,
+        pieces,
+    })
 }
 
 /// Applies `overlays` to `base` in order, as `fdtoverlay -i BASE -o OUT OVERLAY...`
@@ -819,31 +1160,7 @@ fn open_into(fdt: &Fdt<'_>, what: &str) -> Res<Buf> {
 /// applied to (whatever `fdtoverlay` fails on), naming the fragment, target, label or
 /// fix-up.
 pub fn apply(base: &[u8], overlays: &[&[u8]]) -> Result<Vec<u8>, OverlayError> {
-    let fdt = Fdt::new(base).map_err(OverlayError::Base)?;
-    let mut ovs = Vec::with_capacity(overlays.len());
-    for (i, o) in overlays.iter().enumerate() {
-        let f = Fdt::new(o).map_err(|source| OverlayError::Blob { overlay: i, source })?;
-        if f.header().version < 16 {
-            return Err(OverlayError::Version {
-                what: format!("overlay {i}"),
-                version: f.header().version,
-            });
-        }
-        ovs.push(f);
-    }
-    let mut buf = open_into(&fdt, "base tree")?;
-    for (i, o) in ovs.iter().enumerate() {
-        // fdtoverlay applies a copy of the overlay (apply_one's tmpo), which
-        // fdt_overlay_apply edits in place.
-        let mut fdto = Buf {
-            b: o.blob().to_vec(),
-        };
-        // `fdt_open_into` of the previous result changes nothing: it is in order and
-        // version 17 already, and the buffer keeps the bytes past its data.
-        apply_one(&mut buf, &mut fdto, i)?;
-    }
-    buf.pack()?;
-    Ok(buf.b)
+    Ok(apply_all(base, overlays)?.to_vec())
 }
 
 /// The labels `__fixups__` resolved, by fixed-up place (`path`, property, offset).
@@ -851,12 +1168,47 @@ type Resolved = Vec<(Vec<u8>, Vec<u8>, usize, String)>;
 
 /// `fdt_overlay_apply`.
 fn apply_one(fdt: &mut Buf, fdto: &mut Buf, ov: usize) -> Res<()> {
-    let delta = fdt.max_phandle()?;
+    // The base's largest phandle takes a walk over the whole base; it is only used to
+    // renumber the overlay's own phandles and the references to them, so an overlay
+    // with neither (the /hypervisor overlay, most `target-path` overlays) skips it.
+    let delta = if needs_renumbering(fdto)? {
+        fdt.max_phandle()?
+    } else {
+        0
+    };
     adjust_local_phandles(fdto, delta, ov)?;
     update_local_references(fdto, delta, ov)?;
     let resolved = fixup_phandles(fdt, fdto, ov)?;
     merge(fdt, fdto, ov, &resolved)?;
     symbol_update(fdt, fdto, ov, &resolved)
+}
+
+/// Whether the overlay has a `phandle` or `linux,phandle` property anywhere or a
+/// `/__local_fixups__` node: what [`adjust_local_phandles`] and
+/// [`update_local_references`] act on.
+fn needs_renumbering(fdto: &Buf) -> Res<bool> {
+    if fdto.path_offset(b"/__local_fixups__", 0)?.is_some() {
+        return Ok(true);
+    }
+    let mut found = false;
+    let s = fdto.strings();
+    let named = |nameoff: usize, name: &[u8]| {
+        s.get(nameoff..nameoff + name.len() + 1)
+            .is_some_and(|n| n[..name.len()] == *name && n[name.len()] == 0)
+    };
+    let mut off = fdto.root();
+    loop {
+        let (tag, next) = fdto.next_tag(off)?;
+        match tag {
+            FDT_PROP => {
+                let nameoff = fdto.u32_at(off + 8)? as usize;
+                found |= named(nameoff, b"phandle") || named(nameoff, b"linux,phandle");
+            }
+            FDT_END => return Ok(found),
+            _ => {}
+        }
+        off = next;
+    }
 }
 
 /// `overlay_adjust_local_phandles`: every `phandle` and `linux,phandle` of the
@@ -884,7 +1236,7 @@ fn adjust_local_phandles(fdto: &mut Buf, delta: u32, ov: usize) -> Res<()> {
                     lossy(name)
                 ))
             })?;
-            be::set_u32(&mut fdto.b, data, adj);
+            fdto.write_u32(data, adj)?;
         }
         let mut kids = fdto.children(node)?;
         kids.reverse();
@@ -943,7 +1295,7 @@ fn update_local_references(fdto: &mut Buf, delta: u32, ov: usize) -> Res<()> {
                     ));
                 }
                 let v = fdto.u32_at(data + at)?;
-                be::set_u32(&mut fdto.b, data + at, v.wrapping_add(delta));
+                fdto.write_u32(data + at, v.wrapping_add(delta))?;
             }
         }
         let mut pairs = Vec::new();
@@ -1055,7 +1407,7 @@ fn fixup_phandles(fdt: &Buf, fdto: &mut Buf, ov: usize) -> Res<Resolved> {
                         .into(),
                 ));
             };
-            let spath = cstr(fdt.value(sdata, slen)).to_vec();
+            let spath = cstr(&fdt.value(sdata, slen)).to_vec();
             let Some(target) = fdt.path_offset(&spath, 0)? else {
                 return Err(label_err(format!(
                     "the base's /__symbols__ says {:?}, which is not in the base tree",
@@ -1089,7 +1441,7 @@ fn fixup_phandles(fdt: &Buf, fdto: &mut Buf, ov: usize) -> Res<Resolved> {
                     lossy(name)
                 )));
             }
-            be::set_u32(&mut fdto.b, data + index, phandle);
+            fdto.write_u32(data + index, phandle)?;
             resolved.push((path.to_vec(), name.to_vec(), index, label_s.clone()));
             if rest.is_empty() {
                 break;
@@ -1149,7 +1501,7 @@ fn get_target(
             fragment: fname(),
         });
     };
-    let path = cstr(fdto.value(data, len)).to_vec();
+    let path = cstr(&fdto.value(data, len)).to_vec();
     match fdt.path_offset(&path, 0)? {
         Some(n) => Ok((n, Some(path))),
         None => {
@@ -1163,7 +1515,7 @@ fn get_target(
                         Some(n) => {
                             cur = n;
                             at.push('/');
-                            at.push_str(&lossy(comp));
+                            at.push_str(&lossy(&fdt.name(n)));
                         }
                         None => {
                             missing = lossy(comp);
@@ -1202,7 +1554,7 @@ fn merge(fdt: &mut Buf, fdto: &Buf, ov: usize, resolved: &Resolved) -> Res<()> {
         let mut stack: Vec<(usize, Vec<usize>)> = Vec::new();
         let enter = |fdt: &mut Buf, target: usize, node: usize| -> Res<(usize, Vec<usize>)> {
             for (_, name, data, len) in fdto.props(node)? {
-                fdt.setprop(target, name, fdto.value(data, len))?;
+                fdt.setprop(target, &name, &fdto.value(data, len))?;
             }
             let mut kids = fdto.children(node)?;
             kids.reverse();
@@ -1215,7 +1567,7 @@ fn merge(fdt: &mut Buf, fdto: &Buf, ov: usize, resolved: &Resolved) -> Res<()> {
                 continue;
             };
             let target = *target;
-            let nnode = fdt.add_or_find_subnode(target, fdto.name(child))?;
+            let nnode = fdt.add_or_find_subnode(target, &fdto.name(child))?;
             let frame = enter(fdt, nnode, child)?;
             stack.push(frame);
         }
@@ -1236,7 +1588,7 @@ fn symbol_update(fdt: &mut Buf, fdto: &Buf, ov: usize, resolved: &Resolved) -> R
         let path = fdto.value(data, len);
         let err = |why: String| OverlayError::Symbol {
             overlay: ov,
-            label: lossy(name),
+            label: lossy(&name),
             why,
         };
         if path.is_empty() || path.iter().position(|&c| c == 0) != Some(path.len() - 1) {
@@ -1283,7 +1635,7 @@ fn symbol_update(fdt: &mut Buf, fdto: &Buf, ov: usize, resolved: &Resolved) -> R
         };
         let plen = prefix.len();
         let total = plen + usize::from(plen > 1) + rel.len() + 1;
-        let at = fdt.setprop_placeholder(root_sym, name, total)?;
+        let at = fdt.setprop_placeholder(root_sym, &name, total)?;
         let mut value = Vec::with_capacity(total);
         if plen > 1 {
             value.extend_from_slice(&prefix);
@@ -1291,7 +1643,7 @@ fn symbol_update(fdt: &mut Buf, fdto: &Buf, ov: usize, resolved: &Resolved) -> R
         value.push(b'/');
         value.extend_from_slice(rel);
         value.push(0);
-        fdt.b[at..at + total].copy_from_slice(&value);
+        fdt.write(at, &value)?;
     }
     Ok(())
 }
@@ -1357,6 +1709,45 @@ mod tests {
             matches!(e, OverlayError::NoBaseSymbols { ref label, .. } if label == "uart0"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn mutated_overlays_never_panic() {
+        let base = dtb(BASE, true);
+        let ov = dtb(
+            "/dts-v1/; /plugin/; &uart0 { status = \"disabled\"; extra = <&pic>; \
+             child: sub { ref = <&child>; }; }; / { fragment@9 { target-path = \"/\"; \
+             __overlay__ { n { v = [01 02 03]; }; }; }; };",
+            true,
+        );
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let (mut ok, mut refused) = (0, 0);
+        for _ in 0..3000 {
+            let mut m = ov.clone();
+            for _ in 0..1 + next() % 4 {
+                let at = 40 + (next() as usize) % (m.len() - 40);
+                m[at] = next() as u8;
+            }
+            let mut b = base.clone();
+            if next() % 4 == 0 {
+                let at = 40 + (next() as usize) % (b.len() - 40);
+                b[at] = next() as u8;
+            }
+            match apply(&b, &[&m, &ov]) {
+                Ok(out) => {
+                    Fdt::new(&out).expect("a result that does not validate");
+                    ok += 1;
+                }
+                Err(_) => refused += 1,
+            }
+        }
+        assert!(ok > 100 && refused > 100, "{ok} applied, {refused} refused");
     }
 
     #[test]
