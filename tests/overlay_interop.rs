@@ -10,6 +10,9 @@
 //!   (`__local_fixups__`, `__symbols__`), compiled by `dtc -@` and `ppcpv compile -@`,
 //!   on the Linux board sources compiled with `-@`, one and two at a time;
 //! * the corpus' own overlays and the trees fdtoverlay made of them.
+//!
+//! The bases are every corpus blob but the deliberately broken ones, plus the
+//! 100k-node `synthetic-large-100k` (decompressed with xz).
 
 mod common;
 
@@ -154,7 +157,7 @@ const TREE_OVERLAY: &str = r#"/dts-v1/;
 "#;
 
 #[test]
-#[ignore = "needs fdtoverlay, dtc, the corpus (PPCPV_CORPUS)"]
+#[ignore = "needs fdtoverlay, dtc, xz, the corpus (PPCPV_CORPUS)"]
 fn corpus_trees_with_generated_overlays() {
     let Some(corpus) = common::corpus("corpus_trees_with_generated_overlays") else {
         return;
@@ -188,8 +191,21 @@ fn corpus_trees_with_generated_overlays() {
         std::fs::read(&tree_ppcpv).unwrap()
     );
 
+    // The 100k-node tree too, decompressed.
+    common::interop("corpus_trees_with_generated_overlays", "xz");
+    let large = dir.join("synthetic-large-100k.dtb");
+    let xz = Command::new("xz")
+        .arg("-dc")
+        .arg(corpus.join("dtb/synthetic-large-100k.dtb.xz"))
+        .output()
+        .unwrap();
+    assert!(xz.status.success());
+    std::fs::write(&large, xz.stdout).unwrap();
+    let mut bases = corpus_blobs(&corpus);
+    bases.push(large);
+
     let mut applied = 0;
-    for base in corpus_blobs(&corpus) {
+    for base in bases {
         for ov in [&kvm, &epapr, &tree_dtc] {
             applied += usize::from(same(dir, &base, &[ov]));
         }

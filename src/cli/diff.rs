@@ -19,7 +19,9 @@ Nodes are matched by path and properties by name; order, block sizes, offsets an
 space do not count. Phandle cells (phandle, interrupt-parent, interrupt-map parents, the \
 phandle lists dtc checks: clocks, gpios, ...) compare as the paths they point to and print \
 as &{/path}, so renumbered phandles are no difference. Values print as `ppcpv dump` prints \
-them.
+them: `+ /path` is a node only B has (its properties follow), `- /path` one only A has, \
+`@ /path` one both have, followed by its `-` (A) and `+` (B) property lines. When \
+/hypervisor changed, Linux's verdict before and after follows.
 
 Exit status: 0 equal, 1 different, 2 trouble (unreadable or malformed input).
 

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 Examples:
   ppcpv hypervisor --flavour kvm --has-idle -o hv.dtb
   ppcpv hypervisor --flavour kvm --hcall booke-hv --format dts
+  ppcpv hypervisor --flavour kvm --has-idle --format dtbo -o hv.dtbo
   ppcpv hypervisor --hcall 0x44000022,0x60000000 --compatible linux,kvm > hv.dtb
   ppcpv hypervisor --pvinfo pvinfo.bin --endian little -o hv.dtb
   ppcpv hypervisor --flavour epapr --guest-name linux1 --format dts")]

@@ -3,6 +3,7 @@
 //! same verdict `ppcpv inspect` gives ([`crate::dt::checks::check_fdt`]).
 
 use crate::dt::checks::{LinuxVerdict, check_fdt};
+use crate::dt::host::Host;
 use crate::dt::hypervisor::NODE_PATH;
 use crate::fdt::Fdt;
 use crate::fdt::diff::Change;
@@ -17,6 +18,10 @@ pub struct GuestChange {
     pub before: LinuxVerdict,
     /// On B.
     pub after: LinuxVerdict,
+    /// The host kinds A's words are right for (as `inspect`'s "right for").
+    pub hosts_before: Vec<Host>,
+    /// The host kinds B's words are right for.
+    pub hosts_after: Vec<Host>,
 }
 
 /// Whether a change touches `/hypervisor` or a node below it.
@@ -53,9 +58,12 @@ pub fn guest_change(a: &Fdt<'_>, b: &Fdt<'_>, changes: &[Change]) -> Option<Gues
     if !changes.iter().any(touches_hypervisor) {
         return None;
     }
+    let (ra, rb) = (check_fdt(a), check_fdt(b));
     Some(GuestChange {
-        before: check_fdt(a).linux,
-        after: check_fdt(b).linux,
+        hosts_before: ra.right_hosts().collect(),
+        hosts_after: rb.right_hosts().collect(),
+        before: ra.linux,
+        after: rb.linux,
     })
 }
 
@@ -105,6 +113,21 @@ impl fmt::Display for GuestChange {
                 writeln!(f, "    after:  {ry}")?;
             }
         }
-        Ok(())
+        let list = |hs: &[Host]| {
+            if hs.is_empty() {
+                "no host".to_string()
+            } else {
+                hs.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        };
+        writeln!(
+            f,
+            "  right for: {} -> {}",
+            list(&self.hosts_before),
+            list(&self.hosts_after)
+        )
     }
 }
