@@ -571,40 +571,29 @@ impl<'a> Buf<'a> {
     /// The children of `node` in order (`fdt_for_each_subnode`).
     fn children(&self, node: usize) -> Res<Vec<usize>> {
         let mut out = Vec::new();
-        let mut off = self.body(node)?;
-        let mut depth = 0usize;
-        loop {
-            let (tag, next) = self.next_tag(off)?;
-            match tag {
-                FDT_BEGIN_NODE => {
-                    if depth == 0 {
-                        out.push(off);
-                    }
-                    depth += 1;
-                }
-                FDT_END_NODE => {
-                    if depth == 0 {
-                        return Ok(out);
-                    }
-                    depth -= 1;
-                }
-                FDT_END => return Err(OverlayError::Internal(off)),
-                _ => {}
-            }
-            off = next;
-        }
+        self.find_child(node, |off| {
+            out.push(off);
+            false
+        })?;
+        Ok(out)
     }
 
     /// `fdt_subnode_offset_namelen`: the first child whose name is `name`, or
     /// `name@...` when `name` has no unit address (`fdt_nodename_eq_`).
     fn subnode(&self, node: usize, name: &[u8]) -> Res<Option<usize>> {
+        self.find_child(node, |off| nodename_eq(&self.name(off), name))
+    }
+
+    /// Walks the direct children of `node` in order and returns the first for which
+    /// `pick` says yes (`fdt_for_each_subnode` with an early exit).
+    fn find_child(&self, node: usize, mut pick: impl FnMut(usize) -> bool) -> Res<Option<usize>> {
         let mut off = self.body(node)?;
         let mut depth = 0usize;
         loop {
             let (tag, next) = self.next_tag(off)?;
             match tag {
                 FDT_BEGIN_NODE => {
-                    if depth == 0 && nodename_eq(&self.name(off), name) {
+                    if depth == 0 && pick(off) {
                         return Ok(Some(off));
                     }
                     depth += 1;
