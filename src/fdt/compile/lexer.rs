@@ -337,6 +337,11 @@ fn line_marker(s: &[u8]) -> Option<(usize, u32, core::ops::Range<usize>)> {
 pub(crate) fn unescape(s: &[u8]) -> Result<Vec<u8>, ErrorKind> {
     // One spare byte: string tokens append their NUL.
     let mut out = Vec::with_capacity(s.len() + 1);
+    // Most strings have no escape at all: one copy.
+    if !s.contains(&b'\\') {
+        out.extend_from_slice(s);
+        return Ok(out);
+    }
     let mut i = 0;
     while i < s.len() {
         let c = s[i];
