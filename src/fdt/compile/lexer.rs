@@ -136,6 +136,9 @@ pub(crate) struct Lexer<'a> {
     files: &'a mut dyn FileAccess,
     search: &'a [String],
     opened: usize,
+    /// A name buffer handed back by the parser ([`Lexer::recycle`]), reused by the next
+    /// name token: property names are only looked up, so most names cost no allocation.
+    spare: String,
 }
 
 /// What the longest-match step chose.
@@ -510,6 +513,7 @@ impl<'a> Lexer<'a> {
             files,
             search,
             opened: 0,
+            spare: String::new(),
         };
         let n = lx.add_name(name);
         lx.stack.push(Source {
@@ -529,6 +533,11 @@ impl<'a> Lexer<'a> {
         }
         self.names.push(name.into());
         u32::try_from(self.names.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Takes back the text of a name token that is no longer needed, for the next one.
+    pub(crate) fn recycle(&mut self, name: String) {
+        self.spare = name;
     }
 
     /// The printable position of `pos`.
@@ -715,7 +724,7 @@ impl<'a> Lexer<'a> {
         };
         let s = &src.text[src.at..];
         let bol = src.bol();
-        if let Some(rule) = fast_path(s, state, bol) {
+        if let Some(rule) = fast_path(s, state, bol, &mut self.spare) {
             return Ok(rule);
         }
         let mut best: Option<(usize, u8)> = None; // (length, rule number)
@@ -886,7 +895,7 @@ impl<'a> Lexer<'a> {
 /// The common tokens, decided from their first byte where only one rule (or a
 /// known pair of rules) can match: the same answer as the full longest-match search,
 /// which handles everything else.
-fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
+fn fast_path(s: &[u8], state: State, bol: bool, spare: &mut String) -> Option<Rule> {
     let first = *s.first()?;
     match first {
         b';' | b'{' | b'}' | b'(' | b')' | b',' => Some(Rule::Plain(1, Tok::Punct(first))),
@@ -932,7 +941,10 @@ fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
                 }
             }
             let name = core::str::from_utf8(&s[..n]).ok()?;
-            Some(Rule::Plain(n, Tok::Name(name.into())))
+            let mut buf = core::mem::take(spare);
+            buf.clear();
+            buf.push_str(name);
+            Some(Rule::Plain(n, Tok::Name(buf)))
         }
         _ => None,
     }

@@ -74,7 +74,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_punct(&mut self, c: u8, expected: &'static str) -> R<()> {
-        if self.tok == Tok::Punct(c) {
+        if matches!(self.tok, Tok::Punct(t) if t == c) {
             self.bump()
         } else {
             self.unexpected(expected)
@@ -354,6 +354,7 @@ impl<'a> Parser<'a> {
                     self.expect_punct(b';', "';'")?;
                     self.tree.any_labels |= !labels.is_empty();
                     let name = self.tree.intern(&n);
+                    self.lx.recycle(n);
                     self.tree.nodes[id].props.push(Prop {
                         name,
                         data: Data::default(),
@@ -415,6 +416,7 @@ impl<'a> Parser<'a> {
                                 self.tree.any_labels = true;
                             }
                             let name = self.tree.intern(&n);
+                            self.lx.recycle(n);
                             self.tree.nodes[id].props.push(Prop {
                                 name,
                                 data,
@@ -550,11 +552,18 @@ impl<'a> Parser<'a> {
     fn array(&mut self, d: &mut Data, bits: u32) -> R<()> {
         d.bytes.reserve(16);
         loop {
-            match self.tok.clone() {
+            // Numbers are matched in place; only label tokens are moved out.
+            let tok = match &self.tok {
                 Tok::Punct(b'>') => {
                     self.bump()?;
                     return Ok(());
                 }
+                Tok::Label(_) | Tok::LabelRef(_) | Tok::PathRef(_) => {
+                    core::mem::take(&mut self.tok)
+                }
+                _ => Tok::Eof,
+            };
+            match tok {
                 Tok::Label(l) => {
                     d.mark(MarkerKind::Label, l);
                     self.bump()?;
