@@ -282,6 +282,11 @@ impl<'a> Parser<'a> {
             omit: bool,
         }
         self.expect_punct(b'{', "'{'")?;
+        // The properties of the innermost open node. The grammar puts every property
+        // before the first subnode, so they are gathered here and handed to the node
+        // in one allocation of the exact size when its first subnode opens or it
+        // closes (instead of growing, then shrinking, each node's list).
+        let mut props: Vec<Prop> = Vec::new();
         let top = self.tree.new_node(name, at);
         let mut stack = alloc::vec![Open {
             id: top,
@@ -323,10 +328,7 @@ impl<'a> Parser<'a> {
                     let Some(done) = stack.pop() else {
                         return Ok(top);
                     };
-                    // Growth slack of the property list is a third of the tree's memory
-                    // on large sources; a closed node gets no more properties while
-                    // parsing.
-                    self.tree.nodes[done.id].props.shrink_to_fit();
+                    self.take_props(done.id, &mut props);
                     let Some(parent) = stack.last_mut() else {
                         return Ok(done.id);
                     };
@@ -355,7 +357,7 @@ impl<'a> Parser<'a> {
                     self.tree.any_labels |= !labels.is_empty();
                     let name = self.tree.intern(&n);
                     self.lx.recycle(n);
-                    self.tree.nodes[id].props.push(Prop {
+                    props.push(Prop {
                         name,
                         data: Data::default(),
                         labels: to_labels(labels),
@@ -389,6 +391,7 @@ impl<'a> Parser<'a> {
                                 return self.err(ErrorKind::TooDeep(MAX_NODE_DEPTH));
                             }
                             self.bump()?;
+                            self.take_props(id, &mut props);
                             let c = self.tree.new_node(n, item_at);
                             stack.push(Open {
                                 id: c,
@@ -417,7 +420,7 @@ impl<'a> Parser<'a> {
                             }
                             let name = self.tree.intern(&n);
                             self.lx.recycle(n);
-                            self.tree.nodes[id].props.push(Prop {
+                            props.push(Prop {
                                 name,
                                 data,
                                 labels: to_labels(labels),
@@ -431,6 +434,21 @@ impl<'a> Parser<'a> {
                 _ => return self.unexpected("a property, a node or '}'"),
             }
         }
+    }
+
+    /// Moves the gathered properties of `id` into it: a list of the exact size, as
+    /// growth slack in property lists would be a third of the tree's memory on large
+    /// sources.
+    fn take_props(&mut self, id: NodeId, props: &mut Vec<Prop>) {
+        if props.is_empty() {
+            return;
+        }
+        let list = &mut self.tree.nodes[id].props;
+        if list.is_empty() {
+            // The gathering list keeps its capacity for the next node.
+            *list = Vec::with_capacity(props.len());
+        }
+        list.append(props);
     }
 
     /// `propdata`: comma-separated pieces, labels allowed around each.
