@@ -923,6 +923,9 @@ fn fast_path(s: &[u8], state: State, bol: bool, spare: &mut String) -> Option<Ru
             })
         }
         b'0'..=b'9' if state == State::V1 => {
+            if let Some(r) = plain_literal(s) {
+                return Some(r);
+            }
             let n = literal_len(s)?;
             let v = literal_value(&s[..n]);
             // An error goes through the full path, which reports it.
@@ -948,6 +951,47 @@ fn fast_path(s: &[u8], state: State, bol: bool, spare: &mut String) -> Option<Ru
         }
         _ => None,
     }
+}
+
+/// The usual integer literals in one pass: `0x` and hex digits, or decimal digits
+/// without a leading zero (or a lone `0`), not followed by a `U`/`L` suffix and not
+/// overflowing. `None` leaves the literal to [`literal_len`] and [`literal_value`],
+/// which decide everything else (octal, suffixes, errors) as dtc does.
+fn plain_literal(s: &[u8]) -> Option<Rule> {
+    let mut v: u64 = 0;
+    let mut i;
+    if s.len() > 2 && s[0] == b'0' && (s[1] == b'x' || s[1] == b'X') {
+        i = 2;
+        while let Some(&b) = s.get(i) {
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => break,
+            };
+            v = v.checked_mul(16)?.checked_add(u64::from(d))?;
+            i += 1;
+        }
+        if i == 2 {
+            return None;
+        }
+    } else {
+        i = 0;
+        while let Some(&b) = s.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+            i += 1;
+        }
+        if i == 0 || (i > 1 && s[0] == b'0') {
+            return None;
+        }
+    }
+    if matches!(s.get(i), Some(b'U' | b'L')) {
+        return None;
+    }
+    Some(Rule::Plain(i, Tok::Literal(v)))
 }
 
 const OPERATORS: [(&[u8], Tok); 8] = [
@@ -1026,6 +1070,40 @@ mod tests {
         assert_eq!(unescape(br"\x").unwrap_err(), ErrorKind::BadHexEscape);
         assert_eq!(char_literal_len(b"'\\''x"), Some(4));
         assert_eq!(char_literal_len(b"'a' 'b'"), Some(3));
+    }
+
+    #[test]
+    fn plain_literals_agree_with_the_general_path() {
+        for t in [
+            "0",
+            "7",
+            "10",
+            "0x0",
+            "0xff",
+            "0XAbC",
+            "18446744073709551615",
+            "18446744073709551616",
+            "0xffffffffffffffff",
+            "0x10000000000000000",
+            "010",
+            "09",
+            "0x",
+            "0xg",
+            "12U",
+            "0x1UL",
+            "5;",
+            "0x1f>",
+            "00",
+        ] {
+            let s = t.as_bytes();
+            if let Some(Rule::Plain(n, Tok::Literal(v))) = plain_literal(s) {
+                assert_eq!(Some(n), literal_len(s), "{t}");
+                assert_eq!(literal_value(&s[..n]), Ok(v), "{t}");
+            }
+        }
+        assert!(plain_literal(b"0x1f>").is_some());
+        assert!(plain_literal(b"010").is_none());
+        assert!(plain_literal(b"18446744073709551616").is_none());
     }
 
     #[test]
