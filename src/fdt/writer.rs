@@ -630,16 +630,38 @@ impl DtbEmitter {
         if self.depth == 0 {
             return Err(WriteError::PropertyOutsideNode(name.to_owned()));
         }
-        let len = u32::try_from(value.len()).map_err(|_| WriteError::TooLarge)?;
         let nameoff = self.strings.offset_of(name)?;
+        self.property_at(name, nameoff, value)
+    }
+
+    /// The strings-block offset of `name`, added to the block when new: what
+    /// [`DtbEmitter::property`] looks up, for a caller that keeps it per name.
+    pub(crate) fn name_offset(&mut self, name: &str) -> Result<u32, WriteError> {
+        self.strings.offset_of(name)
+    }
+
+    /// [`DtbEmitter::property`] with the name's offset from
+    /// [`DtbEmitter::name_offset`].
+    pub(crate) fn property_at(
+        &mut self,
+        name: &str,
+        nameoff: u32,
+        value: &[u8],
+    ) -> Result<(), WriteError> {
+        if self.depth == 0 {
+            return Err(WriteError::PropertyOutsideNode(name.to_owned()));
+        }
+        let len = u32::try_from(value.len()).map_err(|_| WriteError::TooLarge)?;
         if name == "name"
             && let Some(node) = self.old.last_mut()
         {
             node.name_done = true;
         }
-        be::push_u32(&mut self.structure, FDT_PROP);
-        be::push_u32(&mut self.structure, len);
-        be::push_u32(&mut self.structure, nameoff);
+        let mut head = [0u8; 12];
+        head[..4].copy_from_slice(&FDT_PROP.to_be_bytes());
+        head[4..8].copy_from_slice(&len.to_be_bytes());
+        head[8..].copy_from_slice(&nameoff.to_be_bytes());
+        self.structure.extend_from_slice(&head);
         if self.vi.var_align && value.len() >= 8 {
             self.align(8);
         }
