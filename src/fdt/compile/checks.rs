@@ -62,14 +62,35 @@ fn later_duplicate(names: &[&str], live: &[bool]) -> Option<(usize, usize)> {
     best
 }
 
+/// Bits of [`NAME_CHARS`]: `NODECHARS` and `PROPCHARS` of `checks.c`.
+const NODE_CHAR: u8 = 1;
+const PROP_CHAR: u8 = 2;
+
+static NAME_CHARS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        if alnum || matches!(c, b',' | b'.' | b'_' | b'+' | b'-' | b'@') {
+            t[b] |= NODE_CHAR;
+        }
+        if alnum || matches!(c, b',' | b'.' | b'_' | b'+' | b'*' | b'#' | b'?' | b'-') {
+            t[b] |= PROP_CHAR;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// `NODECHARS` of `checks.c`.
 fn node_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b",._+-@".contains(&b)
+    NAME_CHARS[usize::from(b)] & NODE_CHAR != 0
 }
 
 /// `PROPCHARS` of `checks.c`.
 fn prop_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b",._+*#?-".contains(&b)
+    NAME_CHARS[usize::from(b)] & PROP_CHAR != 0
 }
 
 impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {

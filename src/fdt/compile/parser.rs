@@ -316,10 +316,14 @@ impl<'a> Parser<'a> {
                 }
             }
             let item_at = self.pos;
-            // Names move out of the token instead of being copied.
+            // Names move out of the token instead of being copied; anything else this
+            // loop does not take stays in `self.tok` for the error message.
             let tok = match &self.tok {
                 Tok::Name(_) => core::mem::take(&mut self.tok),
-                other => other.clone(),
+                Tok::Punct(c) => Tok::Punct(*c),
+                Tok::DelProp => Tok::DelProp,
+                Tok::DelNode => Tok::DelNode,
+                _ => Tok::Eof,
             };
             match tok {
                 Tok::Punct(b'}') if labels.is_empty() && !omit => {
@@ -406,7 +410,7 @@ impl<'a> Parser<'a> {
                                     .lx
                                     .error(item_at, ErrorKind::PropertyAfterSubnode));
                             }
-                            let data = if self.tok == Tok::Punct(b'=') {
+                            let data = if matches!(self.tok, Tok::Punct(b'=')) {
                                 self.bump()?;
                                 self.propdata()?
                             } else {
@@ -456,9 +460,14 @@ impl<'a> Parser<'a> {
         let mut d = Data::default();
         loop {
             self.value_labels(&mut d)?;
+            // Strings and references move out of the token; anything else this loop
+            // does not take stays in `self.tok` for the error message.
             let tok = match &self.tok {
-                Tok::Str(_) => core::mem::take(&mut self.tok),
-                other => other.clone(),
+                Tok::Str(_) | Tok::LabelRef(_) | Tok::PathRef(_) => core::mem::take(&mut self.tok),
+                Tok::Punct(c) => Tok::Punct(*c),
+                Tok::Bits => Tok::Bits,
+                Tok::Incbin => Tok::Incbin,
+                _ => Tok::Eof,
             };
             match tok {
                 Tok::Str(s) => {
@@ -516,7 +525,7 @@ impl<'a> Parser<'a> {
                 _ => return self.unexpected("a property value"),
             }
             self.value_labels(&mut d)?;
-            if self.tok == Tok::Punct(b',') {
+            if matches!(self.tok, Tok::Punct(b',')) {
                 self.bump()?;
             } else {
                 return Ok(d);
@@ -524,6 +533,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn value_labels(&mut self, d: &mut Data) -> R<()> {
         while let Tok::Label(l) = &self.tok {
             d.mark(MarkerKind::Label, l.clone());
@@ -546,13 +556,13 @@ impl<'a> Parser<'a> {
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         let name = String::from_utf8_lossy(&name[..end]).into_owned();
         let (mut off, mut len) = (0u64, u64::MAX);
-        if self.tok == Tok::Punct(b',') {
+        if matches!(self.tok, Tok::Punct(b',')) {
             self.bump()?;
             off = self.integer_prim(0)?;
             self.expect_punct(b',', "',' before the length")?;
             len = self.integer_prim(0)?;
         }
-        if self.tok != Tok::Punct(b')') {
+        if !matches!(self.tok, Tok::Punct(b')')) {
             return self.unexpected("')'");
         }
         // Read before the next token: dtc's action runs while the scanner is still in
@@ -632,7 +642,7 @@ impl<'a> Parser<'a> {
     /// `integer_trinary`.
     fn expr(&mut self, depth: usize) -> R<u64> {
         let c = self.binary(0, depth)?;
-        if self.tok == Tok::Punct(b'?') {
+        if matches!(self.tok, Tok::Punct(b'?')) {
             if depth >= MAX_EXPR_DEPTH {
                 return self.err(ErrorKind::TooDeep(MAX_EXPR_DEPTH));
             }
