@@ -32,6 +32,7 @@ pub mod error;
 pub mod get;
 pub mod header;
 pub mod lint;
+mod name_index;
 pub mod overlay;
 pub mod reader;
 pub mod summary;

@@ -68,9 +68,10 @@
 
 use crate::endian::be;
 use crate::fdt::header::FDT_MAGIC;
+use crate::fdt::name_index::NameIndex;
 use crate::fdt::reader::{FDT_BEGIN_NODE, FDT_END, FDT_END_NODE, FDT_PROP};
 use alloc::borrow::ToOwned;
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeSet;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -291,14 +292,21 @@ struct OpenNode {
 #[derive(Debug, Default)]
 struct StringTable {
     bytes: Vec<u8>,
-    /// Offsets already handed out, so a repeated name costs one map lookup instead of
-    /// a scan of the table.
-    known: BTreeMap<String, u32>,
+    /// Offsets already handed out, hashed by name, so a repeated name costs one
+    /// lookup instead of a scan of the table.
+    known: NameIndex,
 }
 
 impl StringTable {
     fn offset_of(&mut self, name: &str) -> Result<u32, WriteError> {
-        if let Some(&off) = self.known.get(name) {
+        let bytes = &self.bytes;
+        let n = name.as_bytes();
+        // A stored offset stands for `name` when `name` and a NUL start there.
+        let is = |off: u32| {
+            let at = off as usize;
+            bytes.get(at..at + n.len()) == Some(n) && bytes.get(at + n.len()) == Some(&0)
+        };
+        if let Some(off) = self.known.find(n, is) {
             return Ok(off);
         }
         let off = match find_cstr(&self.bytes, name.as_bytes()) {
@@ -311,7 +319,7 @@ impl StringTable {
             }
         };
         let off = u32::try_from(off).map_err(|_| WriteError::TooLarge)?;
-        self.known.insert(name.to_owned(), off);
+        self.known.insert(n, off);
         Ok(off)
     }
 }
@@ -622,16 +630,38 @@ impl DtbEmitter {
         if self.depth == 0 {
             return Err(WriteError::PropertyOutsideNode(name.to_owned()));
         }
-        let len = u32::try_from(value.len()).map_err(|_| WriteError::TooLarge)?;
         let nameoff = self.strings.offset_of(name)?;
+        self.property_at(name, nameoff, value)
+    }
+
+    /// The strings-block offset of `name`, added to the block when new: what
+    /// [`DtbEmitter::property`] looks up, for a caller that keeps it per name.
+    pub(crate) fn name_offset(&mut self, name: &str) -> Result<u32, WriteError> {
+        self.strings.offset_of(name)
+    }
+
+    /// [`DtbEmitter::property`] with the name's offset from
+    /// [`DtbEmitter::name_offset`].
+    pub(crate) fn property_at(
+        &mut self,
+        name: &str,
+        nameoff: u32,
+        value: &[u8],
+    ) -> Result<(), WriteError> {
+        if self.depth == 0 {
+            return Err(WriteError::PropertyOutsideNode(name.to_owned()));
+        }
+        let len = u32::try_from(value.len()).map_err(|_| WriteError::TooLarge)?;
         if name == "name"
             && let Some(node) = self.old.last_mut()
         {
             node.name_done = true;
         }
-        be::push_u32(&mut self.structure, FDT_PROP);
-        be::push_u32(&mut self.structure, len);
-        be::push_u32(&mut self.structure, nameoff);
+        let mut head = [0u8; 12];
+        head[..4].copy_from_slice(&FDT_PROP.to_be_bytes());
+        head[4..8].copy_from_slice(&len.to_be_bytes());
+        head[8..].copy_from_slice(&nameoff.to_be_bytes());
+        self.structure.extend_from_slice(&head);
         if self.vi.var_align && value.len() >= 8 {
             self.align(8);
         }

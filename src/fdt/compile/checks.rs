@@ -18,6 +18,7 @@ use super::error::{CompileError, ErrorKind};
 use super::lexer::{Lexer, Pos};
 use super::tree::{Data, MarkerKind, NodeId, Prop, Tree};
 use crate::endian::be;
+use crate::fdt::name_index::NameIndex;
 use crate::fdt::writer::PhandleStyle;
 
 /// State shared by the fixups and the overlay generators.
@@ -41,30 +42,55 @@ fn valid_phandle(p: u32) -> bool {
 
 /// The first `(i, j)`, `i < j`, where `names[i] == names[j]` and entry `i` is live
 /// (dtc's duplicate checks compare each live entry with every later one), through a
-/// sorted index so wide nodes stay linearithmic (short lists are compared pairwise by
-/// the caller).
+/// hashed index of each name's latest entry so wide nodes stay linear (short lists are
+/// compared pairwise by the caller). `j` is the next entry of that name after `i`.
 fn later_duplicate(names: &[&str], live: &[bool]) -> Option<(usize, usize)> {
-    // Sorted by (name, index): equal names sit together in source order.
-    let mut idx: Vec<(&str, usize)> = names.iter().copied().zip(0..).collect();
-    idx.sort_unstable();
+    let mut latest = NameIndex::default();
     let mut best: Option<(usize, usize)> = None;
-    for w in idx.windows(2) {
-        let ((a, i), (b, j)) = (w[0], w[1]);
-        if a == b && live[i] && best.is_none_or(|(bi, _)| i < bi) {
-            best = Some((i, j));
+    for (j, name) in names.iter().enumerate() {
+        let Ok(v) = u32::try_from(j) else {
+            break;
+        };
+        let is = |p: u32| names[p as usize] == *name;
+        if let Some(p) = latest.replace(name.as_bytes(), is, v) {
+            let i = p as usize;
+            if live[i] && best.is_none_or(|(bi, _)| i < bi) {
+                best = Some((i, j));
+            }
         }
     }
     best
 }
 
+/// Bits of [`NAME_CHARS`]: `NODECHARS` and `PROPCHARS` of `checks.c`.
+const NODE_CHAR: u8 = 1;
+const PROP_CHAR: u8 = 2;
+
+static NAME_CHARS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        if alnum || matches!(c, b',' | b'.' | b'_' | b'+' | b'-' | b'@') {
+            t[b] |= NODE_CHAR;
+        }
+        if alnum || matches!(c, b',' | b'.' | b'_' | b'+' | b'*' | b'#' | b'?' | b'-') {
+            t[b] |= PROP_CHAR;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// `NODECHARS` of `checks.c`.
 fn node_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b",._+-@".contains(&b)
+    NAME_CHARS[usize::from(b)] & NODE_CHAR != 0
 }
 
 /// `PROPCHARS` of `checks.c`.
 fn prop_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b",._+*#?-".contains(&b)
+    NAME_CHARS[usize::from(b)] & PROP_CHAR != 0
 }
 
 impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
@@ -651,6 +677,45 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
         d.extend_from_slice(bytes);
         if nul {
             d.push(0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// dtc's pairwise comparison, for reference.
+    fn pairwise(names: &[&str], live: &[bool]) -> Option<(usize, usize)> {
+        (0..names.len()).find_map(|i| {
+            if !live[i] {
+                return None;
+            }
+            (i + 1..names.len())
+                .find(|&j| names[j] == names[i])
+                .map(|j| (i, j))
+        })
+    }
+
+    #[test]
+    fn later_duplicate_matches_pairwise_search() {
+        let pool = ["a", "b", "dev@100", "dev@200", "c", "dev@1000"];
+        // A small linear congruential sequence: lists of every length up to 40.
+        let mut x: u32 = 12345;
+        let mut next = || {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as usize
+        };
+        for len in 0..40 {
+            for _ in 0..20 {
+                let names: Vec<&str> = (0..len).map(|_| pool[next() % pool.len()]).collect();
+                let live: Vec<bool> = (0..len).map(|_| next() % 4 != 0).collect();
+                assert_eq!(
+                    later_duplicate(&names, &live),
+                    pairwise(&names, &live),
+                    "{names:?} {live:?}"
+                );
+            }
         }
     }
 }

@@ -103,18 +103,29 @@ enum State {
 }
 
 /// One open file: its text, the read position and the position bookkeeping.
+///
+/// The column is not counted per token: it is the distance from the start of the
+/// current line (`line_start`, the offset after the last newline read), which gives
+/// the same byte-counted columns as dtc's `srcpos_update`, including after a line
+/// marker (which renumbers the line but does not start a new one).
 struct Source<'a> {
     text: Cow<'a, [u8]>,
     at: usize,
     line: u32,
-    col: u32,
+    /// Offset just after the last newline read (0 before the first).
+    line_start: usize,
     /// Index of the display name (changed by line markers).
     name: u32,
     /// Directory of the file as opened, for relative `/include/` and `/incbin/`
     /// (dtc's `srcfile_state.dir`; `None` when the name has no `/`).
     dir: Option<String>,
-    /// At the beginning of a line (flex's `^`).
-    bol: bool,
+}
+
+impl Source<'_> {
+    /// At the beginning of a line (flex's `^`): nothing read yet, or a newline last.
+    fn bol(&self) -> bool {
+        self.at == self.line_start
+    }
 }
 
 /// The scanner. Pulls from a stack of sources (the main text plus `/include/`s).
@@ -125,6 +136,9 @@ pub(crate) struct Lexer<'a> {
     files: &'a mut dyn FileAccess,
     search: &'a [String],
     opened: usize,
+    /// A name buffer handed back by the parser ([`Lexer::recycle`]), reused by the next
+    /// name token: property names are only looked up, so most names cost no allocation.
+    spare: String,
 }
 
 /// What the longest-match step chose.
@@ -133,23 +147,62 @@ enum Rule {
     LineMarker(usize),
     Skip(usize),
     Token(usize, Tok),
+    /// A token whose text holds no newline (the position moves along the line only).
+    Plain(usize, Tok),
 }
 
+/// Character classes, one bit each, looked up in [`CLASS`].
+const SPACE: u8 = 1;
+const LABEL_START: u8 = 2;
+const LABEL_CHAR: u8 = 4;
+const PROPNODE: u8 = 8;
+
+/// The class bits of every byte: flex's `[ \t\n\v\f\r]`, `[a-zA-Z_]`, `[a-zA-Z0-9_]` and
+/// `PROPNODECHAR [a-zA-Z0-9,._+*#?@-]` (`dtc-lexer.l`).
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut v = 0;
+        if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+            v |= SPACE;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            v |= LABEL_START;
+        }
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            v |= LABEL_CHAR;
+        }
+        if c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b',' | b'.' | b'_' | b'+' | b'*' | b'#' | b'?' | b'@' | b'-'
+            )
+        {
+            v |= PROPNODE;
+        }
+        t[b] = v;
+        b += 1;
+    }
+    t
+};
+
 fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+    CLASS[usize::from(b)] & SPACE != 0
 }
 
 fn is_label_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
+    CLASS[usize::from(b)] & LABEL_START != 0
 }
 
 fn is_label_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    CLASS[usize::from(b)] & LABEL_CHAR != 0
 }
 
 /// `PROPNODECHAR [a-zA-Z0-9,._+*#?@-]`.
 pub(crate) fn is_propnode_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b",._+*#?@-".contains(&b)
+    CLASS[usize::from(b)] & PROPNODE != 0
 }
 
 /// Length of `\"([^\\"]|\\.)*\"` at the start of `s` (flex's `.` excludes newline).
@@ -287,6 +340,11 @@ fn line_marker(s: &[u8]) -> Option<(usize, u32, core::ops::Range<usize>)> {
 pub(crate) fn unescape(s: &[u8]) -> Result<Vec<u8>, ErrorKind> {
     // One spare byte: string tokens append their NUL.
     let mut out = Vec::with_capacity(s.len() + 1);
+    // Most strings have no escape at all: one copy.
+    if !s.contains(&b'\\') {
+        out.extend_from_slice(s);
+        return Ok(out);
+    }
     let mut i = 0;
     while i < s.len() {
         let c = s[i];
@@ -455,16 +513,16 @@ impl<'a> Lexer<'a> {
             files,
             search,
             opened: 0,
+            spare: String::new(),
         };
         let n = lx.add_name(name);
         lx.stack.push(Source {
             text: Cow::Borrowed(text),
             at: 0,
             line: 1,
-            col: 1,
+            line_start: 0,
             name: n,
             dir: dirname(name),
-            bol: true,
         });
         lx
     }
@@ -475,6 +533,11 @@ impl<'a> Lexer<'a> {
         }
         self.names.push(name.into());
         u32::try_from(self.names.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// Takes back the text of a name token that is no longer needed, for the next one.
+    pub(crate) fn recycle(&mut self, name: String) {
+        self.spare = name;
     }
 
     /// The printable position of `pos`.
@@ -497,7 +560,8 @@ impl<'a> Lexer<'a> {
         self.stack.last().map_or_else(Pos::default, |s| Pos {
             file: s.name,
             line: s.line,
-            col: s.col,
+            // Wraps as dtc's int column would on a line over 4 GiB.
+            col: ((s.at - s.line_start) as u32).wrapping_add(1),
         })
     }
 
@@ -536,13 +600,24 @@ impl<'a> Lexer<'a> {
                 }
                 return Ok((Tok::Eof, self.here()));
             }
-            // Whitespace: only `{WS}+` can match here, so skip the run directly.
-            let ws = src.text[src.at..]
-                .iter()
-                .position(|&b| !is_space(b))
-                .unwrap_or(src.text.len() - src.at);
-            if ws > 0 {
-                self.advance(ws);
+            // Whitespace: only `{WS}+` can match here, so skip the run directly,
+            // counting its newlines on the way.
+            if is_space(src.text[src.at]) {
+                if let Some(s) = self.stack.last_mut() {
+                    let text = &s.text[..];
+                    let mut i = s.at;
+                    while let Some(&b) = text.get(i) {
+                        if !is_space(b) {
+                            break;
+                        }
+                        i += 1;
+                        if b == b'\n' {
+                            s.line = s.line.wrapping_add(1);
+                            s.line_start = i;
+                        }
+                    }
+                    s.at = i;
+                }
                 continue;
             }
             let pos = self.here();
@@ -588,32 +663,42 @@ impl<'a> Lexer<'a> {
                         text: Cow::Owned(data),
                         at: 0,
                         line: 1,
-                        col: 1,
+                        line_start: 0,
                         name: id,
                         dir: dirname(&full),
-                        bol: true,
                     });
+                }
+                Rule::Plain(n, tok) => {
+                    if let Some(s) = self.stack.last_mut() {
+                        s.at = (s.at + n).min(s.text.len());
+                    }
+                    return Ok((self.switch_state(tok), pos));
                 }
                 Rule::Token(n, tok) => {
                     self.advance(n);
-                    match &tok {
-                        Tok::V1 | Tok::Memreserve | Tok::Bits | Tok::Name(_) => {
-                            self.state = State::V1;
-                        }
-                        Tok::DelProp | Tok::DelNode | Tok::OmitNoRef => {
-                            self.state = State::PropNodeName;
-                        }
-                        Tok::Punct(b']') if self.state == State::ByteString => {
-                            self.state = State::V1;
-                        }
-                        Tok::Punct(b'[') => self.state = State::ByteString,
-                        Tok::Punct(b'{' | b';') => self.state = State::PropNodeName,
-                        _ => {}
-                    }
-                    return Ok((tok, pos));
+                    return Ok((self.switch_state(tok), pos));
                 }
             }
         }
+    }
+
+    /// The start condition a token switches to (the `BEGIN`s of `dtc-lexer.l`).
+    fn switch_state(&mut self, tok: Tok) -> Tok {
+        match &tok {
+            Tok::V1 | Tok::Memreserve | Tok::Bits | Tok::Name(_) => {
+                self.state = State::V1;
+            }
+            Tok::DelProp | Tok::DelNode | Tok::OmitNoRef => {
+                self.state = State::PropNodeName;
+            }
+            Tok::Punct(b']') if self.state == State::ByteString => {
+                self.state = State::V1;
+            }
+            Tok::Punct(b'[') => self.state = State::ByteString,
+            Tok::Punct(b'{' | b';') => self.state = State::PropNodeName,
+            _ => {}
+        }
+        tok
     }
 
     fn advance(&mut self, n: usize) {
@@ -621,24 +706,11 @@ impl<'a> Lexer<'a> {
             return;
         };
         let end = (s.at + n).min(s.text.len());
-        let bytes = &s.text[s.at..end];
-        match bytes.iter().rposition(|&b| b == b'\n') {
-            None => {
-                s.col = s
-                    .col
-                    .wrapping_add(u32::try_from(bytes.len()).unwrap_or(u32::MAX))
+        for (i, &b) in s.text[s.at..end].iter().enumerate() {
+            if b == b'\n' {
+                s.line = s.line.wrapping_add(1);
+                s.line_start = s.at + i + 1;
             }
-            Some(last) => {
-                let lines = bytes.iter().filter(|&&b| b == b'\n').count();
-                s.line = s
-                    .line
-                    .wrapping_add(u32::try_from(lines).unwrap_or(u32::MAX));
-                let after = bytes.len() - last - 1;
-                s.col = u32::try_from(after).unwrap_or(u32::MAX).wrapping_add(1);
-            }
-        }
-        if let Some(&b) = bytes.last() {
-            s.bol = b == b'\n';
         }
         s.at = end;
     }
@@ -651,8 +723,8 @@ impl<'a> Lexer<'a> {
             return Ok(Rule::Skip(0));
         };
         let s = &src.text[src.at..];
-        let bol = src.bol;
-        if let Some(rule) = fast_path(s, state, bol) {
+        let bol = src.bol();
+        if let Some(rule) = fast_path(s, state, bol, &mut self.spare) {
             return Ok(rule);
         }
         let mut best: Option<(usize, u8)> = None; // (length, rule number)
@@ -823,10 +895,10 @@ impl<'a> Lexer<'a> {
 /// The common tokens, decided from their first byte where only one rule (or a
 /// known pair of rules) can match: the same answer as the full longest-match search,
 /// which handles everything else.
-fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
+fn fast_path(s: &[u8], state: State, bol: bool, spare: &mut String) -> Option<Rule> {
     let first = *s.first()?;
     match first {
-        b';' | b'{' | b'}' | b'(' | b')' | b',' => Some(Rule::Token(1, Tok::Punct(first))),
+        b';' | b'{' | b'}' | b'(' | b')' | b',' => Some(Rule::Plain(1, Tok::Punct(first))),
         // Only the string rule (and the one-character rule, shorter) starts with '"'.
         b'"' => {
             let n = string_len(s)?;
@@ -846,32 +918,80 @@ fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
                 _ => None,
             };
             Some(match two {
-                Some(t) => Rule::Token(2, t),
-                None => Rule::Token(1, Tok::Punct(first)),
+                Some(t) => Rule::Plain(2, t),
+                None => Rule::Plain(1, Tok::Punct(first)),
             })
         }
         b'0'..=b'9' if state == State::V1 => {
+            if let Some(r) = plain_literal(s) {
+                return Some(r);
+            }
             let n = literal_len(s)?;
             let v = literal_value(&s[..n]);
             // An error goes through the full path, which reports it.
-            v.ok().map(|v| Rule::Token(n, Tok::Literal(v)))
+            v.ok().map(|v| Rule::Plain(n, Tok::Literal(v)))
         }
         _ if state == State::PropNodeName && is_propnode_char(first) && !(bol && first == b'#') => {
             let n = s
                 .iter()
                 .position(|&b| !is_propnode_char(b))
                 .unwrap_or(s.len());
-            if is_label_start(first) {
+            // `{LABEL}:` is longer when the whole name is label characters.
+            if s.get(n) == Some(&b':') && is_label_start(first) {
                 let m = s.iter().position(|&b| !is_label_char(b)).unwrap_or(s.len());
-                if m == n && s.get(n) == Some(&b':') {
+                if m == n {
                     return None;
                 }
             }
             let name = core::str::from_utf8(&s[..n]).ok()?;
-            Some(Rule::Token(n, Tok::Name(name.into())))
+            let mut buf = core::mem::take(spare);
+            buf.clear();
+            buf.push_str(name);
+            Some(Rule::Plain(n, Tok::Name(buf)))
         }
         _ => None,
     }
+}
+
+/// The usual integer literals in one pass: `0x` and hex digits, or decimal digits
+/// without a leading zero (or a lone `0`), not followed by a `U`/`L` suffix and not
+/// overflowing. `None` leaves the literal to [`literal_len`] and [`literal_value`],
+/// which decide everything else (octal, suffixes, errors) as dtc does.
+fn plain_literal(s: &[u8]) -> Option<Rule> {
+    let mut v: u64 = 0;
+    let mut i;
+    if s.len() > 2 && s[0] == b'0' && (s[1] == b'x' || s[1] == b'X') {
+        i = 2;
+        while let Some(&b) = s.get(i) {
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => break,
+            };
+            v = v.checked_mul(16)?.checked_add(u64::from(d))?;
+            i += 1;
+        }
+        if i == 2 {
+            return None;
+        }
+    } else {
+        i = 0;
+        while let Some(&b) = s.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+            i += 1;
+        }
+        if i == 0 || (i > 1 && s[0] == b'0') {
+            return None;
+        }
+    }
+    if matches!(s.get(i), Some(b'U' | b'L')) {
+        return None;
+    }
+    Some(Rule::Plain(i, Tok::Literal(v)))
 }
 
 const OPERATORS: [(&[u8], Tok); 8] = [
@@ -950,6 +1070,40 @@ mod tests {
         assert_eq!(unescape(br"\x").unwrap_err(), ErrorKind::BadHexEscape);
         assert_eq!(char_literal_len(b"'\\''x"), Some(4));
         assert_eq!(char_literal_len(b"'a' 'b'"), Some(3));
+    }
+
+    #[test]
+    fn plain_literals_agree_with_the_general_path() {
+        for t in [
+            "0",
+            "7",
+            "10",
+            "0x0",
+            "0xff",
+            "0XAbC",
+            "18446744073709551615",
+            "18446744073709551616",
+            "0xffffffffffffffff",
+            "0x10000000000000000",
+            "010",
+            "09",
+            "0x",
+            "0xg",
+            "12U",
+            "0x1UL",
+            "5;",
+            "0x1f>",
+            "00",
+        ] {
+            let s = t.as_bytes();
+            if let Some(Rule::Plain(n, Tok::Literal(v))) = plain_literal(s) {
+                assert_eq!(Some(n), literal_len(s), "{t}");
+                assert_eq!(literal_value(&s[..n]), Ok(v), "{t}");
+            }
+        }
+        assert!(plain_literal(b"0x1f>").is_some());
+        assert!(plain_literal(b"010").is_none());
+        assert!(plain_literal(b"18446744073709551616").is_none());
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl<'a> Parser<'a> {
     }
 
     fn expect_punct(&mut self, c: u8, expected: &'static str) -> R<()> {
-        if self.tok == Tok::Punct(c) {
+        if matches!(self.tok, Tok::Punct(t) if t == c) {
             self.bump()
         } else {
             self.unexpected(expected)
@@ -282,6 +282,11 @@ impl<'a> Parser<'a> {
             omit: bool,
         }
         self.expect_punct(b'{', "'{'")?;
+        // The properties of the innermost open node. The grammar puts every property
+        // before the first subnode, so they are gathered here and handed to the node
+        // in one allocation of the exact size when its first subnode opens or it
+        // closes (instead of growing, then shrinking, each node's list).
+        let mut props: Vec<Prop> = Vec::new();
         let top = self.tree.new_node(name, at);
         let mut stack = alloc::vec![Open {
             id: top,
@@ -311,10 +316,14 @@ impl<'a> Parser<'a> {
                 }
             }
             let item_at = self.pos;
-            // Names move out of the token instead of being copied.
+            // Names move out of the token instead of being copied; anything else this
+            // loop does not take stays in `self.tok` for the error message.
             let tok = match &self.tok {
                 Tok::Name(_) => core::mem::take(&mut self.tok),
-                other => other.clone(),
+                Tok::Punct(c) => Tok::Punct(*c),
+                Tok::DelProp => Tok::DelProp,
+                Tok::DelNode => Tok::DelNode,
+                _ => Tok::Eof,
             };
             match tok {
                 Tok::Punct(b'}') if labels.is_empty() && !omit => {
@@ -323,10 +332,7 @@ impl<'a> Parser<'a> {
                     let Some(done) = stack.pop() else {
                         return Ok(top);
                     };
-                    // Growth slack of the property list is a third of the tree's memory
-                    // on large sources; a closed node gets no more properties while
-                    // parsing.
-                    self.tree.nodes[done.id].props.shrink_to_fit();
+                    self.take_props(done.id, &mut props);
                     let Some(parent) = stack.last_mut() else {
                         return Ok(done.id);
                     };
@@ -354,7 +360,8 @@ impl<'a> Parser<'a> {
                     self.expect_punct(b';', "';'")?;
                     self.tree.any_labels |= !labels.is_empty();
                     let name = self.tree.intern(&n);
-                    self.tree.nodes[id].props.push(Prop {
+                    self.lx.recycle(n);
+                    props.push(Prop {
                         name,
                         data: Data::default(),
                         labels: to_labels(labels),
@@ -388,6 +395,7 @@ impl<'a> Parser<'a> {
                                 return self.err(ErrorKind::TooDeep(MAX_NODE_DEPTH));
                             }
                             self.bump()?;
+                            self.take_props(id, &mut props);
                             let c = self.tree.new_node(n, item_at);
                             stack.push(Open {
                                 id: c,
@@ -402,7 +410,7 @@ impl<'a> Parser<'a> {
                                     .lx
                                     .error(item_at, ErrorKind::PropertyAfterSubnode));
                             }
-                            let data = if self.tok == Tok::Punct(b'=') {
+                            let data = if matches!(self.tok, Tok::Punct(b'=')) {
                                 self.bump()?;
                                 self.propdata()?
                             } else {
@@ -415,7 +423,8 @@ impl<'a> Parser<'a> {
                                 self.tree.any_labels = true;
                             }
                             let name = self.tree.intern(&n);
-                            self.tree.nodes[id].props.push(Prop {
+                            self.lx.recycle(n);
+                            props.push(Prop {
                                 name,
                                 data,
                                 labels: to_labels(labels),
@@ -431,14 +440,34 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Moves the gathered properties of `id` into it: a list of the exact size, as
+    /// growth slack in property lists would be a third of the tree's memory on large
+    /// sources.
+    fn take_props(&mut self, id: NodeId, props: &mut Vec<Prop>) {
+        if props.is_empty() {
+            return;
+        }
+        let list = &mut self.tree.nodes[id].props;
+        if list.is_empty() {
+            // The gathering list keeps its capacity for the next node.
+            *list = Vec::with_capacity(props.len());
+        }
+        list.append(props);
+    }
+
     /// `propdata`: comma-separated pieces, labels allowed around each.
     fn propdata(&mut self) -> R<Data> {
         let mut d = Data::default();
         loop {
             self.value_labels(&mut d)?;
+            // Strings and references move out of the token; anything else this loop
+            // does not take stays in `self.tok` for the error message.
             let tok = match &self.tok {
-                Tok::Str(_) => core::mem::take(&mut self.tok),
-                other => other.clone(),
+                Tok::Str(_) | Tok::LabelRef(_) | Tok::PathRef(_) => core::mem::take(&mut self.tok),
+                Tok::Punct(c) => Tok::Punct(*c),
+                Tok::Bits => Tok::Bits,
+                Tok::Incbin => Tok::Incbin,
+                _ => Tok::Eof,
             };
             match tok {
                 Tok::Str(s) => {
@@ -496,7 +525,7 @@ impl<'a> Parser<'a> {
                 _ => return self.unexpected("a property value"),
             }
             self.value_labels(&mut d)?;
-            if self.tok == Tok::Punct(b',') {
+            if matches!(self.tok, Tok::Punct(b',')) {
                 self.bump()?;
             } else {
                 return Ok(d);
@@ -504,6 +533,7 @@ impl<'a> Parser<'a> {
         }
     }
 
+    #[inline]
     fn value_labels(&mut self, d: &mut Data) -> R<()> {
         while let Tok::Label(l) = &self.tok {
             d.mark(MarkerKind::Label, l.clone());
@@ -526,13 +556,13 @@ impl<'a> Parser<'a> {
         let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         let name = String::from_utf8_lossy(&name[..end]).into_owned();
         let (mut off, mut len) = (0u64, u64::MAX);
-        if self.tok == Tok::Punct(b',') {
+        if matches!(self.tok, Tok::Punct(b',')) {
             self.bump()?;
             off = self.integer_prim(0)?;
             self.expect_punct(b',', "',' before the length")?;
             len = self.integer_prim(0)?;
         }
-        if self.tok != Tok::Punct(b')') {
+        if !matches!(self.tok, Tok::Punct(b')')) {
             return self.unexpected("')'");
         }
         // Read before the next token: dtc's action runs while the scanner is still in
@@ -550,11 +580,18 @@ impl<'a> Parser<'a> {
     fn array(&mut self, d: &mut Data, bits: u32) -> R<()> {
         d.bytes.reserve(16);
         loop {
-            match self.tok.clone() {
+            // Numbers are matched in place; only label tokens are moved out.
+            let tok = match &self.tok {
                 Tok::Punct(b'>') => {
                     self.bump()?;
                     return Ok(());
                 }
+                Tok::Label(_) | Tok::LabelRef(_) | Tok::PathRef(_) => {
+                    core::mem::take(&mut self.tok)
+                }
+                _ => Tok::Eof,
+            };
+            match tok {
                 Tok::Label(l) => {
                     d.mark(MarkerKind::Label, l);
                     self.bump()?;
@@ -605,7 +642,7 @@ impl<'a> Parser<'a> {
     /// `integer_trinary`.
     fn expr(&mut self, depth: usize) -> R<u64> {
         let c = self.binary(0, depth)?;
-        if self.tok == Tok::Punct(b'?') {
+        if matches!(self.tok, Tok::Punct(b'?')) {
             if depth >= MAX_EXPR_DEPTH {
                 return self.err(ErrorKind::TooDeep(MAX_EXPR_DEPTH));
             }

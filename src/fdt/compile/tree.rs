@@ -5,12 +5,13 @@
 //! (`merge_nodes` searches "with deleted"). Label lists are kept in dtc's order (a new
 //! label goes to the front), because `__symbols__` lists them in that order.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::lexer::Pos;
+use crate::fdt::name_index::NameIndex;
 
 /// Index of a node in [`Tree::nodes`].
 pub(crate) type NodeId = usize;
@@ -101,8 +102,9 @@ pub(crate) struct Tree {
     pub any_labels: bool,
     /// Some node is marked `/omit-if-no-ref/`.
     pub any_omit: bool,
-    /// Property names, each stored once.
-    names: BTreeSet<Rc<str>>,
+    /// Property names, each stored once, and their hashed index.
+    names: Vec<Rc<str>>,
+    name_index: NameIndex,
 }
 
 /// dtc's `add_label`: revive an existing entry, else put the new one first.
@@ -124,11 +126,18 @@ pub(crate) fn add_label(labels: &mut Vec<Label>, name: &str) -> bool {
 impl Tree {
     /// The shared copy of a property name.
     pub(crate) fn intern(&mut self, name: &str) -> Rc<str> {
-        if let Some(n) = self.names.get(name) {
-            return Rc::clone(n);
+        let names = &self.names;
+        if let Some(i) = self
+            .name_index
+            .find(name.as_bytes(), |i| &*names[i as usize] == name)
+        {
+            return Rc::clone(&self.names[i as usize]);
         }
         let n: Rc<str> = Rc::from(name);
-        self.names.insert(Rc::clone(&n));
+        if let Ok(i) = u32::try_from(self.names.len()) {
+            self.name_index.insert(name.as_bytes(), i);
+            self.names.push(Rc::clone(&n));
+        }
         n
     }
 
