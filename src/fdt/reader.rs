@@ -730,7 +730,9 @@ fn walk(ctx: &mut Ctx<'_>) -> Result<WalkSummary, FdtError> {
                         max: MAX_DEPTH,
                     });
                 }
-                if core::str::from_utf8(name).is_err() {
+                // Names are nearly always ASCII: the word-at-a-time test first, the
+                // full UTF-8 check only for the rest.
+                if !name.is_ascii() && core::str::from_utf8(name).is_err() {
                     return Err(FdtError::NameNotUtf8 {
                         what: NameKind::Node,
                         offset: pos + 4,
@@ -1128,6 +1130,26 @@ mod tests {
             b.extend_from_slice(&st);
             b.extend_from_slice(&self.strings);
             b
+        }
+    }
+
+    /// Node names go through an ASCII fast path; other UTF-8 is still accepted and
+    /// anything that is not UTF-8 is still refused, at the name's offset.
+    #[test]
+    fn node_names_non_ascii_utf8_ok_invalid_refused() {
+        let mut b = Blob::new();
+        let good = b.begin("").begin("x\u{e9}").end().end().build();
+        let fdt = Fdt::new(&good).unwrap();
+        assert!(fdt.find("/x\u{e9}").is_some());
+        let at = good.windows(3).position(|w| w == b"x\xc3\xa9").unwrap();
+        let mut bad = good.clone();
+        bad[at + 1] = 0xff;
+        match Fdt::new(&bad) {
+            Err(FdtError::NameNotUtf8 {
+                what: NameKind::Node,
+                offset,
+            }) => assert_eq!(offset, at),
+            other => panic!("{other:?}"),
         }
     }
 
