@@ -1,11 +1,10 @@
-//! A hashed index of names whose text the caller keeps: the slots hold only a hash
+//! A hashed index of names whose text the caller keeps: the entries hold only a hash
 //! and a `u32` value, and a lookup asks the caller whether the value's name is the one
 //! sought. Used where the same few names are looked up once per property of a large
 //! tree (the compiler's name interning, the writer's strings block), where an ordered
 //! map spent most of its time comparing strings.
 
-use alloc::vec;
-use alloc::vec::Vec;
+use hashbrown::HashTable;
 
 /// FxHash-style multiply-rotate over 8-byte words, then a finaliser: fast on the short
 /// names of device trees; the table resolves collisions by comparing the names, so hash quality only
@@ -36,33 +35,27 @@ pub(crate) fn hash(name: &[u8]) -> u32 {
     h as u32
 }
 
-/// Open addressing with linear probing; at most half full.
+/// The table is hashbrown's `HashTable` (already in the graph through vm-fdt): each
+/// entry keeps its name's hash, so growing never asks for the names again.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct NameIndex {
-    /// `(hash, value + 1)`; a second field of 0 marks an empty slot.
-    slots: Vec<(u32, u32)>,
-    len: usize,
+    table: HashTable<(u32, u32)>,
+}
+
+/// The table's 64-bit hash from the stored 32-bit one. hashbrown takes its 7-bit
+/// control tag from the top bits, which a zero-extended `u32` would leave all zero
+/// (every slot a tag match); the odd multiplier moves every bit of `h` upwards.
+fn wide(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 impl NameIndex {
     /// The value stored for `name`: `is` tells whether a stored value stands for it.
     pub(crate) fn find(&self, name: &[u8], is: impl Fn(u32) -> bool) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
         let h = hash(name);
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        loop {
-            let (sh, v) = self.slots[i];
-            if v == 0 {
-                return None;
-            }
-            if sh == h && is(v - 1) {
-                return Some(v - 1);
-            }
-            i = (i + 1) & mask;
-        }
+        self.table
+            .find(wide(h), |&(eh, v)| eh == h && is(v))
+            .map(|&(_, v)| v)
     }
 
     /// Stores `value` for `name` in place of the value `is` recognises, or as a new
@@ -73,58 +66,22 @@ impl NameIndex {
         is: impl Fn(u32) -> bool,
         value: u32,
     ) -> Option<u32> {
-        let v1 = value.checked_add(1)?;
-        if !self.slots.is_empty() {
-            let h = hash(name);
-            let mask = self.slots.len() - 1;
-            let mut i = h as usize & mask;
-            loop {
-                let (sh, v) = self.slots[i];
-                if v == 0 {
-                    break;
-                }
-                if sh == h && is(v - 1) {
-                    self.slots[i].1 = v1;
-                    return Some(v - 1);
-                }
-                i = (i + 1) & mask;
-            }
+        let h = hash(name);
+        if let Some(entry) = self.table.find_mut(wide(h), |&(eh, v)| eh == h && is(v)) {
+            return Some(core::mem::replace(&mut entry.1, value));
         }
-        self.insert(name, value);
+        self.push(h, value);
         None
     }
 
-    /// Records `value` for `name`, which must not be stored yet. Values of `u32::MAX`
-    /// are not stored (callers never have that many names).
+    /// Records `value` for `name`, which must not be stored yet.
     pub(crate) fn insert(&mut self, name: &[u8], value: u32) {
-        let Some(v1) = value.checked_add(1) else {
-            return;
-        };
-        if (self.len + 1) * 2 > self.slots.len() {
-            self.grow();
-        }
-        let h = hash(name);
-        self.put(h, v1);
-        self.len += 1;
+        self.push(hash(name), value);
     }
 
-    fn put(&mut self, h: u32, v1: u32) {
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        while self.slots[i].1 != 0 {
-            i = (i + 1) & mask;
-        }
-        self.slots[i] = (h, v1);
-    }
-
-    fn grow(&mut self) {
-        let n = (self.slots.len() * 2).max(16);
-        let old = core::mem::replace(&mut self.slots, vec![(0, 0); n]);
-        for (h, v1) in old {
-            if v1 != 0 {
-                self.put(h, v1);
-            }
-        }
+    fn push(&mut self, h: u32, value: u32) {
+        self.table
+            .insert_unique(wide(h), (h, value), |&(eh, _)| wide(eh));
     }
 }
 
@@ -133,6 +90,7 @@ mod tests {
     use super::*;
     use alloc::format;
     use alloc::string::String;
+    use alloc::vec::Vec;
 
     #[test]
     fn finds_what_was_inserted_and_nothing_else() {
