@@ -156,15 +156,18 @@ pub fn read_dtb_stream<R: Read>(reader: R) -> io::Result<Streamed> {
             .read_to_end(&mut buf)?;
         return Ok(Streamed::Blob(Input::Owned(buf)));
     }
-    // Whitespace and comments before `/dts-v1/`: read on in small steps while the
-    // answer is open (bounded like the source itself).
+    // Whitespace and comments before `/dts-v1/`: read on while the answer is open
+    // (bounded like the source itself). Each step reads as much as is already held, so
+    // the rescans of the growing prefix stay linear in its length in all.
     loop {
         match dts_start(&buf) {
             Some(false) => return Ok(Streamed::Blob(Input::Owned(buf))),
             Some(true) => break,
             None => {
                 let before = buf.len();
-                (&mut reader).take(4096).read_to_end(&mut buf)?;
+                let room = (SOURCE_LIMIT + 1).saturating_sub(before as u64);
+                let step = (before as u64).max(4096).min(room);
+                (&mut reader).take(step).read_to_end(&mut buf)?;
                 if buf.len() == before {
                     // End of stream, still undecided: not source.
                     return Ok(Streamed::Blob(Input::Owned(buf)));
