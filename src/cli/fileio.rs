@@ -6,8 +6,10 @@
 //!   tmpfs, where touching a mapped hole allocates a page and raises SIGBUS when the
 //!   filesystem is full ([`mapping_may_fault`]). Inputs are never opened for writing.
 //! * Outputs are written atomically: a temporary file is created in the target's own
-//!   directory, filled, synced, then renamed over the target. An error at any point
-//!   leaves the target (which may be the input itself) exactly as it was.
+//!   directory, filled, then renamed over the target. An error at any point leaves the
+//!   target (which may be the input itself) exactly as it was. The temporary file is
+//!   flushed to disk before the rename only when the target is one of the command's own
+//!   inputs (see [`AtomicFile::commit`]).
 //!
 //! This is the one module that maps files, so it is the one place `unsafe` is allowed.
 
@@ -81,6 +83,9 @@ fn io_err(path: &Path, source: io::Error) -> FileError {
     }
 }
 
+/// Files up to this size are mapped with all their pages at once (see [`read_input`]).
+const POPULATE_MAX: u64 = 64 << 20;
+
 /// Opens `path` for reading (`-` reads stdin). Regular files are mapped, so `limit`
 /// applies only to streams, which are read into memory and refused past `limit` bytes.
 ///
@@ -89,10 +94,12 @@ fn io_err(path: &Path, source: io::Error) -> FileError {
 /// [`FileError::TooLarge`] when a stream exceeds `limit`.
 pub fn read_input(path: &Path, limit: u64) -> Result<Input, FileError> {
     if path.as_os_str() == STDIO {
+        note_stdin();
         return read_stream(io::stdin().lock(), path, limit);
     }
     let file = File::open(path).map_err(|e| io_err(path, e))?;
     let meta = file.metadata().map_err(|e| io_err(path, e))?;
+    note_input(&meta);
     if meta.is_dir() {
         return Err(io_err(path, io::Error::other("is a directory")));
     }
@@ -109,8 +116,17 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Input, FileError> {
     // truncates the file while it is mapped, touching the lost pages raises SIGBUS; that
     // is the documented cost of mapping (the same as for every mmap-based reader) and
     // cannot corrupt memory, because the mapping is never written.
+    // Up to POPULATE_MAX, `populate` maps every page in one call: the readers validate
+    // the whole input first, so the pages are all touched anyway, and one call is
+    // cheaper than a fault per 64 KiB (overlay of a 6.8 MB tree: 290 -> 184 faults,
+    // 8.5 -> 8.0 ms). A larger file (a sparse image given by mistake) is left to be
+    // faulted in only as far as it is read.
+    let mut opts = memmap2::MmapOptions::new();
+    if meta.len() <= POPULATE_MAX {
+        opts.populate();
+    }
     #[allow(unsafe_code)]
-    let map = unsafe { Mmap::map(&file) }.map_err(|e| io_err(path, e))?;
+    let map = unsafe { opts.map(&file) }.map_err(|e| io_err(path, e))?;
     Ok(Input::Mapped(map))
 }
 
@@ -187,6 +203,63 @@ pub fn same_file(input: &Path, output: &Path) -> bool {
             (Ok(a), Ok(b)) => a == b,
             _ => false,
         }
+    }
+}
+
+/// The files (device, inode) this process has read as inputs: an output that replaces
+/// one of them is the only copy of what the command was given, and is synced before the
+/// rename (see [`AtomicFile::commit`]).
+static INPUTS: Mutex<Vec<(u64, u64)>> = Mutex::new(Vec::new());
+
+/// Records a regular file this process reads as an input (every reader of inputs calls
+/// this: [`read_input`] and the tree reader in `cli::input`).
+pub fn note_input(meta: &std::fs::Metadata) {
+    #[cfg(unix)]
+    if meta.is_file() {
+        use std::os::unix::fs::MetadataExt;
+        let id = (meta.dev(), meta.ino());
+        let mut inputs = INPUTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !inputs.contains(&id) {
+            inputs.push(id);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+}
+
+/// Records standard input when it is a regular file (`ppcpv patch - -o board.dtb <
+/// board.dtb` replaces its own input too).
+pub fn note_stdin() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(owned) = io::stdin().as_fd().try_clone_to_owned()
+            && let Ok(meta) = File::from(owned).metadata()
+        {
+            note_input(&meta);
+        }
+    }
+}
+
+/// Whether `target` is a file this process read as an input. Where files have no
+/// stable identity to compare (not Unix), every replaced file counts as one.
+fn replaces_input(target: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = std::fs::metadata(target) else {
+            return false;
+        };
+        let inputs = INPUTS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        inputs.contains(&(meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        target.exists()
     }
 }
 
@@ -393,8 +466,18 @@ impl AtomicFile {
         }
     }
 
-    /// Flushes, syncs and renames the temporary file over the target. If the target
+    /// Flushes the temporary file and renames it over the target. If the target
     /// existed, its permission bits (and, where allowed, owner and group) carry over.
+    ///
+    /// The rename makes the replacement atomic for every reader and against every
+    /// failure of this process (an error, a signal, a full disk). Durability across a
+    /// power loss is bought with `fsync(2)` only where losing the file loses data: when
+    /// the target is one of the command's own inputs (`ppcpv patch board.dtb -o
+    /// board.dtb`), whose old bytes exist nowhere else, the temporary file is synced
+    /// before the rename. Any other output can be made again from its inputs, and is
+    /// left to the kernel's writeback as dtc, fdtoverlay and cp leave theirs; syncing it
+    /// cost more than the work itself (7 ms of `ppcpv overlay`'s 16 ms on the 100,000-node
+    /// tree on ext4).
     ///
     /// # Errors
     /// [`FileError::Io`] when flushing, syncing or renaming fails; the target is then
@@ -403,7 +486,9 @@ impl AtomicFile {
         let shown = self.shown.clone();
         self.tmp.flush().map_err(|e| io_err(&shown, e))?;
         let file = self.tmp.get_ref();
-        file.sync_all().map_err(|e| io_err(&shown, e))?;
+        if replaces_input(&self.target) {
+            file.sync_all().map_err(|e| io_err(&shown, e))?;
+        }
         if let Ok(meta) = std::fs::metadata(&self.target) {
             // Keep the mode and owner of the file being replaced; failing that is not
             // fatal (an unprivileged user cannot give a file away).
@@ -780,6 +865,26 @@ mod tests {
         let e = write_atomic(&target, b"x").unwrap_err().to_string();
         assert!(e.contains("no/such does not exist"), "{e}");
         assert!(!e.contains("out.dtb."), "the temporary name leaked: {e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_replaced_input_counts_as_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in.dtb");
+        let other = dir.path().join("other.dtb");
+        std::fs::write(&input, b"in").unwrap();
+        std::fs::write(&other, b"other").unwrap();
+        let _ = read_input(&input, 16).unwrap();
+        assert!(replaces_input(&input));
+        // Another name of the same file is the same input.
+        assert!(replaces_input(&dir.path().join(".").join("in.dtb")));
+        assert!(!replaces_input(&other));
+        assert!(!replaces_input(&dir.path().join("new.dtb")));
+        // Replacing the input still works, and the new file is no input of this process.
+        write_atomic(&input, b"new").unwrap();
+        assert_eq!(std::fs::read(&input).unwrap(), b"new");
+        assert!(!replaces_input(&input));
     }
 
     #[test]

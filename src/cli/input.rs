@@ -68,6 +68,7 @@ pub fn read_tree(path: &Path) -> Result<TreeInput, TreeInputError> {
     };
     let is_stdin = path.as_os_str() == fileio::STDIO;
     let raw = if is_stdin {
+        fileio::note_stdin();
         read_dtb_stream(io::stdin().lock()).map_err(io_err)?
     } else {
         // A stream named by path (a FIFO, `<(cmd)`, /dev/zero) is read like stdin:
@@ -83,6 +84,7 @@ pub fn read_tree(path: &Path) -> Result<TreeInput, TreeInputError> {
             Ok(m) if m.is_file() => {
                 let file = std::fs::File::open(path).map_err(io_err)?;
                 let meta = file.metadata().map_err(io_err)?;
+                fileio::note_input(&meta);
                 if fileio::mapping_may_fault(&file, &meta) {
                     read_dtb_stream(file).map_err(io_err)?
                 } else {
