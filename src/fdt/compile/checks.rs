@@ -16,7 +16,9 @@ use alloc::vec::Vec;
 
 use super::error::{CompileError, ErrorKind};
 use super::lexer::{Lexer, Pos};
-use super::tree::{Data, MarkerKind, NodeId, Prop, Tree};
+use super::tree::{
+    Data, LINUX_PHANDLE, List, MarkerKind, NAME, NameId, NodeId, PHANDLE, Prop, Tree,
+};
 use crate::endian::be;
 use crate::fdt::name_index::NameIndex;
 use crate::fdt::writer::PhandleStyle;
@@ -32,6 +34,8 @@ pub(crate) struct Checker<'t, 'l, 'a> {
     style: PhandleStyle,
     plugin: bool,
     symbols: bool,
+    /// Property names whose characters passed `property_name_chars`, per name id.
+    name_checked: Vec<bool>,
 }
 
 type R<T> = Result<T, CompileError>;
@@ -44,7 +48,7 @@ fn valid_phandle(p: u32) -> bool {
 /// (dtc's duplicate checks compare each live entry with every later one), through a
 /// hashed index of each name's latest entry so wide nodes stay linear (short lists are
 /// compared pairwise by the caller). `j` is the next entry of that name after `i`.
-fn later_duplicate(names: &[&str], live: &[bool]) -> Option<(usize, usize)> {
+fn later_duplicate(names: &[&[u8]], live: &[bool]) -> Option<(usize, usize)> {
     let mut latest = NameIndex::default();
     let mut best: Option<(usize, usize)> = None;
     for (j, name) in names.iter().enumerate() {
@@ -52,7 +56,7 @@ fn later_duplicate(names: &[&str], live: &[bool]) -> Option<(usize, usize)> {
             break;
         };
         let is = |p: u32| names[p as usize] == *name;
-        if let Some(p) = latest.replace(name.as_bytes(), is, v) {
+        if let Some(p) = latest.replace(name, is, v) {
             let i = p as usize;
             if live[i] && best.is_none_or(|(bi, _)| i < bi) {
                 best = Some((i, j));
@@ -101,7 +105,9 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
         plugin: bool,
         symbols: bool,
     ) -> Self {
+        let name_checked = alloc::vec![false; tree.name_count()];
         Checker {
+            name_checked,
             tree,
             lx,
             phandles: BTreeMap::new(),
@@ -145,7 +151,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
 
     /// `duplicate_node_names`, `duplicate_property_names`, `node_name_chars`,
     /// `node_name_format`, `property_name_chars`.
-    fn structure(&self, order: &[NodeId]) -> R<()> {
+    fn structure(&mut self, order: &[NodeId]) -> R<()> {
         for &id in order {
             let node = &self.tree.nodes[id];
             // A live child followed by any sibling (even a deleted one) of its name.
@@ -161,9 +167,9 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                         .map(|j| (i, j))
                 })
             } else {
-                let names: Vec<&str> = kids
+                let names: Vec<&[u8]> = kids
                     .iter()
-                    .map(|&c| self.tree.nodes[c].name.as_str())
+                    .map(|&c| self.tree.nodes[c].name.as_bytes())
                     .collect();
                 let live: Vec<bool> = kids.iter().map(|&c| !self.tree.nodes[c].deleted).collect();
                 later_duplicate(&names, &live)
@@ -187,7 +193,10 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 })
             } else {
                 let live: Vec<usize> = (0..props.len()).filter(|&i| !props[i].deleted).collect();
-                let names: Vec<&str> = live.iter().map(|&i| &*props[i].name).collect();
+                let names: Vec<&[u8]> = live
+                    .iter()
+                    .map(|&i| self.tree.name(props[i].name).as_bytes())
+                    .collect();
                 later_duplicate(&names, &alloc::vec![true; names.len()])
                     .map(|(i, j)| (live[i], live[j]))
             };
@@ -197,7 +206,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                     p.pos,
                     ErrorKind::DuplicatePropertyName {
                         node: self.tree.path(id),
-                        name: String::from(&*p.name),
+                        name: String::from(self.tree.name(p.name)),
                     },
                 );
             }
@@ -210,21 +219,31 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                     },
                 );
             }
-            if let Some((_, unit)) = node.name.split_once('@')
-                && unit.contains('@')
+            let name = node.name.as_bytes();
+            if let Some(at) = name.iter().position(|&b| b == b'@')
+                && name[at + 1..].contains(&b'@')
             {
                 return self.err(node.pos, ErrorKind::NodeNameFormat(self.tree.path(id)));
             }
             for p in node.props.iter().filter(|p| !p.deleted) {
-                if let Some(&b) = p.name.as_bytes().iter().find(|&&b| !prop_char(b)) {
+                // Each name is checked once; the first property with a bad one is named.
+                let seen = self.name_checked.get(p.name.index()).copied();
+                if seen == Some(true) {
+                    continue;
+                }
+                let name = self.tree.name(p.name);
+                if let Some(&b) = name.as_bytes().iter().find(|&&b| !prop_char(b)) {
                     return self.err(
                         p.pos,
                         ErrorKind::PropertyNameChar {
                             node: self.tree.path(id),
-                            name: String::from(&*p.name),
+                            name: String::from(name),
                             ch: char::from(b),
                         },
                     );
+                }
+                if let Some(slot) = self.name_checked.get_mut(p.name.index()) {
+                    *slot = true;
                 }
             }
         }
@@ -235,7 +254,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
     /// name is redundant and removed; any other value is an error.
     fn name_properties(&mut self, order: &[NodeId]) -> R<()> {
         for &id in order {
-            if let Some(p) = self.tree.prop(id, "name") {
+            if let Some(p) = self.tree.prop_id(id, NAME) {
                 let v = &p.data.bytes;
                 if v.iter().position(|&b| b == 0) != Some(v.len().wrapping_sub(1)) {
                     return self.err(p.pos, ErrorKind::NameNotString(self.tree.path(id)));
@@ -243,7 +262,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
             }
             let node = &self.tree.nodes[id];
             // dtc looks at the first `name` in the list, deleted or not.
-            let Some(i) = node.props.iter().position(|p| &*p.name == "name") else {
+            let Some(i) = node.props.iter().position(|p| p.name == NAME) else {
                 continue;
             };
             let base = node.name.split('@').next().unwrap_or("");
@@ -275,7 +294,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 for l in p.labels.iter().filter(|l| !l.deleted) {
                     places.push((
                         &l.name,
-                        alloc::format!("'{}' in {}", p.name, tree.path(id)),
+                        alloc::format!("'{}' in {}", tree.name(p.name), tree.path(id)),
                         p.pos,
                     ));
                 }
@@ -291,7 +310,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 {
                     places.push((
                         &m.target,
-                        alloc::format!("value of '{}' in {}", p.name, tree.path(id)),
+                        alloc::format!("value of '{}' in {}", tree.name(p.name), tree.path(id)),
                         p.pos,
                     ));
                 }
@@ -319,8 +338,8 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
     /// `explicit_phandles`: `phandle`/`linux,phandle` given in the source.
     fn explicit_phandles(&mut self, order: &[NodeId]) -> R<()> {
         for &id in order {
-            let ph = self.phandle_prop(id, "phandle")?;
-            let lph = self.phandle_prop(id, "linux,phandle")?;
+            let ph = self.phandle_prop(id, PHANDLE)?;
+            let lph = self.phandle_prop(id, LINUX_PHANDLE)?;
             if ph == 0 && lph == 0 {
                 continue;
             }
@@ -348,10 +367,11 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
     }
 
     /// dtc's `check_phandle_prop`: 0 when absent or a reference to the node itself.
-    fn phandle_prop(&self, id: NodeId, name: &str) -> R<u32> {
-        let Some(p) = self.tree.prop(id, name) else {
+    fn phandle_prop(&self, id: NodeId, name_id: NameId) -> R<u32> {
+        let Some(p) = self.tree.prop_id(id, name_id) else {
             return Ok(0);
         };
+        let name = self.tree.name(name_id);
         let node = self.tree.path(id);
         if p.data.bytes.len() != 4 {
             return self.err(
@@ -413,15 +433,15 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
             PhandleStyle::Legacy => (true, false),
             _ => (true, true),
         };
-        for (want, name) in [(legacy, "linux,phandle"), (epapr, "phandle")] {
-            if want && self.tree.prop(id, name).is_none() {
+        for (want, name) in [(legacy, LINUX_PHANDLE), (epapr, PHANDLE)] {
+            if want && self.tree.prop_id(id, name).is_none() {
                 let mut data = Data::default();
-                be::push_u32(&mut data.bytes, v);
+                data.bytes.extend_from_slice(&crate::Endian::Big.u32_to(v));
                 let pos = self.tree.nodes[id].pos;
                 self.tree.nodes[id].props.push(Prop {
-                    name: name.into(),
+                    name,
                     data,
-                    labels: Vec::new(),
+                    labels: List::new(),
                     deleted: false,
                     pos,
                 });
@@ -496,7 +516,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                     path.push(0);
                     let data = &mut self.tree.nodes[id].props[pi].data;
                     let at = offset.min(data.bytes.len());
-                    data.bytes.splice(at..at, path.iter().copied());
+                    data.bytes.insert_from_slice(at, &path);
                     for later in data.markers.iter_mut().skip(mi + 1) {
                         later.offset += path.len();
                     }
@@ -577,10 +597,11 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 data.bytes.extend_from_slice(self.tree.path(id).as_bytes());
                 data.bytes.push(0);
                 let pos = self.tree.nodes[sym].pos;
+                let name = self.tree.intern(&l);
                 self.tree.nodes[sym].props.push(Prop {
-                    name: l.into(),
+                    name,
                     data,
-                    labels: Vec::new(),
+                    labels: List::new(),
                     deleted: false,
                     pos,
                 });
@@ -622,7 +643,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 let p = &self.tree.nodes[id].props[pi];
                 let m = &p.data.markers[mi];
                 let path = self.tree.path(id);
-                let entry = alloc::format!("{path}:{}:{}", p.name, m.offset);
+                let entry = alloc::format!("{path}:{}:{}", self.tree.name(p.name), m.offset);
                 let target = m.target.clone();
                 self.append(fx, &target, entry.as_bytes(), true);
             }
@@ -644,9 +665,9 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                     at = self.root_child(at, name);
                 }
                 let p = &self.tree.nodes[id].props[pi];
-                let (name, offset) = (p.name.clone(), p.data.markers[mi].offset);
-                let mut cell = Vec::new();
-                be::push_u32(&mut cell, u32::try_from(offset).unwrap_or(u32::MAX));
+                let (name, offset) = (p.name, p.data.markers[mi].offset);
+                let name = String::from(self.tree.name(name));
+                let cell = crate::Endian::Big.u32_to(u32::try_from(offset).unwrap_or(u32::MAX));
                 self.append(at, &name, &cell, false);
             }
         }
@@ -654,10 +675,11 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
 
     /// dtc's `append_to_property` (a string gets its NUL).
     fn append(&mut self, node: NodeId, name: &str, bytes: &[u8], nul: bool) {
+        let id = self.tree.lookup(name);
         let idx = self.tree.nodes[node]
             .props
             .iter()
-            .position(|p| !p.deleted && &*p.name == name);
+            .position(|p| !p.deleted && Some(p.name) == id);
         let idx = match idx {
             Some(i) => i,
             None => {
@@ -666,7 +688,7 @@ impl<'t, 'l, 'a> Checker<'t, 'l, 'a> {
                 self.tree.nodes[node].props.push(Prop {
                     name,
                     data: Data::default(),
-                    labels: Vec::new(),
+                    labels: List::new(),
                     deleted: false,
                     pos,
                 });
@@ -710,8 +732,9 @@ mod tests {
             for _ in 0..20 {
                 let names: Vec<&str> = (0..len).map(|_| pool[next() % pool.len()]).collect();
                 let live: Vec<bool> = (0..len).map(|_| next() % 4 != 0).collect();
+                let bytes: Vec<&[u8]> = names.iter().map(|n| n.as_bytes()).collect();
                 assert_eq!(
-                    later_duplicate(&names, &live),
+                    later_duplicate(&bytes, &live),
                     pairwise(&names, &live),
                     "{names:?} {live:?}"
                 );

@@ -10,6 +10,7 @@ use alloc::vec::Vec;
 
 use super::FileAccess;
 use super::error::{CompileError, ErrorKind, SourcePos};
+use super::tree::{Bytes, Name};
 
 /// dtc's `MAX_SRCFILE_DEPTH` (`srcpos.c`): deeper `/include/` nesting is refused.
 const MAX_INCLUDE_DEPTH: usize = 200;
@@ -40,11 +41,11 @@ pub(crate) enum Tok {
     Label(String),
     LabelRef(String),
     PathRef(String),
-    Name(String),
+    Name(Name),
     Literal(u64),
     CharLiteral(u64),
     Byte(u8),
-    Str(Vec<u8>),
+    Str(Bytes),
     LShift,
     RShift,
     Le,
@@ -136,9 +137,6 @@ pub(crate) struct Lexer<'a> {
     files: &'a mut dyn FileAccess,
     search: &'a [String],
     opened: usize,
-    /// A name buffer handed back by the parser ([`Lexer::recycle`]), reused by the next
-    /// name token: property names are only looked up, so most names cost no allocation.
-    spare: String,
 }
 
 /// What the longest-match step chose.
@@ -337,9 +335,9 @@ fn line_marker(s: &[u8]) -> Option<(usize, u32, core::ops::Range<usize>)> {
 
 /// dtc's `get_escape_char` (`util.c`) over the body of a string or character literal,
 /// the way `data_copy_escape_string` (`data.c`) applies it.
-pub(crate) fn unescape(s: &[u8]) -> Result<Vec<u8>, ErrorKind> {
+pub(crate) fn unescape(s: &[u8]) -> Result<Bytes, ErrorKind> {
     // One spare byte: string tokens append their NUL.
-    let mut out = Vec::with_capacity(s.len() + 1);
+    let mut out = Bytes::with_capacity(s.len() + 1);
     // Most strings have no escape at all: one copy.
     if !s.contains(&b'\\') {
         out.extend_from_slice(s);
@@ -513,7 +511,6 @@ impl<'a> Lexer<'a> {
             files,
             search,
             opened: 0,
-            spare: String::new(),
         };
         let n = lx.add_name(name);
         lx.stack.push(Source {
@@ -533,11 +530,6 @@ impl<'a> Lexer<'a> {
         }
         self.names.push(name.into());
         u32::try_from(self.names.len() - 1).unwrap_or(u32::MAX)
-    }
-
-    /// Takes back the text of a name token that is no longer needed, for the next one.
-    pub(crate) fn recycle(&mut self, name: String) {
-        self.spare = name;
     }
 
     /// The printable position of `pos`.
@@ -724,7 +716,7 @@ impl<'a> Lexer<'a> {
         };
         let s = &src.text[src.at..];
         let bol = src.bol();
-        if let Some(rule) = fast_path(s, state, bol, &mut self.spare) {
+        if let Some(rule) = fast_path(s, state, bol) {
             return Ok(rule);
         }
         let mut best: Option<(usize, u8)> = None; // (length, rule number)
@@ -878,7 +870,7 @@ impl<'a> Lexer<'a> {
             11 => Tok::Punct(b']'),
             12 => {
                 let t = text.strip_prefix(b"\\").unwrap_or(text);
-                Tok::Name(String::from_utf8_lossy(t).into_owned())
+                Tok::Name(Name::from(&*String::from_utf8_lossy(t)))
             }
             13 => Tok::Incbin,
             14..=16 => return Ok(Rule::Skip(len)),
@@ -895,7 +887,7 @@ impl<'a> Lexer<'a> {
 /// The common tokens, decided from their first byte where only one rule (or a
 /// known pair of rules) can match: the same answer as the full longest-match search,
 /// which handles everything else.
-fn fast_path(s: &[u8], state: State, bol: bool, spare: &mut String) -> Option<Rule> {
+fn fast_path(s: &[u8], state: State, bol: bool) -> Option<Rule> {
     let first = *s.first()?;
     match first {
         b';' | b'{' | b'}' | b'(' | b')' | b',' => Some(Rule::Plain(1, Tok::Punct(first))),
@@ -943,11 +935,8 @@ fn fast_path(s: &[u8], state: State, bol: bool, spare: &mut String) -> Option<Ru
                     return None;
                 }
             }
-            let name = core::str::from_utf8(&s[..n]).ok()?;
-            let mut buf = core::mem::take(spare);
-            buf.clear();
-            buf.push_str(name);
-            Some(Rule::Plain(n, Tok::Name(buf)))
+            // PROPNODECHAR is ASCII: no UTF-8 check needed.
+            Some(Rule::Plain(n, Tok::Name(Name::from_ascii(&s[..n]))))
         }
         _ => None,
     }
@@ -1066,7 +1055,10 @@ mod tests {
 
     #[test]
     fn escapes_follow_dtc() {
-        assert_eq!(unescape(br"a\tb\101\x41\777\q").unwrap(), b"a\tbAA\xffq");
+        assert_eq!(
+            &unescape(br"a\tb\101\x41\777\q").unwrap()[..],
+            b"a\tbAA\xffq"
+        );
         assert_eq!(unescape(br"\x").unwrap_err(), ErrorKind::BadHexEscape);
         assert_eq!(char_literal_len(b"'\\''x"), Some(4));
         assert_eq!(char_literal_len(b"'a' 'b'"), Some(3));

@@ -38,13 +38,11 @@ mod lexer;
 mod parser;
 mod tree;
 
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 pub use error::{CompileError, ErrorKind, SourcePos};
 
-use crate::fdt::name_index::NameIndex;
 use crate::fdt::writer::{DtbEmitter, Padding, PhandleStyle};
 use lexer::Lexer;
 use parser::Parser;
@@ -309,11 +307,8 @@ fn emit(
         Open(NodeId),
         Close,
     }
-    // Strings-block offsets by property name: the tree shares one allocation per
-    // name (`Tree::intern`), so its address identifies the name while the tree is
-    // borrowed here, and a lookup needs no string comparison.
-    let mut offsets = NameIndex::default();
-    let mut offset_keys: Vec<(usize, u32)> = Vec::new();
+    // Strings-block offsets by property name id, found once per name.
+    let mut offsets: Vec<Option<u32>> = alloc::vec![None; tree.name_count()];
     let mut stack = alloc::vec![Step::Open(tree.root)];
     while let Some(step) = stack.pop() {
         match step {
@@ -322,21 +317,18 @@ fn emit(
                 let node = &tree.nodes[id];
                 b.begin_node(&node.name);
                 for p in node.props.iter().filter(|p| !p.deleted) {
-                    let addr = Rc::as_ptr(&p.name).cast::<u8>() as usize;
-                    let key = addr.to_ne_bytes();
-                    let keys = &offset_keys;
-                    let nameoff = match offsets.find(&key, |i| keys[i as usize].0 == addr) {
-                        Some(i) => offset_keys[i as usize].1,
+                    let name = tree.name(p.name);
+                    let nameoff = match offsets.get(p.name.index()).copied().flatten() {
+                        Some(off) => off,
                         None => {
-                            let off = b.name_offset(&p.name).map_err(|e| werr(p.pos, e))?;
-                            if let Ok(i) = u32::try_from(offset_keys.len()) {
-                                offsets.insert(&key, i);
-                                offset_keys.push((addr, off));
+                            let off = b.name_offset(name).map_err(|e| werr(p.pos, e))?;
+                            if let Some(slot) = offsets.get_mut(p.name.index()) {
+                                *slot = Some(off);
                             }
                             off
                         }
                     };
-                    b.property_at(&p.name, nameoff, &p.data.bytes)
+                    b.property_at(name, nameoff, &p.data.bytes)
                         .map_err(|e| werr(p.pos, e))?;
                 }
                 stack.push(Step::Close);

@@ -9,7 +9,7 @@ use alloc::vec::Vec;
 
 use super::error::{CompileError, ErrorKind};
 use super::lexer::{Lexer, Pos, Tok};
-use super::tree::{Data, Label, MarkerKind, NodeId, Prop, Tree};
+use super::tree::{Bytes, Data, Label, List, MarkerKind, Name, NodeId, Prop, Tree};
 use crate::endian::be;
 
 /// Deepest node nesting accepted (dtc's bison stack gives out somewhere in the
@@ -154,7 +154,7 @@ impl<'a> Parser<'a> {
             Tok::LabelRef(r) | Tok::PathRef(r) => {
                 let at = self.pos;
                 self.bump()?;
-                let root = self.tree.new_node(String::new(), at);
+                let root = self.tree.new_node(Name::default(), at);
                 self.tree.root = root;
                 let node = self.nodedef(String::new(), at, 1)?;
                 if !self.plugin {
@@ -251,18 +251,18 @@ impl<'a> Parser<'a> {
             "target-path"
         } else {
             d.mark(MarkerKind::Phandle, r.into());
-            be::push_u32(&mut d.bytes, 0xffff_ffff);
+            d.bytes.extend_from_slice(&[0xff; 4]);
             "target"
         };
         let frag = self
             .tree
-            .new_node(format!("fragment@{}", self.next_fragment), at);
+            .new_node(format!("fragment@{}", self.next_fragment).into(), at);
         self.next_fragment = self.next_fragment.wrapping_add(1);
         let name = self.tree.intern(name);
         self.tree.nodes[frag].props.push(Prop {
             name,
             data: d,
-            labels: Vec::new(),
+            labels: List::new(),
             deleted: false,
             pos: at,
         });
@@ -287,7 +287,7 @@ impl<'a> Parser<'a> {
         // in one allocation of the exact size when its first subnode opens or it
         // closes (instead of growing, then shrinking, each node's list).
         let mut props: Vec<Prop> = Vec::new();
-        let top = self.tree.new_node(name, at);
+        let top = self.tree.new_node(name.into(), at);
         let mut stack = alloc::vec![Open {
             id: top,
             seen_subnode: false,
@@ -359,8 +359,7 @@ impl<'a> Parser<'a> {
                     self.bump()?;
                     self.expect_punct(b';', "';'")?;
                     self.tree.any_labels |= !labels.is_empty();
-                    let name = self.tree.intern(&n);
-                    self.lx.recycle(n);
+                    let name = self.tree.intern_name(&n);
                     props.push(Prop {
                         name,
                         data: Data::default(),
@@ -422,8 +421,7 @@ impl<'a> Parser<'a> {
                             {
                                 self.tree.any_labels = true;
                             }
-                            let name = self.tree.intern(&n);
-                            self.lx.recycle(n);
+                            let name = self.tree.intern_name(&n);
                             props.push(Prop {
                                 name,
                                 data,
@@ -450,9 +448,9 @@ impl<'a> Parser<'a> {
         let list = &mut self.tree.nodes[id].props;
         if list.is_empty() {
             // The gathering list keeps its capacity for the next node.
-            *list = Vec::with_capacity(props.len());
+            *list = List::with_capacity(props.len());
         }
-        list.append(props);
+        list.extend(props.drain(..));
     }
 
     /// `propdata`: comma-separated pieces, labels allowed around each.
@@ -601,7 +599,7 @@ impl<'a> Parser<'a> {
                         return self.err(ErrorKind::NarrowReference);
                     }
                     d.mark(MarkerKind::Phandle, r);
-                    be::push_u32(&mut d.bytes, 0xffff_ffff);
+                    d.bytes.extend_from_slice(&[0xff; 4]);
                     self.bump()?;
                 }
                 _ => {
@@ -697,12 +695,12 @@ impl<'a> Parser<'a> {
     }
 }
 
-fn to_labels(names: Vec<String>) -> Vec<Label> {
+fn to_labels(names: Vec<String>) -> List<Label> {
     if names.is_empty() {
-        return Vec::new();
+        return List::new();
     }
     // `a: b: prop` adds b first, then a in front of it: list order a, b.
-    let mut out: Vec<Label> = Vec::new();
+    let mut out: List<Label> = List::new();
     for n in names.iter().rev() {
         super::tree::add_label(&mut out, n);
     }
@@ -710,12 +708,12 @@ fn to_labels(names: Vec<String>) -> Vec<Label> {
 }
 
 /// `data_append_integer`: big-endian, `bits` wide.
-fn push_int(out: &mut Vec<u8>, v: u64, bits: u32) {
+fn push_int(out: &mut Bytes, v: u64, bits: u32) {
     match bits {
         8 => out.push(v as u8),
         16 => out.extend_from_slice(&crate::Endian::Big.u64_to(v)[6..]),
-        32 => be::push_u32(out, v as u32),
-        _ => be::push_u64(out, v),
+        32 => out.extend_from_slice(&crate::Endian::Big.u32_to(v as u32)),
+        _ => out.extend_from_slice(&crate::Endian::Big.u64_to(v)),
     }
 }
 

@@ -6,7 +6,6 @@
 //! label goes to the front), because `__symbols__` lists them in that order.
 
 use alloc::collections::BTreeMap;
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -15,6 +14,20 @@ use crate::fdt::name_index::NameIndex;
 
 /// Index of a node in [`Tree::nodes`].
 pub(crate) type NodeId = usize;
+
+/// A property name, stored once in the tree ([`Tree::intern`], [`Tree::name`]): a large
+/// tree has a few dozen names over hundreds of thousands of properties, so comparing
+/// two names is comparing two numbers, and per-name work (the character check, the
+/// strings-block offset) is done once per name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NameId(usize);
+
+impl NameId {
+    /// The index into a table kept per name.
+    pub(crate) fn index(self) -> usize {
+        self.0
+    }
+}
 
 /// A label with dtc's deleted flag.
 #[derive(Debug, Clone)]
@@ -43,11 +56,86 @@ pub(crate) struct Marker {
     pub target: String,
 }
 
+/// A node or property name as the source spells it: up to 24 bytes inline, so most
+/// names cost no allocation (`dev@1000`, `interrupt-parent`). Always valid UTF-8: it is
+/// only made from a `&str`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Name(smallvec::SmallVec<[u8; 24]>);
+
+impl Name {
+    /// The text. (A UTF-8 check on every call: hot paths use [`Name::as_bytes`].)
+    pub(crate) fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// The bytes of the text.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// A name of ASCII bytes, as the lexer cuts them (`PROPNODECHAR`); anything else
+    /// would read as the empty name.
+    pub(crate) fn from_ascii(s: &[u8]) -> Self {
+        Name(smallvec::SmallVec::from_slice(s))
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Self {
+        Name(smallvec::SmallVec::from_slice(s.as_bytes()))
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Self {
+        Name::from(s.as_str())
+    }
+}
+
+impl core::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &self.0[..] == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &self.0[..] == other.as_bytes()
+    }
+}
+
+impl core::fmt::Debug for Name {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl core::fmt::Display for Name {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A list that is nearly always empty (labels, markers, a leaf's children): one word,
+/// no allocation while empty.
+pub(crate) type List<T> = thin_vec::ThinVec<T>;
+
+/// Value bytes: up to 16 inline, in the space of a `Vec` (most values are one or two
+/// cells or a short string).
+pub(crate) type Bytes = smallvec::SmallVec<[u8; 16]>;
+
 /// A property value under construction: bytes plus markers (dtc's `struct data`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Data {
-    pub bytes: Vec<u8>,
-    pub markers: Vec<Marker>,
+    pub bytes: Bytes,
+    pub markers: List<Marker>,
 }
 
 impl Data {
@@ -64,11 +152,10 @@ impl Data {
 /// A property.
 #[derive(Debug, Clone)]
 pub(crate) struct Prop {
-    /// Shared with every other property of that name ([`Tree::intern`]): a large tree
-    /// has a few dozen names over hundreds of thousands of properties.
-    pub name: Rc<str>,
+    /// The name, interned ([`Tree::name`] reads it).
+    pub name: NameId,
     pub data: Data,
-    pub labels: Vec<Label>,
+    pub labels: List<Label>,
     pub deleted: bool,
     pub pos: Pos,
 }
@@ -76,11 +163,11 @@ pub(crate) struct Prop {
 /// A node.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Node {
-    pub name: String,
+    pub name: Name,
     pub parent: Option<NodeId>,
-    pub props: Vec<Prop>,
-    pub children: Vec<NodeId>,
-    pub labels: Vec<Label>,
+    pub props: List<Prop>,
+    pub children: List<NodeId>,
+    pub labels: List<Label>,
     pub deleted: bool,
     pub omit_if_unused: bool,
     pub referenced: bool,
@@ -91,8 +178,17 @@ pub(crate) struct Node {
     pub generated: bool,
 }
 
+/// The names the checks look up on every node, interned first by [`Tree::default`].
+const WELL_KNOWN: [&str; 3] = ["name", "phandle", "linux,phandle"];
+/// `name`.
+pub(crate) const NAME: NameId = NameId(0);
+/// `phandle`.
+pub(crate) const PHANDLE: NameId = NameId(1);
+/// `linux,phandle`.
+pub(crate) const LINUX_PHANDLE: NameId = NameId(2);
+
 /// The arena. Nodes merged into others stay in the vector, unreachable.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Tree {
     pub nodes: Vec<Node>,
     pub root: NodeId,
@@ -103,12 +199,12 @@ pub(crate) struct Tree {
     /// Some node is marked `/omit-if-no-ref/`.
     pub any_omit: bool,
     /// Property names, each stored once, and their hashed index.
-    names: Vec<Rc<str>>,
+    names: Vec<String>,
     name_index: NameIndex,
 }
 
 /// dtc's `add_label`: revive an existing entry, else put the new one first.
-pub(crate) fn add_label(labels: &mut Vec<Label>, name: &str) -> bool {
+pub(crate) fn add_label(labels: &mut List<Label>, name: &str) -> bool {
     if let Some(l) = labels.iter_mut().find(|l| l.name == name) {
         l.deleted = false;
         return false;
@@ -123,26 +219,84 @@ pub(crate) fn add_label(labels: &mut Vec<Label>, name: &str) -> bool {
     true
 }
 
+impl Default for Tree {
+    fn default() -> Self {
+        let mut tree = Tree {
+            nodes: Vec::new(),
+            root: 0,
+            label_index: BTreeMap::new(),
+            any_labels: false,
+            any_omit: false,
+            names: Vec::new(),
+            name_index: NameIndex::default(),
+        };
+        // The ids of the names the checks use are constants (NAME, PHANDLE, ...). The
+        // output does not depend on the order of interning: the strings block is
+        // filled in the order the writer meets the names.
+        for name in WELL_KNOWN {
+            tree.intern(name);
+        }
+        tree
+    }
+}
+
 impl Tree {
-    /// The shared copy of a property name.
-    pub(crate) fn intern(&mut self, name: &str) -> Rc<str> {
+    /// The id of a property name, added if new.
+    pub(crate) fn intern(&mut self, name: &str) -> NameId {
+        if let Some(id) = self.lookup_bytes(name.as_bytes()) {
+            return id;
+        }
+        let id = NameId(self.names.len());
+        // The index holds u32 positions: past 4 G names (never, for a source under
+        // 4 GiB) the rest are found by a scan.
+        if let Ok(i) = u32::try_from(id.0) {
+            self.name_index.insert(name.as_bytes(), i);
+        }
+        self.names.push(name.into());
+        id
+    }
+
+    /// [`Tree::intern`] of a name token (no UTF-8 check for a name already known).
+    pub(crate) fn intern_name(&mut self, name: &Name) -> NameId {
+        match self.lookup_bytes(name.as_bytes()) {
+            Some(id) => id,
+            None => self.intern(name.as_str()),
+        }
+    }
+
+    /// The id of a property name, if some property has had it.
+    pub(crate) fn lookup(&self, name: &str) -> Option<NameId> {
+        self.lookup_bytes(name.as_bytes())
+    }
+
+    fn lookup_bytes(&self, name: &[u8]) -> Option<NameId> {
         let names = &self.names;
         if let Some(i) = self
             .name_index
-            .find(name.as_bytes(), |i| &*names[i as usize] == name)
+            .find(name, |i| names[i as usize].as_bytes() == name)
         {
-            return Rc::clone(&self.names[i as usize]);
+            return Some(NameId(i as usize));
         }
-        let n: Rc<str> = Rc::from(name);
-        if let Ok(i) = u32::try_from(self.names.len()) {
-            self.name_index.insert(name.as_bytes(), i);
-            self.names.push(Rc::clone(&n));
-        }
-        n
+        let indexed = usize::try_from(u32::MAX).unwrap_or(usize::MAX);
+        names
+            .iter()
+            .skip(indexed)
+            .position(|n| n.as_bytes() == name)
+            .map(|i| NameId(indexed + i))
+    }
+
+    /// A property name's text.
+    pub(crate) fn name(&self, id: NameId) -> &str {
+        self.names.get(id.0).map_or("", String::as_str)
+    }
+
+    /// How many names [`Tree::intern`] has given out (a table per name has this size).
+    pub(crate) fn name_count(&self) -> usize {
+        self.names.len()
     }
 
     /// A new detached node.
-    pub(crate) fn new_node(&mut self, name: String, pos: Pos) -> NodeId {
+    pub(crate) fn new_node(&mut self, name: Name, pos: Pos) -> NodeId {
         self.nodes.push(Node {
             name,
             pos,
@@ -359,10 +513,15 @@ impl Tree {
 
     /// The first live property called `name` (dtc's `get_property`).
     pub(crate) fn prop(&self, id: NodeId, name: &str) -> Option<&Prop> {
+        self.prop_id(id, self.lookup(name)?)
+    }
+
+    /// [`Tree::prop`] by name id.
+    pub(crate) fn prop_id(&self, id: NodeId, name: NameId) -> Option<&Prop> {
         self.nodes[id]
             .props
             .iter()
-            .find(|p| !p.deleted && &*p.name == name)
+            .find(|p| !p.deleted && p.name == name)
     }
 
     /// A live child called `name` (dtc's `get_subnode`).
