@@ -581,6 +581,51 @@ impl<'a> Lexer<'a> {
 
     /// The next token with its position.
     pub(crate) fn next_token(&mut self) -> Result<(Tok, Pos), CompileError> {
+        // The common case in one pass over the current source: the whitespace run, then
+        // a token that `fast_path` decides alone. The same steps as the general loop
+        // below (which `longest_match` starts with `fast_path` too), without looking up
+        // the source again for each of them.
+        if let Some(Source {
+            text,
+            at,
+            line,
+            line_start,
+            name,
+            ..
+        }) = self.stack.last_mut()
+        {
+            let text: &[u8] = text;
+            let mut i = *at;
+            while let Some(&b) = text.get(i) {
+                if !is_space(b) {
+                    break;
+                }
+                i += 1;
+                if b == b'\n' {
+                    *line = line.wrapping_add(1);
+                    *line_start = i;
+                }
+            }
+            *at = i;
+            if i < text.len() {
+                let pos = Pos {
+                    file: *name,
+                    line: *line,
+                    col: ((i - *line_start) as u32).wrapping_add(1),
+                };
+                match fast_path(&text[i..], self.state, i == *line_start) {
+                    Some(Rule::Plain(n, tok)) => {
+                        *at = (i + n).min(text.len());
+                        return Ok((self.switch_state(tok), pos));
+                    }
+                    Some(Rule::Token(n, tok)) => {
+                        self.advance(n);
+                        return Ok((self.switch_state(tok), pos));
+                    }
+                    _ => {}
+                }
+            }
+        }
         loop {
             let Some(src) = self.stack.last() else {
                 return Ok((Tok::Eof, Pos::default()));
