@@ -492,3 +492,30 @@ fn on_a_terminal_nothing_from_the_input_is_raw() {
         );
     }
 }
+
+/// An output that does not fit the filesystem: its blocks are reserved before the first
+/// byte is written, so the error comes before any writing, names the target, and leaves
+/// neither a temporary file nor a changed target behind (the old target stays whole).
+#[test]
+#[ignore = "needs root: mounts a tmpfs"]
+fn an_output_larger_than_the_free_space_is_refused_before_writing() {
+    let fs = Tmpfs::mount("an_output_larger_than_the_free_space", "256k");
+    let out_path = fs.path("big.dtb");
+    std::fs::write(&out_path, b"old bytes").unwrap();
+    // 512 KiB of free space in the blob: twice the filesystem.
+    let out = common::run(&["hypervisor", "-o", s(&out_path), "--space", "524288"]);
+    assert_eq!(code(&out), Some(1), "{:?} {}", out.status, stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&out_path.display().to_string()), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert_eq!(std::fs::read(&out_path).unwrap(), b"old bytes");
+    let left: Vec<_> = std::fs::read_dir(fs.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("big.dtb")], "{left:?}");
+    // A blob that fits is written.
+    let out = common::run(&["hypervisor", "-o", s(&out_path), "--space", "4096"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::metadata(&out_path).unwrap().len(), 4096);
+}

@@ -7,9 +7,11 @@
 //!   filesystem is full ([`mapping_may_fault`]). Inputs are never opened for writing.
 //! * Outputs are written atomically: a temporary file is created in the target's own
 //!   directory, filled, then renamed over the target. An error at any point leaves the
-//!   target (which may be the input itself) exactly as it was. The temporary file is
-//!   flushed to disk before the rename only when the target is one of the command's own
-//!   inputs (see [`AtomicFile::commit`]).
+//!   target (which may be the input itself) exactly as it was. An output whose size is
+//!   known has its blocks reserved first ([`AtomicFile::preallocate`]), so a full disk
+//!   is an error before anything is written. The temporary file is flushed to disk
+//!   before the rename only when the target is one of the command's own inputs (see
+//!   [`AtomicFile::commit`]).
 //!
 //! This is the one module that maps files, so it is the one place `unsafe` is allowed.
 
@@ -506,6 +508,52 @@ impl AtomicFile {
     }
 }
 
+impl AtomicFile {
+    /// Reserves the disk blocks of an output of `len` bytes before it is written
+    /// (`fallocate(2)` with `FALLOC_FL_KEEP_SIZE`: blocks, no size, no bytes).
+    ///
+    /// A disk too full for the output is then an error before anything is written. And
+    /// the rename needs no block allocation: ext4 allocates the delayed blocks of a file
+    /// renamed over another and starts their writeback inside `rename(2)`
+    /// (`torvalds/linux: fs/ext4/namei.c (ext4_rename)` calls `ext4_alloc_da_blocks`),
+    /// which cost 5 ms of a 13 ms `ppcpv overlay` of a 6.9 MB tree; with the blocks
+    /// reserved it returns at once (`ext4_alloc_da_blocks` has nothing to allocate) and
+    /// the data goes out with the kernel's ordinary writeback, as any other program's.
+    /// Where the filesystem cannot preallocate, nothing happens.
+    ///
+    /// # Errors
+    /// [`FileError::Io`] when the filesystem has no room (or quota) for `len` bytes.
+    pub fn preallocate(&mut self, len: u64) -> Result<(), FileError> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use std::os::fd::AsRawFd;
+            let Ok(len) = libc::off_t::try_from(len) else {
+                return Ok(());
+            };
+            if len == 0 {
+                return Ok(());
+            }
+            let fd = self.tmp.get_ref().as_raw_fd();
+            // SAFETY: fallocate takes a file descriptor and integers, no pointers; the
+            // descriptor is this value's open temporary file.
+            #[allow(unsafe_code)]
+            let r = unsafe { libc::fallocate(fd, libc::FALLOC_FL_KEEP_SIZE, 0, len) };
+            if r != 0 {
+                let e = io::Error::last_os_error();
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSPC | libc::EDQUOT | libc::EFBIG)
+                ) {
+                    return Err(io_err(&self.shown, e));
+                }
+            }
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = len;
+        Ok(())
+    }
+}
+
 impl Drop for AtomicFile {
     fn drop(&mut self) {
         if !self.committed {
@@ -532,6 +580,7 @@ impl Write for AtomicFile {
 /// [`FileError::Terminal`] for `-` on a terminal.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     let mut out = Output::create_binary(path)?;
+    out.preallocate(bytes.len() as u64)?;
     out.write_all(bytes).map_err(|e| io_err(path, e))?;
     out.finish()
 }
@@ -603,6 +652,18 @@ impl Output {
             Output::Stdout(_) => io::stdout().is_terminal(),
             Output::File(_) => false,
             Output::Special(_, w) => w.get_ref().is_terminal(),
+        }
+    }
+
+    /// Reserves room for `len` bytes when the output is a file
+    /// ([`AtomicFile::preallocate`]); nothing for stdout or a device.
+    ///
+    /// # Errors
+    /// As [`AtomicFile::preallocate`].
+    pub fn preallocate(&mut self, len: u64) -> Result<(), FileError> {
+        match self {
+            Output::File(f) => f.preallocate(len),
+            Output::Stdout(_) | Output::Special(..) => Ok(()),
         }
     }
 

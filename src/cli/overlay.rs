@@ -65,6 +65,7 @@ pub fn run(a: OverlayArgs) -> Result<(), CliError> {
         source,
     };
     let mut w = Output::create_binary(&output)?;
+    w.preallocate(out.chunks().map(|c| c.len() as u64).sum())?;
     for chunk in out.chunks() {
         w.write_all(chunk).map_err(io)?;
     }
