@@ -143,28 +143,34 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Input, FileError> {
 pub fn mapping_may_fault(file: &File, meta: &std::fs::Metadata) -> bool {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        use std::os::fd::AsRawFd;
         use std::os::unix::fs::MetadataExt;
         if meta.blocks().saturating_mul(512) >= meta.len() {
             return false;
         }
-        // SAFETY: `statfs` is plain old data, so all zeros is a valid value; fstatfs
-        // writes at most one `statfs` through the pointer, which points at it, and
-        // reads nothing else; the descriptor is open (borrowed from `file`).
-        #[allow(unsafe_code)]
-        let fs = unsafe {
-            let mut fs: libc::statfs = std::mem::zeroed();
-            (libc::fstatfs(file.as_raw_fd(), &raw mut fs) == 0).then_some(fs)
-        };
-        // f_type's integer type differs between C libraries; TMPFS_MAGIC fits all.
-        #[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
-        fs.is_some_and(|fs| fs.f_type as u64 == libc::TMPFS_MAGIC as u64)
+        on_tmpfs(file)
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
         let _ = (file, meta);
         false
     }
+}
+
+/// Whether `file` lives on tmpfs.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn on_tmpfs(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `statfs` is plain old data, so all zeros is a valid value; fstatfs
+    // writes at most one `statfs` through the pointer, which points at it, and
+    // reads nothing else; the descriptor is open (borrowed from `file`).
+    #[allow(unsafe_code)]
+    let fs = unsafe {
+        let mut fs: libc::statfs = std::mem::zeroed();
+        (libc::fstatfs(file.as_raw_fd(), &raw mut fs) == 0).then_some(fs)
+    };
+    // f_type's integer type differs between C libraries; TMPFS_MAGIC fits all.
+    #[allow(clippy::unnecessary_cast, clippy::cast_sign_loss)]
+    fs.is_some_and(|fs| fs.f_type as u64 == libc::TMPFS_MAGIC as u64)
 }
 
 fn read_stream<R: Read>(reader: R, path: &Path, limit: u64) -> Result<Input, FileError> {
@@ -519,7 +525,9 @@ impl AtomicFile {
     /// which cost 5 ms of a 13 ms `ppcpv overlay` of a 6.9 MB tree; with the blocks
     /// reserved it returns at once (`ext4_alloc_da_blocks` has nothing to allocate) and
     /// the data goes out with the kernel's ordinary writeback, as any other program's.
-    /// Where the filesystem cannot preallocate, nothing happens.
+    /// Where the filesystem cannot preallocate, nothing happens; on tmpfs nothing is
+    /// done either: there a reservation allocates the memory pages themselves
+    /// (`mm/shmem.c (shmem_fallocate)`), and a rename has no blocks to allocate.
     ///
     /// # Errors
     /// [`FileError::Io`] when the filesystem has no room (or quota) for `len` bytes.
@@ -530,7 +538,7 @@ impl AtomicFile {
             let Ok(len) = libc::off_t::try_from(len) else {
                 return Ok(());
             };
-            if len == 0 {
+            if len == 0 || on_tmpfs(self.tmp.get_ref()) {
                 return Ok(());
             }
             let fd = self.tmp.get_ref().as_raw_fd();
