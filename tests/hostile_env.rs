@@ -493,9 +493,10 @@ fn on_a_terminal_nothing_from_the_input_is_raw() {
     }
 }
 
-/// An output that does not fit the filesystem: its blocks are reserved before the first
-/// byte is written, so the error comes before any writing, names the target, and leaves
+/// An output that does not fit the filesystem: the error names the target and leaves
 /// neither a temporary file nor a changed target behind (the old target stays whole).
+/// (On disk filesystems the blocks are reserved before the first byte is written, so the
+/// error comes from the reservation; on this tmpfs, from the write.)
 #[test]
 #[ignore = "needs root: mounts a tmpfs"]
 fn an_output_larger_than_the_free_space_is_refused_before_writing() {
