@@ -15,9 +15,9 @@
 # Builds the release binary. dtdiff takes minutes, so it runs once; the others run
 # under hyperfine. Both wall and CPU (user + system) times are printed: on a loaded
 # machine the CPU figures are the steadier comparison. ppcpv writes its output
-# through a temporary file that it fsyncs before renaming (fdtoverlay does neither),
-# so the overlay is also timed with -o /dev/null and with both outputs on tmpfs
-# (/dev/shm), where the fsync costs nothing.
+# through a temporary file renamed over the target (fdtoverlay truncates and rewrites
+# the target), so the overlay is also timed with -o /dev/null and with both outputs on
+# tmpfs (/dev/shm), where filesystem work differs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-${PPCPV_CORPUS:-../shared/corpus}}
@@ -75,7 +75,7 @@ import json, sys
 r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
 cpu = lambda x: x["user"] + x["system"]
 for name, x in r.items():
-    # Outputs on tmpfs (where fsync costs nothing) are compared with each other.
+    # Outputs on tmpfs are compared with each other.
     ref = r["fdtoverlay (tmpfs)" if name.endswith("(tmpfs)") else "fdtoverlay"]
     print(f"{name:28s} wall {x['mean']*1e3:7.1f} ms (median {x['median']*1e3:6.1f})  cpu {cpu(x)*1e3:6.1f} ms"
           f"  ratio wall {x['mean']/ref['mean']:.3f}  cpu {cpu(x)/cpu(ref):.3f}")
