@@ -155,7 +155,17 @@ fn nothing_to_remove_copies_and_says_so() {
         "--remove",
     ]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to change"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    // One line: the write and why it is a copy.
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "ppcpv: wrote {}: nothing to change in {}",
+            o.display(),
+            common::data("qemu-pseries.dtb").display()
+        ),
+        "{err}"
+    );
     assert_eq!(
         std::fs::read(&o).unwrap(),
         std::fs::read(common::data("qemu-pseries.dtb")).unwrap()

@@ -462,8 +462,8 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     } else {
         patched.blob
     };
-    if patched.change == Change::Unchanged && !a.layout.any() {
-        eprintln!("ppcpv: {}: nothing to change", a.input.display());
-    }
-    rule::write_blob(&output, &blob)
+    // One line either way: `ppcpv: wrote OUT: nothing to change in IN` for a copy.
+    let detail = (patched.change == Change::Unchanged && !a.layout.any())
+        .then(|| format!("nothing to change in {}", a.input.display()));
+    rule::write_blob_noting(&output, &blob, detail.as_deref())
 }
