@@ -27,25 +27,25 @@ enum Interrupted {
     TooLate,
 }
 
+/// The padding that makes `gen`'s output large enough to be interrupted mid-write.
+#[cfg(unix)]
+const PAD: u64 = 256 << 20;
+
 /// Starts `ppcpv gen --pad 256MiB -o target`, waits until its temporary file appears
 /// beside `target` and sends `sig` straight away (kill(2), no helper process, so the
 /// window between seeing the file and the signal is as short as it can be).
 #[cfg(unix)]
 fn interrupt_large_write(dir: &Path, target: &Path, sig: i32) -> Interrupted {
-    const PAD: u64 = 256 << 20;
     let mut child = common::ppcpv()
         .args(["gen", "--pad", &PAD.to_string(), "-o"])
         .arg(target)
         .spawn()
         .unwrap();
     let start = Instant::now();
-    loop {
-        if !temporaries(dir).is_empty() {
-            break;
-        }
+    while temporaries(dir).is_empty() {
         if let Some(status) = child.try_wait().unwrap() {
             assert!(status.success(), "ppcpv failed on its own: {status}");
-            assert_whole_output(dir, target, PAD);
+            assert_whole_output(dir, target);
             return Interrupted::TooLate;
         }
         assert!(
@@ -62,7 +62,7 @@ fn interrupt_large_write(dir: &Path, target: &Path, sig: i32) -> Interrupted {
     assert_eq!(sent, 0);
     let status = child.wait().unwrap();
     if status.success() {
-        assert_whole_output(dir, target, PAD);
+        assert_whole_output(dir, target);
         return Interrupted::TooLate;
     }
     Interrupted::MidWrite(status)
@@ -70,10 +70,10 @@ fn interrupt_large_write(dir: &Path, target: &Path, sig: i32) -> Interrupted {
 
 /// The write completed: no temporary file, and the target is the new, padded tree.
 #[cfg(unix)]
-fn assert_whole_output(dir: &Path, target: &Path, pad: u64) {
+fn assert_whole_output(dir: &Path, target: &Path) {
     assert_eq!(temporaries(dir), Vec::<String>::new());
     let len = std::fs::metadata(target).unwrap().len();
-    assert!(len > pad, "target is {len} bytes after a finished write");
+    assert!(len > PAD, "target is {len} bytes after a finished write");
 }
 
 /// SIGTERM or SIGINT while a large output is being written: the temporary file is
@@ -107,7 +107,7 @@ fn a_signal_mid_write_leaves_no_temporary_file() {
                         landed = true;
                         break;
                     }
-                    assert_whole_output(dir.path(), &target, 256 << 20);
+                    assert_whole_output(dir.path(), &target);
                 }
             }
         }
@@ -141,7 +141,7 @@ fn sigkill_leftovers_are_cleaned_by_the_next_run() {
             Interrupted::TooLate => continue,
             Interrupted::MidWrite(_) if target.exists() => {
                 // Killed between the rename and exit: the new output is whole.
-                assert_whole_output(dir.path(), &target, 256 << 20);
+                assert_whole_output(dir.path(), &target);
             }
             Interrupted::MidWrite(_) => {
                 // SIGKILL cannot be caught: its temporary file is left behind...

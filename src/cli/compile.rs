@@ -118,5 +118,5 @@ pub fn run(a: CompileArgs) -> Result<(), CliError> {
         opts = opts.boot_cpuid_phys(b);
     }
     let blob = compile(&input, &name, &opts, &mut StdFiles)?;
-    rule::write_blob(&a.output, &blob)
+    rule::write_blob(&a.output, &blob, None)
 }

@@ -765,23 +765,12 @@ pub mod rule {
         })
     }
 
-    /// Writes a whole binary blob under the rule and announces it.
+    /// Writes a whole binary blob under the rule and announces it, with `detail` on the
+    /// success line ([`announce`]).
     ///
     /// # Errors
     /// A usage error for a terminal; file errors (the target then unchanged).
-    pub fn write_blob(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-        write_blob_noting(path, bytes, None)
-    }
-
-    /// [`write_blob`], with `detail` on the one success line ([`announce`]).
-    ///
-    /// # Errors
-    /// As [`write_blob`].
-    pub fn write_blob_noting(
-        path: &Path,
-        bytes: &[u8],
-        detail: Option<&str>,
-    ) -> Result<(), CliError> {
+    pub fn write_blob(path: &Path, bytes: &[u8], detail: Option<&str>) -> Result<(), CliError> {
         check_binary(path)?;
         super::write_atomic(path, bytes).map_err(|e| match e {
             FileError::Terminal => terminal_refusal(),

@@ -465,5 +465,5 @@ pub fn run_patch(a: PatchArgs) -> Result<(), CliError> {
     // One line either way: `ppcpv: wrote OUT: nothing to change in IN` for a copy.
     let detail = (patched.change == Change::Unchanged && !a.layout.any())
         .then(|| format!("nothing to change in {}", a.input.display()));
-    rule::write_blob_noting(&output, &blob, detail.as_deref())
+    rule::write_blob(&output, &blob, detail.as_deref())
 }

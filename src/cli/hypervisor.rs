@@ -115,7 +115,7 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
             let dtbo = node
                 .to_overlay(&a.layout.padding())
                 .map_err(|e| CliError::usage(e.to_string()))?;
-            return rule::write_blob(&output, &dtbo);
+            return rule::write_blob(&output, &dtbo, None);
         }
         HvFormatArg::Dtb => FormatArg::Dtb,
         HvFormatArg::Dts => FormatArg::Dts,
@@ -142,7 +142,7 @@ pub fn run(a: HypervisorArgs) -> Result<(), CliError> {
 /// refuses.
 pub fn write_tree(dtb: &[u8], format: FormatArg, output: &std::path::Path) -> Result<(), CliError> {
     match format {
-        FormatArg::Dtb => return rule::write_blob(output, dtb),
+        FormatArg::Dtb => return rule::write_blob(output, dtb, None),
         FormatArg::Dts => {
             let mut out = crate::cli::fileio::Output::create(output)?;
             let fdt = ppcpv::fdt::Fdt::new(dtb)?;
